@@ -1,0 +1,343 @@
+"""Cited answers: pick the sentences that answer the question, or refuse honestly.
+
+The extractive answerer needs no LLM. It scores every sentence of the top
+passages by embedding similarity (sentence vectors are in the index), lexical
+overlap with the question and whether the sentence holds the kind of thing the
+question asks for (a figure, a date, a name). It refuses when the best evidence
+is weak or misses a hard constraint of the question (a year, a district).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .retrieve import Hit, Retriever, clean_query
+from .tokenize import is_chinese, normalize, tokenize
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass
+class Citation:
+    n: int
+    doc_id: str
+    title: str
+    chunk_id: str
+    text: str  # the supporting sentence(s), exactly as in the source
+    start: int  # span of ``text`` in the source document
+    end: int
+    district: str = ""
+    date: str = ""
+    score: float = 0.0
+    passage: str = ""  # the whole retrieved chunk, for context
+    passage_start: int = 0
+    passage_end: int = 0
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str  # markdown, with [n] markers; key figures in **bold**
+    answerable: bool
+    mode: str = "extractive"
+    citations: list[Citation] = field(default_factory=list)
+    related: list[Citation] = field(default_factory=list)  # closest passages when refusing
+    query: str = ""  # the question after follow-up resolution
+    notice: str = ""  # e.g. "LLM unavailable, extractive answer shown"
+
+    def to_json(self) -> dict:
+        return {"question": self.question, "answer": self.answer, "answerable": self.answerable,
+                "mode": self.mode, "citations": [c.to_json() for c in self.citations],
+                "related": [c.to_json() for c in self.related], "query": self.query,
+                "notice": self.notice}
+
+
+@dataclass
+class AnswerConfig:
+    passages: int = 6  # retrieved passages whose sentences compete
+    max_sentences: int = 2
+    min_confidence: float = 0.5  # calibrated on eval/ (see rag eval --answers)
+    w_dense: float = 1.0
+    w_lexical: float = 0.6
+    w_type: float = 0.15
+    w_rank: float = 0.05
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# --------------------------------------------------------------------------- question analysis
+
+_QUANTITY_Q = re.compile(r"多少|几[个家项列台万亿]|几成|规模|增长|增速|比例|占比|百分|总投资|产值|吞吐|how (many|much)|"
+                         r"what (share|percentage|proportion|value|volume|amount)|growth|rate|total|number of", re.I)
+_DATE_Q = re.compile(r"什么时候|何时|哪一?年|哪个月|哪天|几月|\bwhen\b|what (year|month|date)|which (year|month)", re.I)
+_WHO_Q = re.compile(r"哪家|哪个企业|哪个公司|谁|什么企业|什么公司|which (company|firm|enterprise)|who", re.I)
+_NUM_UNIT = re.compile(r"\d+(?:\.\d+)?\s*(?:%|万|亿|千|百|个|家|列|台|辆|吨|标箱|项|亩|平方米|公里|倍|批|条|场|名|单|元|天|小时|分钟|人|件|GWh)")
+_DATE_IN = re.compile(r"(?:19|20)\d\d年|\d{1,2}月(?:\d{1,2}日)?|今年|去年|上半年|一季度")
+_ORG = re.compile(r"[\u4e00-\u9fff]{2,12}(?:公司|集团|企业|技研|物联|精密|中心|产业园|基地)")
+_YEAR = re.compile(r"(?:19|20)\d\d")
+PLACES = {
+    "青白江": ("青白江", "qingbaijiang"), "江津": ("江津", "jiangjin"), "成都": ("成都", "chengdu"),
+    "重庆": ("重庆", "chongqing"),
+}
+
+
+def question_places(question: str) -> set[str]:
+    q = normalize(question)
+    return {name for name, keys in PLACES.items() if any(k in q for k in keys)}
+
+
+def question_years(question: str) -> set[str]:
+    return set(_YEAR.findall(normalize(question)))
+
+
+# --------------------------------------------------------------------------- follow-ups
+
+_FOLLOWUP = re.compile(r"^(那|那么|那么在|那在|那如果是)?(.{1,12}?)(呢|的呢|怎么样|如何)[？?。!！]*$|"
+                       r"^(and |what about |how about )(.+?)[?.!]*$", re.I)
+
+
+def resolve_followup(question: str, history: list | None) -> str:
+    """Rewrite a short follow-up ("那江津呢？", "what about Jiangjin?") using the previous question."""
+    if not history:
+        return question
+    previous = _last_user_turn(history)
+    if not previous:
+        return question
+    match = _FOLLOWUP.match(question.strip())
+    if not match:
+        return question
+    subject = (match.group(2) or match.group(5) or "").strip()
+    if not subject:
+        return question
+    prev_places = question_places(previous)
+    new_places = question_places(subject)
+    rewritten = previous
+    if prev_places and new_places:
+        for place in prev_places:
+            for key in PLACES[place]:
+                rewritten = re.sub(re.escape(key), PLACES[next(iter(new_places))][0 if is_chinese(previous) else 1]
+                                   if key == PLACES[place][1] else next(iter(new_places)), rewritten, flags=re.I)
+        return rewritten
+    years_new = question_years(subject)
+    if years_new and question_years(previous):
+        return _YEAR.sub(next(iter(years_new)), previous)
+    return f"{subject} {previous}"
+
+
+def _last_user_turn(history: list) -> str:
+    for turn in reversed(history):
+        if isinstance(turn, dict):
+            if turn.get("role") == "user" and turn.get("content"):
+                return str(turn["content"])
+        elif isinstance(turn, (list, tuple)) and turn and turn[0]:
+            return str(turn[0])
+    return ""
+
+
+# --------------------------------------------------------------------------- the answerer
+
+
+@dataclass
+class _Candidate:
+    hit: Hit
+    index: int  # sentence index in the chunk
+    text: str
+    start: int
+    end: int
+    score: float = 0.0
+    dense: float = 0.0
+    lexical: float = 0.0
+
+
+class Answerer:
+    def __init__(self, retriever: Retriever, config: AnswerConfig | None = None):
+        self.retriever = retriever
+        self.config = config or AnswerConfig()
+
+    def ask(self, question: str, history: list | None = None, k: int | None = None,
+            retrieval_mode: str | None = None, mode: str = "extractive") -> Answer:
+        question = clean_query(question)
+        query = resolve_followup(question, history)
+        if mode == "llm":
+            from .llm import llm_answer  # optional extra: langchain-openai
+
+            extractive = self.ask(question, history=history, k=k, retrieval_mode=retrieval_mode)
+            hits = self.retriever.search(query, k=k or self.config.passages, mode=retrieval_mode)
+            return llm_answer(question, query, hits, fallback=extractive)
+        query_vec = self.retriever.embedder.embed_query(query)
+        hits = self.retriever.search(query, k=k or self.config.passages, mode=retrieval_mode, query_vec=query_vec)
+        if not hits:
+            return self._refuse(question, query, [])
+        candidates = self._score_sentences(query, query_vec, hits)
+        chosen, confidence = self._choose(query, candidates)
+        if not chosen or confidence < self.config.min_confidence or not self._constraints_met(query, chosen):
+            return self._refuse(question, query, hits)
+        citations = [self._cite(n, c) for n, c in enumerate(chosen, start=1)]
+        text = self._compose(query, chosen)
+        return Answer(question, text, True, "extractive", citations, [], query)
+
+    def stream(self, question: str, history: list | None = None, mode: str = "extractive",
+               **kwargs) -> Iterator[str | Answer]:
+        """Yield text pieces as they come, then the final :class:`Answer` (always last).
+
+        The extractive answer arrives whole; LLM answers stream token by token (see rag.llm).
+        """
+        if mode == "llm":
+            from .llm import llm_stream
+
+            question = clean_query(question)
+            query = resolve_followup(question, history)
+            extractive = self.ask(question, history=history, **kwargs)
+            hits = self.retriever.search(query, k=kwargs.get("k") or self.config.passages,
+                                         mode=kwargs.get("retrieval_mode"))
+            yield from llm_stream(question, query, hits, fallback=extractive)
+            return
+        answer = self.ask(question, history=history, **kwargs)
+        yield answer.answer
+        yield answer
+
+    # ----------------------------------------------------------------- scoring
+
+    def _score_sentences(self, query: str, query_vec: np.ndarray, hits: list[Hit]) -> list[_Candidate]:
+        index = self.retriever.index
+        q_tokens = set(tokenize(query))
+        weights = {t: _token_weight(t) for t in q_tokens}
+        total = sum(weights.values()) or 1.0
+        wants_qty = bool(_QUANTITY_Q.search(query))
+        wants_date = bool(_DATE_Q.search(query))
+        wants_who = bool(_WHO_Q.search(query))
+        cfg = self.config
+        out: list[_Candidate] = []
+        for rank, hit in enumerate(hits):
+            row = index.row(hit.chunk.chunk_id)
+            sims = index.sentence_vectors_for([row]) @ query_vec
+            texts = hit.chunk.sentence_texts()
+            for i, (sent, sim) in enumerate(zip(hit.chunk.sentences, sims)):
+                text = texts[i]
+                toks = set(tokenize(text))
+                lexical = sum(w for t, w in weights.items() if t in toks) / total
+                type_ok = 0.0
+                if wants_qty and _NUM_UNIT.search(text):
+                    type_ok = 1.0
+                elif wants_date and _DATE_IN.search(text):
+                    type_ok = 1.0
+                elif wants_who and _ORG.search(text):
+                    type_ok = 1.0
+                score = (cfg.w_dense * float(sim) + cfg.w_lexical * lexical + cfg.w_type * type_ok
+                         - cfg.w_rank * rank)
+                out.append(_Candidate(hit, i, text, sent.start, sent.end, score, float(sim), lexical))
+        out.sort(key=lambda c: -c.score)
+        return out
+
+    def _choose(self, query: str, candidates: list[_Candidate]) -> tuple[list[_Candidate], float]:
+        if not candidates:
+            return [], 0.0
+        best = candidates[0]
+        chosen = [best]
+        places = question_places(query)
+        comparison = len(places) >= 2
+        for cand in candidates[1:]:
+            if len(chosen) >= self.config.max_sentences:
+                break
+            if cand.text == best.text:
+                continue
+            if comparison:
+                covered = {p for c in chosen for p in _sentence_places(c)}
+                if _sentence_places(cand) - covered:
+                    chosen.append(cand)
+            elif (cand.hit.chunk.chunk_id == best.hit.chunk.chunk_id and abs(cand.index - best.index) == 1
+                  and cand.score >= best.score - 0.05):
+                chosen.append(cand)
+        chosen.sort(key=lambda c: (c.hit.rank, c.index))
+        confidence = best.dense + 0.6 * best.lexical - 0.8
+        return chosen, confidence + 0.5
+
+    def _constraints_met(self, query: str, chosen: list[_Candidate]) -> bool:
+        """A question about 2024 is not answered with 2025 figures; one about 江津 not from 青白江."""
+        years = question_years(query)
+        context = " ".join(c.text + " " + c.hit.chunk.clean + " " + c.hit.doc.get("date", "") for c in chosen)
+        if years and not any(y in context for y in years):
+            return False
+        places = question_places(query) - {"成都", "重庆"}
+        if places:
+            found = set()
+            for c in chosen:
+                district = c.hit.doc.get("district", "")
+                found |= {p for p in places if p == district or p in c.hit.chunk.clean}
+            if not found:
+                return False
+        return True
+
+    # ----------------------------------------------------------------- output
+
+    def _cite(self, n: int, cand: _Candidate) -> Citation:
+        chunk, doc = cand.hit.chunk, cand.hit.doc
+        source = self.retriever.index.doc_text(chunk.doc_id)
+        return Citation(n=n, doc_id=chunk.doc_id, title=doc.get("title", ""), chunk_id=chunk.chunk_id,
+                        text=source[cand.start:cand.end], start=cand.start, end=cand.end,
+                        district=doc.get("district", ""), date=doc.get("date", ""),
+                        score=round(cand.score, 4), passage=chunk.text,
+                        passage_start=chunk.start, passage_end=chunk.end)
+
+    def _compose(self, query: str, chosen: list[_Candidate]) -> str:
+        parts = [f"{_emphasise(c.text.strip(), query)}[{n}]" for n, c in enumerate(chosen, start=1)]
+        if is_chinese(query):
+            return "根据资料：" + "".join(parts)
+        return "According to the articles (quoted in Chinese): " + " ".join(parts)
+
+    def _refuse(self, question: str, query: str, hits: list[Hit]) -> Answer:
+        related = []
+        for n, hit in enumerate(hits[:3], start=1):
+            c = hit.chunk
+            related.append(Citation(n=n, doc_id=c.doc_id, title=hit.doc.get("title", ""), chunk_id=c.chunk_id,
+                                    text=c.text, start=c.start, end=c.end, district=hit.doc.get("district", ""),
+                                    date=hit.doc.get("date", ""), score=round(hit.score, 4), passage=c.text,
+                                    passage_start=c.start, passage_end=c.end))
+        if is_chinese(query):
+            text = "资料中没有找到能回答这个问题的内容。"
+        else:
+            text = "The articles do not say this."
+        return Answer(question, text, False, "extractive", [], related, query)
+
+
+def _token_weight(token: str) -> float:
+    if re.fullmatch(r"\d+(\.\d+)?%?", token):
+        return 2.0
+    return min(len(token), 4) / 2.0
+
+
+def _sentence_places(c: _Candidate) -> set[str]:
+    places = {p for p in ("青白江", "江津") if p in c.text or p in c.hit.chunk.clean}
+    return places or ({c.hit.doc.get("district")} - {""})
+
+
+_KEY = re.compile(r"(?:(?:19|20)\d\d年(?:\d{1,2}月)?(?:\d{1,2}日)?)|"
+                  r"(?:[近超约达逾]?\d+(?:\.\d+)?(?:%|万|亿|千|百)*(?:元|吨|标箱|列|家|个|台|辆|项|亩|平方米|公里|倍|单|件|GWh)?)")
+
+
+def _emphasise(text: str, query: str) -> str:
+    """Bold the figures that the question is after (numbers with units, dates)."""
+    wants = _QUANTITY_Q.search(query) or _DATE_Q.search(query)
+    if not wants:
+        return text
+    q_numbers = set(re.findall(r"\d+(?:\.\d+)?", normalize(query)))
+    out, last, bolded = [], 0, 0
+    for m in _KEY.finditer(text):
+        token = m.group(0)
+        if not re.search(r"\d", token) or len(token) < 2 or token in q_numbers or bolded >= 3:
+            continue
+        if re.fullmatch(r"(?:19|20)\d\d年", token) and not _DATE_Q.search(query):
+            continue
+        out.append(text[last:m.start()])
+        out.append(f"**{token}**")
+        last = m.end()
+        bolded += 1
+    out.append(text[last:])
+    return "".join(out)

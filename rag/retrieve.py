@@ -1,0 +1,167 @@
+"""Hybrid retrieval: dense (FAISS) + BM25, fused with language-aware weights.
+
+BM25 over jieba tokens is strong for Chinese questions that share words with
+the article, and nearly blind for English ones (only numbers and Latin names
+match). The fusion therefore weights BM25 by how Chinese the question is.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .chunking import Chunk
+from .embedding import Embedder, load_embedder
+from .errors import InvalidQueryError
+from .index import Index
+from .tokenize import cjk_ratio, normalize, tokenize
+
+MAX_QUERY_CHARS = 1000
+MODES = ("hybrid", "dense", "bm25")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+@dataclass
+class RetrievalConfig:
+    mode: str = "hybrid"
+    k: int = 10
+    candidates: int = 60  # per retriever, before fusion
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    bm25_weight_zh: float = 1.0  # BM25 weight for a fully Chinese question
+    bm25_weight_en: float = 0.15  # ... and for a question with no Chinese at all
+    number_boost: float = 0.004  # added per question number found verbatim in a chunk
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Hit:
+    rank: int
+    score: float
+    chunk: Chunk
+    doc: dict  # article metadata (doc_id, title, district, date, ...)
+    dense: float | None = None  # cosine similarity, when the dense side saw it
+    bm25: float | None = None
+    sources: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        c = self.chunk
+        return {"rank": self.rank, "score": round(float(self.score), 6), "doc_id": c.doc_id,
+                "title": self.doc.get("title", ""), "chunk_id": c.chunk_id, "text": c.text,
+                "start": c.start, "end": c.end}
+
+
+def clean_query(query: str | None) -> str:
+    """Validate a query: strip it, refuse empty ones, cut very long ones."""
+    if query is None:
+        raise InvalidQueryError("The query is empty.", "Type a question, e.g. 青白江2025年规上工业增加值增长多少？")
+    query = query.replace("\x00", "").strip()
+    if not query:
+        raise InvalidQueryError("The query is empty.", "Type a question, e.g. 青白江2025年规上工业增加值增长多少？")
+    if not any(ch.isalnum() for ch in query):
+        raise InvalidQueryError("The query has no words in it, only punctuation or symbols.",
+                                "Ask a question in Chinese or English.")
+    return query[:MAX_QUERY_CHARS]
+
+
+class Retriever:
+    """Search one loaded :class:`Index` with the embedder it was built with."""
+
+    def __init__(self, index: Index, embedder: Embedder | None = None, config: RetrievalConfig | None = None):
+        self.index = index
+        self.embedder = embedder or load_embedder(index.model_id)
+        self.config = config or RetrievalConfig()
+
+    def search(self, query: str, k: int | None = None, mode: str | None = None,
+               query_vec: np.ndarray | None = None) -> list[Hit]:
+        query = clean_query(query)
+        k = k or self.config.k
+        mode = mode or self.config.mode
+        if mode not in MODES:
+            raise InvalidQueryError(f"Unknown retrieval mode '{mode}'.", f"Use one of: {', '.join(MODES)}")
+        if len(self.index) == 0:
+            return []
+        cand = max(self.config.candidates, k)
+        dense: dict[int, float] = {}
+        lexical: dict[int, float] = {}
+        if mode in ("hybrid", "dense"):
+            if query_vec is None:
+                query_vec = self.embedder.embed_query(query)
+            dense = self._dense(query_vec, cand)
+        if mode in ("hybrid", "bm25"):
+            rows, scores = self.index.bm25_search(tokenize(query), cand)
+            lexical = {int(r): float(s) for r, s in zip(rows, scores)}
+        fused = self._fuse(query, dense, lexical, mode)
+        ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+        hits = []
+        for rank, (row, score) in enumerate(ranked, start=1):
+            chunk = self.index.chunks[row]
+            meta = {key: val for key, val in self.index.docs[chunk.doc_id].items() if key != "source"}
+            srcs = [name for name, part in (("dense", dense), ("bm25", lexical)) if row in part]
+            hits.append(Hit(rank, score, chunk, meta, dense.get(row), lexical.get(row), srcs))
+        return hits
+
+    def _dense(self, query_vec: np.ndarray, cand: int) -> dict[int, float]:
+        """Chunk similarity plus the similarity of the chunk's best sentence.
+
+        Whole-chunk vectors carry context; sentence vectors match a single fact
+        sharply. Their sum beats either alone on the evaluation set.
+        """
+        rows, _ = self.index.dense_search(query_vec, cand)
+        srows, _ = self.index.sentence_search(query_vec, cand)
+        rows = np.unique(np.concatenate([rows, self.index.sent_owner[srows]])).astype(np.int64)
+        chunk_sim = self.index.vectors_for(rows) @ query_vec
+        sent_sim = self.index.sentence_vectors_for(rows) @ query_vec
+        counts = np.diff(self.index.sent_start)[rows]
+        best = np.full(len(rows), -1.0, dtype=np.float32)
+        np.maximum.at(best, np.repeat(np.arange(len(rows)), counts), sent_sim)
+        return {int(r): float(c + b) for r, c, b in zip(rows, chunk_sim, best)}
+
+    def _fuse(self, query: str, dense: dict[int, float], lexical: dict[int, float], mode: str) -> dict[int, float]:
+        cfg = self.config
+        if mode == "dense":
+            return dict(dense)
+        if mode == "bm25":
+            return dict(lexical)
+        zh = min(1.0, cjk_ratio(query) / 0.6)
+        w_bm25 = cfg.bm25_weight_en + (cfg.bm25_weight_zh - cfg.bm25_weight_en) * zh
+        fused: dict[int, float] = {}
+        for weight, part in ((cfg.dense_weight, dense), (w_bm25, lexical)):
+            order = sorted(part.items(), key=lambda kv: -kv[1])
+            for rank, (row, _) in enumerate(order, start=1):
+                fused[row] = fused.get(row, 0.0) + weight / (cfg.rrf_k + rank)
+        numbers = set(_NUMBER.findall(normalize(query)))
+        if numbers and cfg.number_boost:
+            for row in fused:
+                text = normalize(self.index.chunks[row].clean)
+                found = sum(1 for n in numbers if n in set(_NUMBER.findall(text)))
+                fused[row] += cfg.number_boost * found
+        return fused
+
+
+try:
+    from langchain_core.callbacks import CallbackManagerForRetrieverRun
+    from langchain_core.documents import Document as LCDocument
+    from langchain_core.retrievers import BaseRetriever
+except ImportError:  # pragma: no cover - langchain-core is a core dependency
+    BaseRetriever = object  # type: ignore[misc,assignment]
+
+
+class LangChainRetriever(BaseRetriever):  # type: ignore[misc,valid-type]
+    """LangChain ``BaseRetriever`` over our hybrid retriever (drop into any LCEL chain)."""
+
+    retriever: Retriever
+    k: int = 5
+    mode: str = "hybrid"
+
+    model_config = {"arbitrary_types_allowed": True}
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun):
+        hits = self.retriever.search(query, k=self.k, mode=self.mode)
+        return [LCDocument(page_content=h.chunk.text,
+                           metadata={**h.doc, "chunk_id": h.chunk.chunk_id, "start": h.chunk.start,
+                                     "end": h.chunk.end, "score": h.score, "rank": h.rank})
+                for h in hits]

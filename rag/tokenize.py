@@ -1,0 +1,66 @@
+"""Tokens for BM25 and lexical overlap: jieba with the corpus' domain terms.
+
+Indexing and querying must use the same function, so it lives in one place.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+from functools import lru_cache
+from importlib import resources
+
+_WORD = re.compile(r"[a-z]+|\d+(?:\.\d+)?%?|[\u3400-\u9fff]+", re.IGNORECASE)
+_CJK = re.compile(r"[\u3400-\u9fff]")
+STOPWORDS = frozenset(
+    "的 了 和 与 及 是 在 有 为 对 等 也 都 而 将 把 被 从 到 以 之 其 这 那 个 一 上 中 下 年 月 日 "
+    "多少 什么 哪些 哪个 哪 几 吗 呢 吧 啊 如何 怎么 怎样 是否 请问 请 我 你 他 她 它 们 "
+    "the a an of to in on for and or is are was were be been by with at from as that this which "
+    "what how many much when where who whose did does do it its into than".split()
+)
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _jieba():
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    with resources.files("rag.data").joinpath("userdict.txt").open("r", encoding="utf-8") as fh:
+        tokenizer.load_userdict(fh)
+    tokenizer.initialize()
+    return tokenizer
+
+
+def normalize(text: str) -> str:
+    """NFKC (full-width digits and letters to ASCII) and lower case."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def tokenize(text: str) -> list[str]:
+    """Search-mode jieba tokens for CJK runs, words and numbers for the rest; stopwords dropped."""
+    text = normalize(text)
+    tokens: list[str] = []
+    for match in _WORD.finditer(text):
+        piece = match.group(0)
+        if _CJK.match(piece):
+            with _lock:  # jieba's tokenizer is not thread-safe during lazy init
+                words = _jieba().cut_for_search(piece)
+                tokens.extend(w for w in words if w not in STOPWORDS)
+        elif piece not in STOPWORDS:
+            tokens.append(piece)
+    return tokens
+
+
+def cjk_ratio(text: str) -> float:
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return 0.0
+    return sum(1 for c in letters if _CJK.match(c)) / len(letters)
+
+
+def is_chinese(text: str) -> bool:
+    """True when the question is mostly Chinese (BM25 over Chinese text can help it)."""
+    return cjk_ratio(text) >= 0.3
