@@ -61,12 +61,20 @@ class Answer:
 @dataclass
 class AnswerConfig:
     passages: int = 6  # retrieved passages whose sentences compete
-    max_sentences: int = 2
-    min_confidence: float = 0.5  # calibrated on eval/ (see rag eval --answers)
+    max_sentences: int = 3
+    margin: float = 0.12  # further sentences must score within this of the best one
+    # refusal thresholds on the best sentence, calibrated on eval/lugang.jsonl: similarity
+    # (sentence cosine) and share of the question's weighted terms found in its passage
+    min_dense_zh: float = 0.88
+    min_dense_en: float = 0.72
+    min_coverage_zh: float = 0.3
+    min_coverage_en: float = 0.0
+    # sentence score weights, fitted on eval/lugang.jsonl (top-1 sentence holds the key fact)
     w_dense: float = 1.0
-    w_lexical: float = 0.6
-    w_type: float = 0.15
-    w_rank: float = 0.05
+    w_lexical: float = 0.2
+    w_type: float = 0.05
+    w_rank: float = 0.0
+    w_passage: float = 0.2
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -82,10 +90,15 @@ _NUM_UNIT = re.compile(r"\d+(?:\.\d+)?\s*(?:%|万|亿|千|百|个|家|列|台|�
 _DATE_IN = re.compile(r"(?:19|20)\d\d年|\d{1,2}月(?:\d{1,2}日)?|今年|去年|上半年|一季度")
 _ORG = re.compile(r"[\u4e00-\u9fff]{2,12}(?:公司|集团|企业|技研|物联|精密|中心|产业园|基地)")
 _YEAR = re.compile(r"(?:19|20)\d\d")
+_CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 PLACES = {
-    "青白江": ("青白江", "qingbaijiang"), "江津": ("江津", "jiangjin"), "成都": ("成都", "chengdu"),
-    "重庆": ("重庆", "chongqing"),
+    "青白江": ("青白江", "qingbaijiang", "成都国际铁路港", "城厢", "chengdu international railway port"),
+    "江津": ("江津", "jiangjin", "珞璜", "luohuang", "小南垭", "xiaonanya", "双福", "德感", "白沙", "几江"),
+    "成都": ("成都", "chengdu"), "重庆": ("重庆", "chongqing"),
 }
+# A question naming one of these measures is only answered by evidence that names it too.
+_METRICS = ("产值", "出口", "进口", "营收", "利润", "税收", "吞吐量", "人口", "gdp", "地区生产总值",
+            "等级", "入驻", "实到资金")
 
 
 def question_places(question: str) -> set[str]:
@@ -95,6 +108,61 @@ def question_places(question: str) -> set[str]:
 
 def question_years(question: str) -> set[str]:
     return set(_YEAR.findall(normalize(question)))
+
+
+# Places the articles are not about: naming one is a hard constraint the evidence must meet.
+OTHER_PLACES = {
+    "两江新区": ("两江新区", "liangjiang"), "涪陵": ("涪陵", "fuling"), "德阳": ("德阳", "deyang"),
+    "果园港": ("果园港", "guoyuan"), "江北": ("江北", "jiangbei"), "渝北": ("渝北", "yubei"),
+    "万州": ("万州", "wanzhou"), "永川": ("永川", "yongchuan"), "璧山": ("璧山", "bishan"),
+    "合川": ("合川", "hechuan"), "綦江": ("綦江", "qijiang"), "九龙坡": ("九龙坡", "jiulongpo"),
+    "沙坪坝": ("沙坪坝", "shapingba"), "巴南": ("巴南", "banan"), "北碚": ("北碚", "beibei"),
+    "长寿": ("长寿", "changshou"), "天府新区": ("天府新区", "tianfu"), "双流": ("双流", "shuangliu"),
+    "郫都": ("郫都", "pidu"), "温江": ("温江", "wenjiang"), "新都": ("新都", "xindu"),
+    "龙泉驿": ("龙泉驿", "longquanyi"), "绵阳": ("绵阳", "mianyang"), "宜宾": ("宜宾", "yibin"),
+    "泸州": ("泸州", "luzhou"), "自贡": ("自贡", "zigong"), "西安": ("西安", "xi'an"),
+    "郑州": ("郑州", "zhengzhou"), "武汉": ("武汉", "wuhan"), "义乌": ("义乌", "yiwu"),
+    "上海": ("上海", "shanghai"), "北京": ("北京", "beijing"), "广州": ("广州", "guangzhou"),
+    "昆明": ("昆明", "kunming"), "贵阳": ("贵阳", "guiyang"), "南宁": ("南宁", "nanning"),
+    "钦州": ("钦州", "qinzhou"), "兰州": ("兰州", "lanzhou"),
+}
+# "多少列" asks for a count of trains: the answer sentence must hold a number with that unit.
+_UNIT_Q = re.compile(r"(?:多少|几)(列|标箱|家|个|台|辆|吨|亩|项|条|场|单|GWh|平方米|公里|名)|(?:百分之|百分比|比例|占比|几成)|"
+                     r"how many (trains|teus?|containers|companies|firms|enterprises|projects|tonnes|tons)|"
+                     r"what (percentage|share|proportion)", re.I)
+_EN_UNITS = {"trains": "列", "teu": "标箱", "teus": "标箱", "containers": "标箱", "companies": "家", "firms": "家",
+             "enterprises": "家", "projects": "个", "tonnes": "吨", "tons": "吨"}
+
+
+def foreign_places(question: str) -> set[str]:
+    q = normalize(question)
+    return {name for name, keys in OTHER_PLACES.items() if any(k in q for k in keys)}
+
+
+def expected_unit(question: str) -> str | None:
+    """The unit a quantity question asks for ("多少列" → 列, "what percentage" → %), if any."""
+    match = _UNIT_Q.search(question)
+    if not match:
+        return None
+    unit = match.group(1) or match.group(2)
+    if unit:
+        return _EN_UNITS.get(unit.lower(), unit)
+    return "%"
+
+
+def _relative_years(sentence: str, doc_date: str) -> set[str]:
+    """Years meant by 今年/去年/前年 in an article dated ``doc_date``."""
+    year = _YEAR.match(doc_date or "")
+    if not year:
+        return set()
+    base = int(year.group(0))
+    found = set()
+    for word, delta in (("今年", 0), ("去年", -1), ("前年", -2), ("明年", 1)):
+        if word in sentence:
+            found.add(str(base + delta))
+    if "今年" not in sentence and "去年" not in sentence and not _YEAR.search(sentence):
+        found.add(str(base))  # undated statements in an article are about its own year
+    return found
 
 
 # --------------------------------------------------------------------------- follow-ups
@@ -121,9 +189,10 @@ def resolve_followup(question: str, history: list | None) -> str:
     rewritten = previous
     if prev_places and new_places:
         for place in prev_places:
+            new = next(iter(new_places))
             for key in PLACES[place]:
-                rewritten = re.sub(re.escape(key), PLACES[next(iter(new_places))][0 if is_chinese(previous) else 1]
-                                   if key == PLACES[place][1] else next(iter(new_places)), rewritten, flags=re.I)
+                replacement = PLACES[new][0] if _CJK_RE.search(key) else PLACES[new][1].title()
+                rewritten = re.sub(re.escape(key), replacement, rewritten, flags=re.I)
         return rewritten
     years_new = question_years(subject)
     if years_new and question_years(previous):
@@ -176,8 +245,8 @@ class Answerer:
         if not hits:
             return self._refuse(question, query, [])
         candidates = self._score_sentences(query, query_vec, hits)
-        chosen, confidence = self._choose(query, candidates)
-        if not chosen or confidence < self.config.min_confidence or not self._constraints_met(query, chosen):
+        chosen = self._choose(query, candidates)
+        if not chosen or not self._confident(query, candidates[0]) or not self._constraints_met(query, chosen):
             return self._refuse(question, query, hits)
         citations = [self._cite(n, c) for n, c in enumerate(chosen, start=1)]
         text = self._compose(query, chosen)
@@ -207,7 +276,7 @@ class Answerer:
 
     def _score_sentences(self, query: str, query_vec: np.ndarray, hits: list[Hit]) -> list[_Candidate]:
         index = self.retriever.index
-        q_tokens = set(tokenize(query))
+        q_tokens = set(self.retriever.keyword_tokens(query))
         weights = {t: _token_weight(t) for t in q_tokens}
         total = sum(weights.values()) or 1.0
         wants_qty = bool(_QUANTITY_Q.search(query))
@@ -231,48 +300,77 @@ class Answerer:
                 elif wants_who and _ORG.search(text):
                     type_ok = 1.0
                 score = (cfg.w_dense * float(sim) + cfg.w_lexical * lexical + cfg.w_type * type_ok
-                         - cfg.w_rank * rank)
+                         - cfg.w_rank * rank + cfg.w_passage * hit.score)
                 out.append(_Candidate(hit, i, text, sent.start, sent.end, score, float(sim), lexical))
         out.sort(key=lambda c: -c.score)
         return out
 
-    def _choose(self, query: str, candidates: list[_Candidate]) -> tuple[list[_Candidate], float]:
+    def _confident(self, query: str, best: _Candidate) -> bool:
+        cfg = self.config
+        zh = is_chinese(query)
+        weights = {t: _token_weight(t) for t in set(self.retriever.keyword_tokens(query))}
+        in_passage = set(tokenize(best.hit.chunk.clean))
+        coverage = sum(w for t, w in weights.items() if t in in_passage) / (sum(weights.values()) or 1.0)
+        return (best.dense >= (cfg.min_dense_zh if zh else cfg.min_dense_en)
+                and coverage >= (cfg.min_coverage_zh if zh else cfg.min_coverage_en))
+
+    def _choose(self, query: str, candidates: list[_Candidate]) -> list[_Candidate]:
+        """The best sentence, plus up to two more that score nearly as well (or cover another district)."""
         if not candidates:
-            return [], 0.0
+            return []
         best = candidates[0]
         chosen = [best]
-        places = question_places(query)
-        comparison = len(places) >= 2
+        comparison = len(question_places(query) & {"青白江", "江津"}) >= 2
         for cand in candidates[1:]:
             if len(chosen) >= self.config.max_sentences:
                 break
-            if cand.text == best.text:
+            if any(cand.text == c.text for c in chosen):
                 continue
-            if comparison:
-                covered = {p for c in chosen for p in _sentence_places(c)}
-                if _sentence_places(cand) - covered:
-                    chosen.append(cand)
-            elif (cand.hit.chunk.chunk_id == best.hit.chunk.chunk_id and abs(cand.index - best.index) == 1
-                  and cand.score >= best.score - 0.05):
+            close = cand.score >= best.score - self.config.margin and self._adds_coverage(query, chosen, cand)
+            new_place = comparison and bool(_sentence_places(cand) - {p for c in chosen for p in _sentence_places(c)})
+            if close or new_place:
                 chosen.append(cand)
         chosen.sort(key=lambda c: (c.hit.rank, c.index))
-        confidence = best.dense + 0.6 * best.lexical - 0.8
-        return chosen, confidence + 0.5
+        return chosen
+
+    def _adds_coverage(self, query: str, chosen: list[_Candidate], cand: _Candidate) -> bool:
+        """A further sentence earns its place by matching question words the others miss."""
+        q_tokens = {t for t in self.retriever.keyword_tokens(query) if _token_weight(t) >= 1.0}
+        have = set().union(*(set(tokenize(c.text)) for c in chosen))
+        return bool((q_tokens & set(tokenize(cand.text))) - have)
 
     def _constraints_met(self, query: str, chosen: list[_Candidate]) -> bool:
-        """A question about 2024 is not answered with 2025 figures; one about 江津 not from 青白江."""
+        """Hard constraints of the question must hold in the evidence.
+
+        A question about 2024 is not answered from 2025 figures, one about 江津 not
+        from 青白江, one about 两江新区 not at all, and "多少列" needs a count of trains.
+        """
+        evidence = " ".join(c.text + " " + c.hit.chunk.clean for c in chosen)
         years = question_years(query)
-        context = " ".join(c.text + " " + c.hit.chunk.clean + " " + c.hit.doc.get("date", "") for c in chosen)
-        if years and not any(y in context for y in years):
-            return False
-        places = question_places(query) - {"成都", "重庆"}
-        if places:
-            found = set()
+        if years:
+            known = set(_YEAR.findall(evidence))
             for c in chosen:
-                district = c.hit.doc.get("district", "")
-                found |= {p for p in places if p == district or p in c.hit.chunk.clean}
-            if not found:
+                known |= _relative_years(c.text, c.hit.doc.get("date", ""))
+            if not years & known:
                 return False
+        places = question_places(query) - {"成都", "重庆"}
+        best = max(chosen, key=lambda c: c.score)
+        # one district asked: the best evidence must be about it; a comparison needs either
+        anchors = [best] if len(places) == 1 else chosen
+        if places and not any(p == c.hit.doc.get("district") or p in c.hit.chunk.clean
+                              for c in anchors for p in places):
+            return False
+        q_norm = normalize(query)
+        for metric in _METRICS:
+            if metric in q_norm and metric not in normalize(best.text + best.hit.chunk.clean):
+                return False
+        for place in foreign_places(query):
+            if place not in evidence:
+                return False
+        unit = expected_unit(query)
+        if unit and not any(re.search(r"\d[\d.]*\s*(?:万|亿|千|百)?\s*" + unit, normalize(c.text))
+                            for c in chosen):
+            return False
         return True
 
     # ----------------------------------------------------------------- output

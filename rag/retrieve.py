@@ -7,7 +7,7 @@ match). The fusion therefore weights BM25 by how Chinese the question is.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -15,7 +15,8 @@ from .chunking import Chunk
 from .embedding import Embedder, load_embedder
 from .errors import InvalidQueryError
 from .index import Index
-from .tokenize import cjk_ratio, normalize, tokenize
+from .crosslingual import expand_english
+from .tokenize import cjk_ratio, is_chinese, normalize, tokenize
 
 MAX_QUERY_CHARS = 1000
 MODES = ("hybrid", "dense", "bm25")
@@ -27,11 +28,10 @@ class RetrievalConfig:
     mode: str = "hybrid"
     k: int = 10
     candidates: int = 60  # per retriever, before fusion
-    rrf_k: int = 60
     dense_weight: float = 1.0
-    bm25_weight_zh: float = 1.0  # BM25 weight for a fully Chinese question
-    bm25_weight_en: float = 0.15  # ... and for a question with no Chinese at all
-    number_boost: float = 0.004  # added per question number found verbatim in a chunk
+    bm25_weight_zh: float = 0.3  # BM25 weight (after min-max) for a fully Chinese question
+    bm25_weight_en: float = 0.7  # ... for an English one, whose BM25 query is glossary-expanded
+    number_boost: float = 0.0  # added per question number found verbatim in a chunk
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -43,9 +43,8 @@ class Hit:
     score: float
     chunk: Chunk
     doc: dict  # article metadata (doc_id, title, district, date, ...)
-    dense: float | None = None  # cosine similarity, when the dense side saw it
+    dense: float | None = None  # chunk + best-sentence cosine similarity
     bm25: float | None = None
-    sources: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
         c = self.chunk
@@ -85,61 +84,76 @@ class Retriever:
         if len(self.index) == 0:
             return []
         cand = max(self.config.candidates, k)
-        dense: dict[int, float] = {}
-        lexical: dict[int, float] = {}
+        rows = np.zeros(0, dtype=np.int64)
+        dense = lexical = None
+        if mode in ("hybrid", "bm25"):
+            all_lexical = self.index.bm25_scores(self.keyword_tokens(query))
+            top = np.argsort(-all_lexical, kind="stable")[:cand]
+            rows = top[all_lexical[top] > 0]
         if mode in ("hybrid", "dense"):
             if query_vec is None:
                 query_vec = self.embedder.embed_query(query)
-            dense = self._dense(query_vec, cand)
+            rows, dense = self._dense(query_vec, cand, rows)
         if mode in ("hybrid", "bm25"):
-            rows, scores = self.index.bm25_search(tokenize(query), cand)
-            lexical = {int(r): float(s) for r, s in zip(rows, scores)}
-        fused = self._fuse(query, dense, lexical, mode)
-        ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+            lexical = all_lexical[rows]
+        scores = self._fuse(query, rows, dense, lexical)
+        order = np.lexsort((rows, -scores))[:k]
         hits = []
-        for rank, (row, score) in enumerate(ranked, start=1):
+        for rank, i in enumerate(order, start=1):
+            row = int(rows[i])
             chunk = self.index.chunks[row]
             meta = {key: val for key, val in self.index.docs[chunk.doc_id].items() if key != "source"}
-            srcs = [name for name, part in (("dense", dense), ("bm25", lexical)) if row in part]
-            hits.append(Hit(rank, score, chunk, meta, dense.get(row), lexical.get(row), srcs))
+            hits.append(Hit(rank, float(scores[i]), chunk, meta,
+                            None if dense is None else float(dense[i]),
+                            None if lexical is None else float(lexical[i])))
         return hits
 
-    def _dense(self, query_vec: np.ndarray, cand: int) -> dict[int, float]:
-        """Chunk similarity plus the similarity of the chunk's best sentence.
+    def keyword_tokens(self, query: str) -> list[str]:
+        """BM25 tokens; an English question is expanded with Chinese glossary terms."""
+        if is_chinese(query):
+            return tokenize(query)
+        return tokenize(" ".join(expand_english(query)) + " " + query)
+
+    def _dense(self, query_vec: np.ndarray, cand: int, extra: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Rows (dense candidates plus ``extra``) and their chunk + best-sentence similarity.
 
         Whole-chunk vectors carry context; sentence vectors match a single fact
         sharply. Their sum beats either alone on the evaluation set.
         """
         rows, _ = self.index.dense_search(query_vec, cand)
         srows, _ = self.index.sentence_search(query_vec, cand)
-        rows = np.unique(np.concatenate([rows, self.index.sent_owner[srows]])).astype(np.int64)
+        rows = np.unique(np.concatenate([rows, self.index.sent_owner[srows], extra])).astype(np.int64)
         chunk_sim = self.index.vectors_for(rows) @ query_vec
         sent_sim = self.index.sentence_vectors_for(rows) @ query_vec
         counts = np.diff(self.index.sent_start)[rows]
         best = np.full(len(rows), -1.0, dtype=np.float32)
         np.maximum.at(best, np.repeat(np.arange(len(rows)), counts), sent_sim)
-        return {int(r): float(c + b) for r, c, b in zip(rows, chunk_sim, best)}
+        return rows, chunk_sim + best
 
-    def _fuse(self, query: str, dense: dict[int, float], lexical: dict[int, float], mode: str) -> dict[int, float]:
+    def _fuse(self, query: str, rows: np.ndarray, dense: np.ndarray | None,
+              lexical: np.ndarray | None) -> np.ndarray:
+        """Min-max normalised dense + weighted BM25 (weight by question language), + number matches."""
         cfg = self.config
-        if mode == "dense":
-            return dict(dense)
-        if mode == "bm25":
-            return dict(lexical)
+        if dense is None or lexical is None:
+            scores = (dense if dense is not None else lexical).astype(np.float64)
+            return scores
         zh = min(1.0, cjk_ratio(query) / 0.6)
         w_bm25 = cfg.bm25_weight_en + (cfg.bm25_weight_zh - cfg.bm25_weight_en) * zh
-        fused: dict[int, float] = {}
-        for weight, part in ((cfg.dense_weight, dense), (w_bm25, lexical)):
-            order = sorted(part.items(), key=lambda kv: -kv[1])
-            for rank, (row, _) in enumerate(order, start=1):
-                fused[row] = fused.get(row, 0.0) + weight / (cfg.rrf_k + rank)
+        scores = cfg.dense_weight * _minmax(dense) + w_bm25 * _minmax(lexical)
         numbers = set(_NUMBER.findall(normalize(query)))
         if numbers and cfg.number_boost:
-            for row in fused:
-                text = normalize(self.index.chunks[row].clean)
-                found = sum(1 for n in numbers if n in set(_NUMBER.findall(text)))
-                fused[row] += cfg.number_boost * found
-        return fused
+            for i, row in enumerate(rows):
+                found = set(_NUMBER.findall(normalize(self.index.chunks[int(row)].clean)))
+                scores[i] += cfg.number_boost * len(numbers & found)
+        return scores
+
+
+def _minmax(x: np.ndarray) -> np.ndarray:
+    x = x.astype(np.float64)
+    if not len(x):
+        return x
+    lo, hi = float(x.min()), float(x.max())
+    return (x - lo) / (hi - lo) if hi > lo else np.zeros_like(x)
 
 
 try:

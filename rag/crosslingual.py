@@ -1,0 +1,50 @@
+"""English questions over Chinese articles: expand them with Chinese terms.
+
+BM25 cannot match "foreign trade" against 外贸. A domain glossary
+(``rag/data/glossary_en_zh.tsv``, user-extendable) maps English phrases to the
+Chinese terms the articles use; the expansion feeds the keyword side of hybrid
+retrieval and the lexical scoring of answer sentences.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+
+_WORDS = re.compile(r"[a-z0-9]+(?:[-'&][a-z0-9]+)*")
+
+
+@lru_cache(maxsize=1)
+def glossary() -> dict[tuple[str, ...], list[str]]:
+    entries: dict[tuple[str, ...], list[str]] = {}
+    text = resources.files("rag.data").joinpath("glossary_en_zh.tsv").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#") or "\t" not in line:
+            continue
+        english, chinese = line.split("\t", 1)
+        key = tuple(_WORDS.findall(english.lower()))
+        if key:
+            terms = entries.setdefault(key, [])
+            terms.extend(t for t in chinese.split() if t not in terms)
+    return entries
+
+
+def expand_english(query: str) -> list[str]:
+    """Chinese terms for the English phrases in ``query`` (longest match first), plus its numbers."""
+    words = _WORDS.findall(query.lower())
+    table = glossary()
+    longest = max((len(k) for k in table), default=1)
+    terms: list[str] = []
+    i = 0
+    while i < len(words):
+        for n in range(min(longest, len(words) - i), 0, -1):
+            key = tuple(words[i : i + n])
+            if key in table:
+                terms.extend(t for t in table[key] if t not in terms)
+                i += n
+                break
+        else:
+            if words[i].isdigit() or re.fullmatch(r"\d+(\.\d+)?", words[i]):
+                terms.append(words[i])
+            i += 1
+    return terms
