@@ -66,7 +66,7 @@ class AnswerConfig:
     # refusal thresholds on the best sentence, calibrated on eval/lugang.jsonl: similarity
     # (sentence cosine) and share of the question's weighted terms found in its passage
     min_dense_zh: float = 0.88
-    min_dense_en: float = 0.72
+    min_dense_en: float = 0.74
     min_coverage_zh: float = 0.3
     min_coverage_en: float = 0.0
     # sentence score weights, fitted on eval/lugang.jsonl (top-1 sentence holds the key fact)
@@ -97,8 +97,9 @@ PLACES = {
     "成都": ("成都", "chengdu"), "重庆": ("重庆", "chongqing"),
 }
 # A question naming one of these measures is only answered by evidence that names it too.
-_METRICS = ("产值", "出口", "进口", "营收", "利润", "税收", "吞吐量", "人口", "gdp", "地区生产总值",
-            "等级", "入驻", "实到资金")
+_METRICS = {m: m for m in ("产值", "进口", "营收", "利润", "税收", "吞吐量", "人口", "地区生产总值",
+                           "等级", "入驻", "实到资金")}
+_METRICS.update({"出口": "(?<!进)出口", "gdp": "gdp|地区生产总值"})
 
 
 def question_places(question: str) -> set[str]:
@@ -127,11 +128,22 @@ OTHER_PLACES = {
     "钦州": ("钦州", "qinzhou"), "兰州": ("兰州", "lanzhou"),
 }
 # "多少列" asks for a count of trains: the answer sentence must hold a number with that unit.
-_UNIT_Q = re.compile(r"(?:多少|几)(列|标箱|家|个|台|辆|吨|亩|项|条|场|单|GWh|平方米|公里|名)|(?:百分之|百分比|比例|占比|几成)|"
+_UNIT_Q = re.compile(r"(?<![第哪])(?:多少|几)(列|标箱|家|台|辆|吨|亩|项|单|GWh|平方米|公里)|(?:百分之|百分比|比例|占比|几成)|"
                      r"how many (trains|teus?|containers|companies|firms|enterprises|projects|tonnes|tons)|"
                      r"what (percentage|share|proportion)", re.I)
 _EN_UNITS = {"trains": "列", "teu": "标箱", "teus": "标箱", "containers": "标箱", "companies": "家", "firms": "家",
              "enterprises": "家", "projects": "个", "tonnes": "吨", "tons": "吨"}
+
+
+_NAME_Q = re.compile(r"(?:负责人|经理|书记|记者|主任|董事长|局长|区长|总裁|专家).{0,6}(?:叫什么|姓名|姓甚名谁|名字|是谁)|"
+                     r"\bwho is the .{0,30}(?:secretary|head|mayor|manager|director|chairman)", re.I)
+
+
+def _has_person(text: str) -> bool:
+    """True if jieba tags a person's name (nr) in ``text``."""
+    import jieba.posseg
+
+    return any(flag == "nr" and len(word) >= 2 for word, flag in jieba.posseg.cut(text))
 
 
 def foreign_places(question: str) -> set[str]:
@@ -290,6 +302,8 @@ class Answerer:
             texts = hit.chunk.sentence_texts()
             for i, (sent, sim) in enumerate(zip(hit.chunk.sentences, sims)):
                 text = texts[i]
+                if text == hit.chunk.heading:
+                    continue  # a section heading names a topic; the facts are in the sentences below
                 toks = set(tokenize(text))
                 lexical = sum(w for t, w in weights.items() if t in toks) / total
                 type_ok = 0.0
@@ -353,23 +367,25 @@ class Answerer:
                 known |= _relative_years(c.text, c.hit.doc.get("date", ""))
             if not years & known:
                 return False
-        places = question_places(query) - {"成都", "重庆"}
+        places = question_places(query)
         best = max(chosen, key=lambda c: c.score)
         # one district asked: the best evidence must be about it; a comparison needs either
         anchors = [best] if len(places) == 1 else chosen
-        if places and not any(p == c.hit.doc.get("district") or p in c.hit.chunk.clean
-                              for c in anchors for p in places):
+        if places and not any(_about(c, p) for c in anchors for p in places):
             return False
         q_norm = normalize(query)
-        for metric in _METRICS:
-            if metric in q_norm and metric not in normalize(best.text + best.hit.chunk.clean):
+        evidence_norm = normalize(best.text + best.hit.chunk.clean)
+        for metric, pattern in _METRICS.items():
+            if re.search(pattern, q_norm) and not re.search(pattern, evidence_norm):
                 return False
         for place in foreign_places(query):
             if place not in evidence:
                 return False
         unit = expected_unit(query)
-        if unit and not any(re.search(r"\d[\d.]*\s*(?:万|亿|千|百)?\s*" + unit, normalize(c.text))
+        if unit and not any(re.search(r"\d[\d.]*\s*(?:万|亿|千|百)?(?:多|余)?\s*" + unit, normalize(c.text))
                             for c in chosen):
+            return False
+        if _NAME_Q.search(query) and not _has_person(best.text):
             return False
         return True
 
@@ -409,6 +425,15 @@ def _token_weight(token: str) -> float:
     if re.fullmatch(r"\d+(\.\d+)?%?", token):
         return 2.0
     return min(len(token), 4) / 2.0
+
+
+_CITY_OF = {"青白江": "成都", "江津": "重庆"}
+
+
+def _about(c: _Candidate, place: str) -> bool:
+    """Is this evidence about ``place``? (青白江 is part of 成都, 江津 of 重庆.)"""
+    district = c.hit.doc.get("district", "")
+    return place == district or place == _CITY_OF.get(district) or place in c.hit.chunk.clean
 
 
 def _sentence_places(c: _Candidate) -> set[str]:
