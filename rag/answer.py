@@ -257,7 +257,7 @@ class Answerer:
         if not hits:
             return self._refuse(question, query, [])
         candidates = self._score_sentences(query, query_vec, hits)
-        chosen = self._choose(query, candidates)
+        chosen = _on_topic(query, self._choose(query, candidates))
         if not chosen or not self._confident(query, candidates[0]) or not self._constraints_met(query, chosen):
             return self._refuse(question, query, hits)
         citations = [self._cite(n, c) for n, c in enumerate(chosen, start=1)]
@@ -333,7 +333,7 @@ class Answerer:
         if not candidates:
             return []
         best = candidates[0]
-        chosen = [best]
+        chosen = [best] + self._neighbours(query, best, candidates)
         comparison = len(question_places(query) & {"青白江", "江津"}) >= 2
         for cand in candidates[1:]:
             if len(chosen) >= self.config.max_sentences:
@@ -346,6 +346,21 @@ class Answerer:
                 chosen.append(cand)
         chosen.sort(key=lambda c: (c.hit.rank, c.index))
         return chosen
+
+    def _neighbours(self, query: str, best: _Candidate, candidates: list[_Candidate]) -> list[_Candidate]:
+        """Sentences next to the best one that it cannot stand without.
+
+        A short caption or title line ("江津 三向发力…") needs the lines around it; a
+        sentence that announces an event ("…举行集中开工竣工活动。") when the question
+        asks for a figure is followed by the sentence that has the figure.
+        """
+        same_chunk = {c.index: c for c in candidates if c.hit.chunk.chunk_id == best.hit.chunk.chunk_id}
+        wanted: list[int] = []
+        if len(best.text) < 40 and not _is_sentence(best.text):
+            wanted = [best.index - 1, best.index + 1]
+        elif _QUANTITY_Q.search(query) and not _NUM_UNIT.search(best.text):
+            wanted = [best.index + 1]
+        return [same_chunk[i] for i in wanted if i in same_chunk]
 
     def _adds_coverage(self, query: str, chosen: list[_Candidate], cand: _Candidate) -> bool:
         """A further sentence earns its place by matching question words the others miss."""
@@ -401,7 +416,7 @@ class Answerer:
                         passage_start=chunk.start, passage_end=chunk.end)
 
     def _compose(self, query: str, chosen: list[_Candidate]) -> str:
-        parts = [f"{_emphasise(c.text.strip(), query)}[{n}]" for n, c in enumerate(chosen, start=1)]
+        parts = [f"{_emphasise(_display(c.text), query)}[{n}]" for n, c in enumerate(chosen, start=1)]
         if is_chinese(query):
             return "根据资料：" + "".join(parts)
         return "According to the articles (quoted in Chinese): " + " ".join(parts)
@@ -419,6 +434,25 @@ class Answerer:
         else:
             text = "The articles do not say this."
         return Answer(question, text, False, "extractive", [], related, query)
+
+
+def _is_sentence(text: str) -> bool:
+    """Ends like a sentence (a caption or a title line does not)."""
+    return text.rstrip("”’」』)） ").endswith(("。", "！", "？", "；", ".", "!", "?", ";"))
+
+
+def _on_topic(query: str, chosen: list[_Candidate]) -> list[_Candidate]:
+    """For a question about one district, drop sentences about the other one."""
+    places = question_places(query)
+    if len(places) != 1:
+        return chosen
+    place = next(iter(places))
+    return [c for c in chosen if _about(c, place)]
+
+
+def _display(sentence: str) -> str:
+    """A sentence as shown in the answer: no list bullet, no stray markdown."""
+    return re.sub(r"^[-*•]\s*", "", sentence.strip()).replace("**", "")
 
 
 def _token_weight(token: str) -> float:
