@@ -22,7 +22,7 @@ class ChunkerConfig:
     max_chars: int = 360
     overlap_sentences: int = 0
     context: bool = True  # prefix the embedded text with article title and section heading
-    version: int = 1  # bump when the algorithm changes, so old indexes are rebuilt
+    version: int = 2  # bump when the algorithm changes, so old indexes are rebuilt
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -142,8 +142,9 @@ def _make_chunk(doc: Document, ordinal: int, group, config: ChunkerConfig) -> Ch
     for s, e, _, _ in group:
         src = doc.source_span(s, e)
         sentences.append(Sentence(src[0], src[1], s - cstart, e - cstart))
-    context = [doc.title] if config.context and doc.title else []
-    if config.context and heading and heading not in clean[: len(heading) + 2]:
+    # context the chunk does not already start with (a heading often repeats the title)
+    context = [doc.title] if config.context and doc.title and not clean.startswith(doc.title) else []
+    if config.context and heading and heading != doc.title and heading not in clean[: len(heading) + 2]:
         context.append(heading)
     embed_text = "\n".join(context + [clean])
     return Chunk(chunk_id=f"{doc.doc_id}#{ordinal:04d}", doc_id=doc.doc_id, ordinal=ordinal,

@@ -33,6 +33,17 @@ def _kb(args):
                          model=getattr(args, "model", None))
 
 
+def _positive_int(text: str) -> int:
+    """argparse type for -k: a count of results, at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def _read_batch(path: str) -> list[str]:
     if path == "-":
         data = sys.stdin.buffer.read()
@@ -165,11 +176,110 @@ def cmd_ask(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from app import main as app_main  # app.py at the project root stays the one place the UI lives
+    from .serve import main as app_main  # what app.py runs; `from app` fails for the installed command
 
     return app_main(["--host", args.host, "--port", str(args.port)]
                     + (["--corpus", args.corpus] if args.corpus else [])
                     + (["--index", args.index] if args.index else []))
+
+
+# --------------------------------------------------------------------------- eval
+
+
+def _check_eval_set(args, questions) -> int:
+    from .corpus import load_corpus
+    from .evalset import check_set
+    from .index import load_index
+    from .kb import default_corpus, default_index
+
+    docs, _ = load_corpus(args.corpus or default_corpus())
+    shas = {d.doc_id: d.sha256 for d in docs}
+    try:  # chunk-boundary warnings need the index, and only for articles unchanged since indexing
+        index = load_index(args.index or default_index())
+        chunks = [c for c in index.chunks if index.docs[c.doc_id].get("sha256") == shas.get(c.doc_id)]
+    except RagError:  # no (usable) index: check against the corpus only
+        chunks = None
+    report = check_set(questions, {d.doc_id: d.source for d in docs}, chunks)
+    for line in report.errors:
+        print(f"error: {line}")
+    for line in report.warnings:
+        print(f"warning: {line}")
+    print(f"{report.questions} questions: {len(report.errors)} errors, {len(report.warnings)} warnings.")
+    return 0 if report.ok else 1
+
+
+def cmd_eval(args) -> int:
+    from datetime import datetime
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .eval_report import print_summary, write_report
+    from .evalset import default_set, import_beir, load_sets, save_set
+    from .evaluate import resolve_retriever, run_eval
+
+    if args.beir and not (args.corpus and args.index):
+        raise RagError("--beir needs --corpus and --index: a folder to write the BEIR documents into and one "
+                       "for their index.", "e.g. rag eval --beir scifact/ --corpus beir/corpus --index beir/index")
+    questions = import_beir(args.beir, args.corpus, args.split) if args.beir else []
+    if args.sets or not args.beir:
+        questions += load_sets(args.sets or [default_set()])
+    if args.check:
+        return _check_eval_set(args, questions)
+    retrievers = [r.strip() for r in args.retrievers.split(",") if r.strip()]
+    for name in retrievers:
+        resolve_retriever(name)  # fail before any work
+    kb = _kb(args)
+    stderr = Console(stderr=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=stderr, transient=True, disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task("indexing" if args.beir else "loading", total=None)
+        if args.beir:
+            kb.update(progress=lambda done, total: bar.update(task, completed=done, total=total))
+        kb.engine  # load once, outside the timings
+
+        def progress(name: str, done: int, total: int) -> None:
+            bar.update(task, description=f"eval {name}", completed=done, total=total)
+
+        run = run_eval(kb, questions, retrievers, answers=args.answers, progress=progress)
+    out_dir = None
+    if not args.no_report:
+        out_dir = Path(args.out or Path("eval") / "reports" / datetime.now().strftime("%Y%m%d-%H%M%S"))
+        write_report(run, out_dir)
+        if args.beir:
+            save_set(questions, out_dir / "questions.jsonl")  # re-run later with: rag eval DIR/questions.jsonl
+    if args.json:
+        print(json.dumps(run.metrics, ensure_ascii=False, indent=2))
+    else:
+        print_summary(run, _console(), max_failures=args.failures)
+    if out_dir:
+        print(f"Report written to {out_dir}/report.md", file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
+# --------------------------------------------------------------------------- bench
+
+
+def cmd_bench(args) -> int:
+    from .bench import run_bench
+    from .kb import default_corpus, default_index
+
+    result = run_bench(args.corpus or default_corpus(), args.index or default_index(), quick=args.quick,
+                       work_dir=args.work)
+    if args.report:
+        from .bench_report import write_report
+
+        write_report(result, Path(args.report))
+        print(f"Report written to {args.report}/", file=sys.stderr)
+    if args.quick:
+        print(json.dumps(result["key"], ensure_ascii=False))
+    elif args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        from .bench_report import summary_lines
+
+        print("\n".join(summary_lines(result)))
+    return 0
 
 
 # --------------------------------------------------------------------------- parser
@@ -195,7 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", help="search passages")
     common(p)
     p.add_argument("query", nargs="*")
-    p.add_argument("-k", type=int, default=10)
+    p.add_argument("-k", type=_positive_int, default=10, help="number of results (default: 10)")
     p.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default=None)
     p.add_argument("--json", action="store_true")
     p.add_argument("--batch", metavar="FILE", help="one query per line ('-' = stdin); JSON Lines out")
@@ -207,13 +317,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--batch", metavar="FILE", help="one question per line ('-' = stdin); JSON Lines out")
     p.add_argument("--answer-mode", choices=["extractive", "llm"], default=None)
+    from .llm import add_llm_flags  # light: sets $RAG_LLM_* when given
+
+    add_llm_flags(p)
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("eval", help="evaluate retrieval (and answers) on question sets")
+    common(p)
+    p.add_argument("sets", nargs="*", metavar="SET", help="question set(s), JSON Lines (default: eval/lugang.jsonl)")
+    p.add_argument("--retrievers", default="dense,bm25,hybrid",
+                   help="comma-separated: dense, bm25, hybrid, or a setting such as hybrid:candidates=100")
+    p.add_argument("--answers", action="store_true", help="also answer every question and score the answers")
+    p.add_argument("--json", action="store_true", help="print the metrics object as JSON")
+    p.add_argument("--out", metavar="DIR", help="report folder (default: eval/reports/<timestamp>/)")
+    p.add_argument("--no-report", action="store_true", help="write no report files")
+    p.add_argument("--check", action="store_true", help="validate the set(s) against the corpus, then exit")
+    p.add_argument("--beir", metavar="DIR", help="import a BEIR set (corpus.jsonl, queries.jsonl, qrels/) "
+                   "into --corpus, index it into --index and evaluate")
+    p.add_argument("--split", default="test", help="BEIR qrels split (default: test)")
+    p.add_argument("--failures", type=int, default=10, metavar="N", help="failures shown in the terminal")
+    p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("serve", help="start the web chat")
     common(p, model=False)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("bench", help="measure speed, memory and growth on this machine")
+    common(p, model=False)
+    p.add_argument("--quick", action="store_true", help="key ratios only, in under a minute; prints them as JSON")
+    p.add_argument("--json", action="store_true", help="print every measurement as JSON")
+    p.add_argument("--report", metavar="DIR", help="write results.json, tables.md and scale.png into DIR")
+    p.add_argument("--work", metavar="DIR", help="keep the bench's corpora and indexes in DIR (default: a temp dir)")
+    p.set_defaults(func=cmd_bench)
     return parser
 
 

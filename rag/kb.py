@@ -100,7 +100,9 @@ class KnowledgeBase:
         from .corpus import SUPPORTED_SUFFIXES, doc_id_for, read_source
 
         src = Path(src)
-        name = Path(name or src.name).name
+        name = Path(name or src.name).name.lstrip(".")  # a hidden file would never be indexed
+        if not Path(name).stem:
+            raise DocumentError("The file has no usable name.", "Rename it, e.g. article.txt, and add it again.")
         if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
             raise DocumentError(f"{name}: unsupported file type.", f"Supported: {', '.join(SUPPORTED_SUFFIXES)}")
         if src.stat().st_size > MAX_UPLOAD_BYTES:
@@ -108,7 +110,8 @@ class KnowledgeBase:
         read_source(src)  # raises DocumentError for undecodable or empty files
         self.corpus_dir.mkdir(parents=True, exist_ok=True)
         dest = self.corpus_dir / name
-        if dest.exists():
+        doc_id = doc_id_for(name)
+        if dest.exists() or any(d["doc_id"] == doc_id for d in self.documents()):
             raise DocumentError(f"{name}: a file with this name is already in the corpus.",
                                 "Rename the file or delete the existing article first.")
         tmp = dest.with_name(f".{name}.uploading")
@@ -119,7 +122,11 @@ class KnowledgeBase:
         except Exception:
             dest.unlink(missing_ok=True)  # leave the corpus as it was
             raise
-        return doc_id_for(name), report
+        skipped = next((s.reason for s in report.skipped if s.path == name), None)
+        if skipped is not None:  # saved but not indexable: take it back out
+            dest.unlink(missing_ok=True)
+            raise DocumentError(f"{name}: {skipped}.")
+        return doc_id, report
 
     def delete(self, doc_id: str) -> BuildReport:
         """Remove an article from the corpus and the index. The file goes to ``corpus/.trash/``."""

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .bm25_index import top_rows
 from .chunking import Chunk
 from .embedding import Embedder, load_embedder
 from .errors import InvalidQueryError
@@ -88,7 +89,7 @@ class Retriever:
         dense = lexical = None
         if mode in ("hybrid", "bm25"):
             all_lexical = self.index.bm25_scores(self.keyword_tokens(query))
-            top = np.argsort(-all_lexical, kind="stable")[:cand]
+            top = top_rows(all_lexical, cand)  # = argsort(-scores, stable)[:cand] without sorting every chunk
             rows = top[all_lexical[top] > 0]
         if mode in ("hybrid", "dense"):
             if query_vec is None:

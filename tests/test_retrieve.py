@@ -1,0 +1,126 @@
+"""Retrieval end to end over the real corpus (real model), the LangChain retriever, bad queries."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from rag.errors import InvalidQueryError
+from rag.retrieve import Hit, LangChainRetriever, Retriever, clean_query
+
+# question -> the article that answers it (doc ids start with the file number)
+QUESTIONS = [
+    ("2024年江津西部陆海新通道班列开行多少列", "001"),
+    ("How many municipal specialised SMEs did Jiangjin have in 2023", "003"),
+    ("青白江中试产业基地", "004"),
+    ("江津区2024年工业税收多少", "002"),
+    ("2025年青白江规上工业增加值增长多少", "000"),
+    ("How many trains did the Jiangjin New Western Land-Sea Corridor run in 2024", "001"),
+]
+
+
+def _doc(hit: Hit) -> str:
+    return hit.chunk.doc_id[:3]
+
+
+@pytest.mark.parametrize("question, want", QUESTIONS)
+def test_finds_the_right_article(corpus_kb, question, want):
+    hits = corpus_kb.search(question, k=5)
+    assert want in [_doc(h) for h in hits[:3]], [(_doc(h), round(h.score, 3)) for h in hits]
+
+
+@pytest.mark.xfail(strict=True, reason="ranking: for this 2024 question 003's 2023 passage about the same "
+                   "train service (1277 trains by May 2023) outranks 001's '2024年全年…累计开行1804列'; "
+                   "reported to the lead (retrieve.py)")
+def test_year_in_question_decides_between_two_train_counts(corpus_kb):
+    hits = corpus_kb.search("2024年江津西部陆海新通道班列开行多少列", k=5)
+    assert _doc(hits[0]) == "001"
+
+
+@pytest.mark.parametrize("question, want", [q for q in QUESTIONS if q[1] != "001"])
+def test_top_hit_is_the_right_article(corpus_kb, question, want):
+    assert _doc(corpus_kb.search(question, k=1)[0]) == want
+
+
+def test_answer_for_the_train_question_cites_001(corpus_kb):
+    answer = corpus_kb.ask("2024年江津西部陆海新通道班列开行多少列")
+    assert answer.answerable
+    assert answer.citations[0].doc_id.startswith("001") and "1804" in answer.citations[0].text
+    for c in answer.citations:
+        assert corpus_kb.engine.index.doc_text(c.doc_id)[c.start : c.end] == c.text
+
+
+def test_hits_are_ranked_quoted_exactly_and_carry_metadata(corpus_kb):
+    index = corpus_kb.engine.index
+    for mode in ("hybrid", "dense", "bm25"):
+        hits = corpus_kb.search("成都国际铁路港中欧班列", k=7, mode=mode)
+        assert len(hits) == 7, mode
+        assert [h.rank for h in hits] == list(range(1, 8))
+        assert all(a.score >= b.score for a, b in zip(hits, hits[1:])), mode
+        assert len({h.chunk.chunk_id for h in hits}) == 7
+        for h in hits:
+            assert index.doc_text(h.chunk.doc_id)[h.chunk.start : h.chunk.end] == h.chunk.text
+            assert h.doc["doc_id"] == h.chunk.doc_id and h.doc["title"] and h.doc["district"] in ("青白江", "江津")
+            assert "source" not in h.doc  # the whole article is not copied into every hit
+            data = h.to_json()
+            assert list(data) == ["rank", "score", "doc_id", "title", "chunk_id", "text", "start", "end"]
+            assert data["text"] == h.chunk.text
+
+
+def test_k_and_modes(corpus_kb):
+    assert len(corpus_kb.search("江津", k=1)) == 1
+    assert len(corpus_kb.search("江津", k=500)) == len(corpus_kb.engine.index)  # capped at the index size
+    with pytest.raises(InvalidQueryError):
+        corpus_kb.search("江津", mode="fuzzy")
+    assert corpus_kb.search("青白江中试产业基地", k=3) == corpus_kb.search("青白江中试产业基地", k=3)  # deterministic
+
+
+@pytest.mark.parametrize("query", ["", "   \n\t", None, "？？！。", "\x00\x00"])
+def test_empty_query_is_invalid(corpus_kb, query):
+    with pytest.raises(InvalidQueryError) as err:
+        corpus_kb.search(query)
+    assert err.value.exit_code == 2 and err.value.hint
+    with pytest.raises(InvalidQueryError):
+        corpus_kb.ask(query)
+
+
+def test_very_long_query_is_handled(corpus_kb):
+    query = ("青白江中试产业基地" * 12_000)[:100_000]
+    t0 = time.perf_counter()
+    hits = corpus_kb.search(query, k=5)
+    elapsed = time.perf_counter() - t0
+    print(f"\n100,000-char search took {elapsed:.2f}s")
+    assert elapsed < 10
+    assert _doc(hits[0]) == "004"
+    assert len(clean_query(query)) <= 1000
+    answer = corpus_kb.ask(query)
+    assert answer.question  # answered or refused, never a crash
+
+
+def test_retriever_on_a_loaded_index(corpus_kb, embedder):
+    retriever = Retriever(corpus_kb.engine.index, embedder)
+    assert _doc(retriever.search("青白江中试产业基地", k=1)[0]) == "004"
+    assert Retriever(corpus_kb.engine.index).embedder is embedder  # the index's own model, cached
+
+
+def test_langchain_retriever_returns_documents_with_metadata(corpus_kb):
+    from langchain_core.documents import Document
+    from langchain_core.retrievers import BaseRetriever
+
+    lc = LangChainRetriever(retriever=corpus_kb.engine.retriever, k=3)
+    assert isinstance(lc, BaseRetriever)
+    docs = lc.invoke("青白江中试产业基地")
+    assert len(docs) == 3 and all(isinstance(d, Document) for d in docs)
+    top = docs[0]
+    assert top.metadata["doc_id"].startswith("004")
+    for key in ("doc_id", "title", "district", "date", "chunk_id", "start", "end", "score", "rank"):
+        assert key in top.metadata, key
+    source = corpus_kb.engine.index.doc_text(top.metadata["doc_id"])
+    assert source[top.metadata["start"] : top.metadata["end"]] == top.page_content
+    assert [d.metadata["rank"] for d in docs] == [1, 2, 3]
+    batch = lc.batch(["How many municipal specialised SMEs did Jiangjin have in 2023", "江津区2024年工业税收多少"])
+    assert batch[0][0].metadata["doc_id"].startswith("003") and batch[1][0].metadata["doc_id"].startswith("002")
+    with pytest.raises(InvalidQueryError):
+        lc.invoke("   ")
+    dense_only = LangChainRetriever(retriever=corpus_kb.engine.retriever, k=2, mode="dense")
+    assert len(dense_only.invoke("成都国际铁路港")) == 2

@@ -1,0 +1,47 @@
+"""Tokens for BM25: jieba with the domain dictionary, NFKC, stopwords."""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from rag.tokenize import cjk_ratio, is_chinese, normalize, tokenize
+
+
+def test_domain_terms_stay_whole():
+    tokens = tokenize("西部陆海新通道江津班列开行1804列")
+    assert "西部陆海新通道" in tokens
+    assert "江津" in tokens and "班列" in tokens and "1804" in tokens
+    assert "成都国际铁路港" in tokenize("青白江区的成都国际铁路港")
+    assert "重庆枢纽港产业园" in tokenize("重庆枢纽港产业园")
+
+
+def test_fullwidth_digits_and_case_normalised():
+    assert normalize("ＡＢＣ１８０４") == "abc1804"
+    assert tokenize("开行１８０４列") == tokenize("开行1804列")
+    assert "jiangjin" in tokenize("JIANGJIN")
+
+
+def test_numbers_and_percentages_are_single_tokens():
+    tokens = tokenize("专精特新企业增长11.6%")
+    assert "11.6%" in tokens
+    assert "专精特新" in tokens
+
+
+def test_stopwords_dropped_in_both_languages():
+    assert tokenize("How many trains did Jiangjin run in 2024?") == ["trains", "jiangjin", "run", "2024"]
+    tokens = tokenize("江津的班列是多少")
+    assert "的" not in tokens and "是" not in tokens and "多少" not in tokens
+    assert tokenize("") == [] and tokenize("！！！、。") == []
+
+
+def test_language_detection():
+    assert is_chinese("江津班列开行多少列")
+    assert not is_chinese("How many trains did Jiangjin run?")
+    assert cjk_ratio("1234 !!") == 0.0
+    assert is_chinese("江津班列 trains") and not is_chinese("Jiangjin 班列 trains")
+
+
+def test_thread_safe_and_deterministic():
+    texts = ["青白江区加快建设国际门户枢纽城市", "西部陆海新通道江津班列", "成都国际铁路港中欧班列"] * 20
+    expected = [tokenize(t) for t in texts]
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(tokenize, texts)) == expected
