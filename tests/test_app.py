@@ -1,0 +1,283 @@
+"""The web app without a browser: the /ask API, rendering safety, chat turns, knowledge-base operations."""
+from __future__ import annotations
+
+import html
+import json
+import logging
+import os
+import shutil
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from rag import web, web_kb  # noqa: E402
+from rag.kb import KnowledgeBase  # noqa: E402
+from rag.web_render import (DOC_HEADERS, answer_markdown, article_html, document_rows, md_text,  # noqa: E402
+                            parse_ref, sources_html)
+
+ZH_QUESTION = "青白江2025年规上工业增加值增长多少？"
+EN_QUESTION = "How much did industrial value added in Qingbaijiang grow in 2025?"
+NEW_ARTICLE = ("星河陆港智慧物流中心建成投用\n\n"
+               "2025年10月，青白江区星河陆港智慧物流中心正式建成投用，总投资88亿元，可年处理集装箱120万标箱。\n\n"
+               "该中心配备自动化立体仓库和无人驾驶集卡，服务中欧班列和西部陆海新通道班列。\n")
+EVIL = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">${alert(1)} {{value}} **bold** [1]'
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def copy_kb(src: KnowledgeBase, dest: Path) -> KnowledgeBase:
+    """A writable copy of a built knowledge base (the index is copied, not rebuilt)."""
+    shutil.copytree(src.corpus_dir, dest / "corpus")
+    shutil.copytree(src.index_dir, dest / "index")
+    return KnowledgeBase(dest / "corpus", dest / "index")
+
+
+@pytest.fixture(scope="module")
+def server(corpus_kb):
+    """The app served in-process on a free port over the (read-only) session knowledge base."""
+    demo = web.build_ui(corpus_kb)
+    port = free_port()
+    web.launch(demo, "127.0.0.1", port, block=False, quiet=True)
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()
+
+
+@pytest.fixture
+def writable_kb(corpus_kb, tmp_path):
+    return copy_kb(corpus_kb, tmp_path)
+
+
+# --------------------------------------------------------------------------- the /ask API
+
+
+def test_ask_endpoint_returns_the_cli_json(server, corpus_kb, capsys):
+    from gradio_client import Client
+
+    from rag.cli import main as cli_main
+
+    client = Client(server, verbose=False)
+    got = client.predict(ZH_QUESTION, api_name="/ask")
+    assert cli_main(["ask", "--json", "--corpus", str(corpus_kb.corpus_dir), "--index", str(corpus_kb.index_dir),
+                     ZH_QUESTION]) == 0
+    expected = json.loads(capsys.readouterr().out)
+    assert got == expected
+    assert got["answerable"] and got["mode"] == "extractive" and "12.7%" in got["answer"]
+    for c in got["citations"]:
+        source = corpus_kb.engine.index.doc_text(c["doc_id"])
+        assert source[c["start"]:c["end"]] == c["text"]  # spans point into the article as stored
+
+
+def test_ask_endpoint_reports_bad_questions_as_json(server):
+    from gradio_client import Client
+
+    got = Client(server, verbose=False).predict("？？", api_name="/ask")
+    assert got["answerable"] is False and got["citations"] == []
+    assert "punctuation" in got["error"] and "Traceback" not in got["answer"]
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def test_markdown_and_html_escape_article_and_user_text():
+    assert md_text(EVIL).count("<") == 0
+    rendered = md_text("1. **x** <b>")
+    assert "<b>" not in rendered and "\\*\\*x\\*\\*" in rendered and "1\\." in rendered
+
+    answer = {"answer": f"根据资料：{EVIL}**12.7%**[1][9]", "answerable": True,
+              "citations": [{"n": 1}], "related": [], "notice": ""}
+    md = answer_markdown(answer, 3)
+    assert "<script" not in md and "<img" not in md and "&lt;script&gt;" in md
+    assert "[\\[1\\]](#cite-3-1-c)" in md  # cited marker -> link
+    assert "\\[9\\]" in md and "#cite-3-9" not in md  # uncited marker stays text
+    assert "**12\\.7%**" in md  # the answerer's bold survives
+
+    source = "前文。" + EVIL + "。后文。"
+    start = source.index("<script>")
+    cite = {"n": 1, "doc_id": "d", "title": "<i>t</i>", "start": start, "end": start + len(EVIL), "district": "",
+            "date": "2025", "score": 0.5, "passage": "", "passage_start": 0, "passage_end": len(source)}
+    for out in (sources_html({"citations": [cite], "related": []}, 0, {"d": source}), article_html(cite, source)):
+        assert "<script" not in out and "<img" not in out and "<i>" not in out
+        assert f'<mark class="lg-hl">{html.escape(EVIL)}</mark>' in out
+
+
+def test_refusal_panel_lists_related_passages():
+    rel = {"n": 1, "doc_id": "d", "title": "T", "start": 0, "end": 4, "passage": "相关段落", "district": "江津",
+           "date": "2023", "score": 0.1, "passage_start": 0, "passage_end": 4}
+    answer = {"answer": "资料中没有找到能回答这个问题的内容。", "answerable": False, "citations": [], "related": [rel]}
+    assert "未找到答案" in answer_markdown(answer, 0)
+    panel = sources_html(answer, 0, {"d": "相关段落"})
+    assert "Related passages" in panel and 'data-cite="0-1-r"' in panel and "<mark" not in panel
+
+
+def test_parse_ref_rejects_garbage():
+    assert parse_ref("2-1-c") == (2, 1, "c") and parse_ref("0-3") == (0, 3, "c")
+    assert parse_ref("x") is None and parse_ref(None) is None and parse_ref("1-1-c;alert(1)") is None
+
+
+# --------------------------------------------------------------------------- chat turns
+
+
+def test_chat_turns_cite_highlight_and_follow_up(corpus_kb):
+    turns: list[dict] = []
+    list(web.answer_turn(corpus_kb, ZH_QUESTION, turns))
+    first = turns[0]["answer"]
+    assert first["answerable"] and first["citations"]
+    messages = web.chat_messages(turns)
+    assert [m["role"] for m in messages] == ["user", "assistant"]
+    assert "(#cite-0-1-c)" in messages[1]["content"]
+    cite = first["citations"][0]
+    viewer = web.article_for(turns, "0-1-c")
+    assert f'<mark class="lg-hl">{html.escape(cite["text"])}</mark>' in viewer
+    assert html.escape(cite["title"]) in viewer
+
+    list(web.answer_turn(corpus_kb, "那江津呢？", turns))  # a follow-up uses the previous question
+    assert "江津" in turns[1]["answer"]["query"] and turns[1]["answer"]["query"] != "那江津呢？"
+
+    list(web.answer_turn(corpus_kb, EN_QUESTION, turns, k=4, retrieval_mode="dense"))
+    assert turns[2]["answer"]["citations"], turns[2]["answer"]
+    assert web.article_for(turns, "9-1-c") == web.VIEWER_EMPTY  # stale or forged refs show nothing
+
+
+def test_llm_answer_mode_streams_into_the_chat(corpus_kb, monkeypatch):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from fake_llm_server import FakeLLMServer
+
+    monkeypatch.delenv("RAG_LLM_BASE_URL", raising=False)
+    assert not web.llm_configured()  # the answer-mode choice is hidden without an endpoint
+    with FakeLLMServer(chunk_delay_s=0.01) as llm:
+        monkeypatch.setenv("RAG_LLM_BASE_URL", llm.base_url)
+        monkeypatch.setenv("RAG_LLM_MODEL", "good")
+        assert web.llm_configured()
+        turns: list[dict] = []
+        partials = [t["partial"] for t in web.answer_turn(corpus_kb, ZH_QUESTION, turns, answer_mode="llm")]
+    assert len({p for p in partials if p}) > 2  # pieces were shown as they arrived
+    answer = turns[0]["answer"]
+    assert answer["mode"] == "llm" and answer["citations"], answer
+    assert "(#cite-0-1-c)" in web.chat_messages(turns)[1]["content"]
+    assert '<mark class="lg-hl">' in web.article_for(turns, "0-1-c")
+
+
+def test_chat_errors_are_short_messages_and_logged(corpus_kb, caplog):
+    class Broken:
+        @property
+        def engine(self):
+            raise RuntimeError("boom inside the engine")
+
+        def ask(self, question):
+            raise RuntimeError("boom inside ask")
+
+    turns: list[dict] = []
+    with caplog.at_level(logging.ERROR, logger="rag.web"):
+        list(web.answer_turn(Broken(), "青白江", turns))
+        data = web.ask_json(Broken(), "青白江")
+    assert turns[0]["error"] == web.INTERNAL_ERROR and "boom" not in turns[0]["error"]
+    assert "Traceback" not in web.chat_messages(turns)[1]["content"]
+    assert data["error"] == web.INTERNAL_ERROR and data["answerable"] is False
+    assert "boom inside the engine" in caplog.text and "boom inside ask" in caplog.text
+
+    list(web.answer_turn(corpus_kb, "!!!", turns))  # a RagError shows its own message
+    assert turns[1]["error"].startswith("The query has no words")
+
+
+def test_app_main_reports_a_missing_corpus(tmp_path, capsys):
+    import app
+
+    code = app.main(["--corpus", str(tmp_path / "nope"), "--index", str(tmp_path / "idx"), "--port", "1"])
+    assert code == 1
+    assert "Corpus folder not found" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- knowledge base
+
+
+def test_upload_checks_give_clear_messages(writable_kb, tmp_path, monkeypatch):
+    files = tmp_path / "up"
+    files.mkdir()
+    (files / "tool.exe").write_bytes(b"MZ\x00\x00")
+    (files / "binary.txt").write_bytes(b"\x00\x01\x02" * 100)
+    (files / "empty.md").write_text("   \n", encoding="utf-8")
+    (files / "gbk.txt").write_bytes(b"\xff\xfe\xfd\x80" * 50)
+    (files / "big.txt").write_text("青白江" * 100, encoding="utf-8")
+    (files / "000_b33ada6247a9846e.txt").write_text("同名文件", encoding="utf-8")
+    monkeypatch.setattr("rag.kb.MAX_UPLOAD_BYTES", 500)
+    before = sorted(p.name for p in writable_kb.corpus_dir.iterdir())
+    message = web_kb.upload_files(writable_kb, [str(p) for p in sorted(files.iterdir())])
+    lines = message.split("\n\n")
+    assert len(lines) == 6 and all(line.startswith("**失败 Failed**") for line in lines), message
+    assert "already in the corpus" in message and "unsupported file type" in message
+    assert "binary file" in message and "larger than" in message and "no text" in message
+    assert "cannot decode" in message
+    assert "Choose a file" in web_kb.upload_files(writable_kb, [])
+    assert sorted(p.name for p in writable_kb.corpus_dir.iterdir()) == before  # nothing half-added
+    assert len(writable_kb.documents()) == 5
+
+
+def test_upload_ask_delete_rebuild(writable_kb, tmp_path):
+    src = tmp_path / "xinghe.txt"
+    src.write_text(NEW_ARTICLE, encoding="utf-8")
+    ticks: list[tuple[int, int]] = []
+    message = web_kb.upload_files(writable_kb, [str(src)], lambda name: lambda d, t: ticks.append((d, t)))
+    assert message.startswith("**完成 Done**") and "xinghe" in message
+    assert ticks and ticks[-1][0] == ticks[-1][1] > 0  # the progress bar is fed
+    rows = document_rows(writable_kb.documents())
+    assert len(rows[0]) == len(DOC_HEADERS) and any(r[-1] == "xinghe" and r[3] > 0 for r in rows)
+
+    answer = web.ask_json(writable_kb, "星河陆港智慧物流中心总投资多少？")
+    assert answer["answerable"] and answer["citations"][0]["doc_id"] == "xinghe", answer
+    assert "88亿元" in answer["citations"][0]["text"]
+
+    assert ("星河陆港智慧物流中心建成投用 — xinghe.txt", "xinghe") in web_kb.choices(writable_kb)
+    assert "Choose an article" in web_kb.delete_document(writable_kb, None)
+    assert web_kb.delete_document(writable_kb, "xinghe").startswith("**完成 Done**")
+    assert (writable_kb.corpus_dir / ".trash" / "xinghe.txt").exists()
+    assert all(d["doc_id"] != "xinghe" for d in writable_kb.documents())
+    after = web.ask_json(writable_kb, "星河陆港智慧物流中心总投资多少？")
+    assert all(c["doc_id"] != "xinghe" for c in after["citations"] + after["related"])
+    assert "No article" in web_kb.delete_document(writable_kb, "xinghe")
+
+
+def test_rebuild_reembeds_everything(make_kb):
+    kb = make_kb({"a.txt": NEW_ARTICLE})
+    before = kb.engine
+    message = web_kb.rebuild_index(kb, lambda done, total: None)
+    assert "Index rebuilt: 1 articles, " in message and kb.engine is not before
+    assert web.ask_json(kb, "星河陆港智慧物流中心总投资多少？")["citations"][0]["doc_id"] == "a"
+
+
+def test_queries_keep_working_while_the_index_is_swapped(writable_kb, tmp_path):
+    """Readers hold their engine; an upload + delete in the middle breaks none of them."""
+    src = tmp_path / "swap.txt"
+    src.write_text(NEW_ARTICLE, encoding="utf-8")
+    results: list[dict] = []
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def reader():
+        while not stop.is_set():
+            try:
+                results.append(web.ask_json(writable_kb, ZH_QUESTION))
+            except BaseException as exc:  # pragma: no cover - the assertion below shows it
+                errors.append(exc)
+
+    threads = [threading.Thread(target=reader) for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        writable_kb.add_file(src)
+        writable_kb.delete("swap")
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=60)
+    assert not errors and results
+    assert all(r["answerable"] and "error" not in r and r["citations"] for r in results)

@@ -1,0 +1,249 @@
+"""The web chat in a real headless browser (Debian chromium driven by playwright).
+
+The app runs as a subprocess (``python -m rag serve``) over a copy of the session
+knowledge base, so uploads and deletes never touch corpus/. Screenshots go to
+test-artifacts/browser/.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu"]
+ZH_QUESTION = "西部陆海新通道江津班列累计开行多少列？"
+EN_QUESTION = "How much did industrial value added in Qingbaijiang grow in 2025?"
+NEW_QUESTION = "星河陆港智慧物流中心总投资多少？"
+# A small article that also tries every trick to run code in the page.
+EVIL_ARTICLE = """星河陆港智慧物流中心建成投用
+
+2025年10月，青白江区星河陆港智慧物流中心正式建成投用，总投资88亿元，<script>window.__xss=1</script>可年处理集装箱120万标箱。
+
+该中心由成都国际铁路港投资建设，<img src=x onerror="window.__xss=2">配备自动化立体仓库和无人驾驶集卡。
+
+中心服务中欧班列和西部陆海新通道班列，${window.__xss=3} {{value}} 预计每年带动物流产值超过50亿元。
+
+中心还建设了冷链物流仓库、跨境电商监管仓和多式联运调度平台，<a href="javascript:window.__xss=4">链接</a>实现铁路、公路和航空货运的一体化调度。
+
+物流中心周边规划了配套产业园，吸引了一批装备制造和消费品企业入驻，形成了“枢纽+产业”的发展格局。
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(corpus_kb, tmp_path_factory):
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(f"{CHROMIUM} is not installed; run scripts/browser-deps.sh (apt-get install chromium)")
+    base = tmp_path_factory.mktemp("browser_kb")
+    shutil.copytree(corpus_kb.corpus_dir, base / "corpus")
+    shutil.copytree(corpus_kb.index_dir, base / "index")
+    port = _free_port()
+    log = open(base / "server.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rag", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--corpus", str(base / "corpus"), "--index", str(base / "index")],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 120
+    try:
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"the app exited with {proc.returncode}:\n{(base / 'server.log').read_text()}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("the app did not start within 120 s")
+            time.sleep(0.25)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+    assert "Traceback" not in (base / "server.log").read_text()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    problems: list[str] = []
+    pg.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    pg.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
+    pg.goto(app_url)
+    pg.wait_for_selector("#question textarea")
+    pg.problems = problems
+    yield pg
+    context.close()
+    assert not problems, problems
+
+
+def ask(page, question: str) -> None:
+    """Type a question, send it and wait until its answer and sources are shown."""
+    turn = page.locator('[data-testid="bot"]').count()
+    page.fill("#question textarea", question)
+    page.click("#send")
+    page.wait_for_function(
+        """(turn) => {
+            const bots = document.querySelectorAll('[data-testid="bot"]');
+            if (bots.length <= turn) return false;
+            const panel = document.querySelector('#sources');
+            return panel.querySelector(`[data-cite^="${turn}-"]`) !== null
+                || bots[turn].innerText.includes('出错了') || panel.innerText.includes('No related passages');
+        }""", arg=turn)
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def mark_in_view(page) -> bool:
+    """The highlighted span is inside the visible part of the article box (it was scrolled to)."""
+    return page.evaluate("""() => {
+        const mark = document.querySelector('#article mark.lg-hl');
+        const box = document.querySelector('#article .lg-article-body');
+        if (!mark || !box) return false;
+        const m = mark.getBoundingClientRect(), b = box.getBoundingClientRect();
+        return m.top >= b.top - 1 && m.top < b.bottom && m.top >= 0 && m.top < window.innerHeight;
+    }""")
+
+
+def test_chinese_question_cites_and_opens_the_highlighted_passage(page):
+    ask(page, ZH_QUESTION)
+    answer = page.locator('[data-testid="bot"]').last.inner_text()
+    assert "1277" in answer
+    marker = page.locator('#chat a[href^="#cite-0-1"]')
+    assert marker.count() == 1 and marker.inner_text() == "[1]"
+    card = page.locator('#sources [data-cite="0-1-c"]')
+    cited = card.locator("mark.lg-hl").inner_text()
+    assert "1277" in cited
+    assert "江津" in card.inner_text() and "relevance" in card.inner_text()
+    shot(page, "01-zh-answer")
+
+    marker.click()
+    page.wait_for_selector("#article mark.lg-hl")
+    assert page.locator("#article mark.lg-hl").inner_text() == cited
+    body = page.locator("#article .lg-article-body").inner_text()
+    assert len(body) > 2000 and body.index(cited) > 1000  # the whole article, the span deep inside it
+    page.wait_for_function("() => document.querySelector('#article .lg-article-body').scrollTop > 0")
+    assert mark_in_view(page)
+    shot(page, "02-zh-citation-clicked")
+
+    cards = page.locator("#sources .lg-card")
+    if cards.count() > 1:  # a source card opens its own article too
+        second = cards.nth(1)
+        second_cited = second.locator("mark.lg-hl").inner_text()
+        second.click()
+        page.wait_for_function("(t) => document.querySelector('#article mark.lg-hl').innerText === t",
+                               arg=second_cited)
+        assert mark_in_view(page)
+
+
+def test_english_question_follow_up_and_clear(page):
+    ask(page, EN_QUESTION)
+    answer = page.locator('[data-testid="bot"]').last.inner_text()
+    assert "According to the articles" in answer and "12.7%" in answer
+    assert page.locator('#chat a[href^="#cite-0-"]').count() >= 1
+    shot(page, "03-en-answer")
+
+    ask(page, "那江津呢？")  # follow-up: resolved with the previous question
+    assert page.locator('[data-testid="bot"]').count() == 2
+    assert page.locator('#sources [data-cite^="1-"]').count() >= 1
+
+    page.click("#clear")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=\"bot\"]').length === 0")
+    assert "Sources of each answer appear here" in page.inner_text("#sources")
+
+
+def test_refusal_is_shown_as_a_refusal(page):
+    ask(page, "2019年火星上的集装箱吞吐量是多少？")
+    answer = page.locator('[data-testid="bot"]').last.inner_text()
+    assert "未找到答案" in answer
+    assert page.locator('#chat a[href^="#cite-"]').count() == 0
+    panel = page.inner_text("#sources")
+    assert "Related passages" in panel or "No related passages" in panel
+    shot(page, "04-refusal")
+
+
+def test_upload_ask_delete_with_a_malicious_article(page, tmp_path):
+    article = tmp_path / "xinghe_port.txt"
+    article.write_text(EVIL_ARTICLE, encoding="utf-8")
+    page.get_by_role("tab", name="知识库 Knowledge base").click()
+    table = page.locator("#kb-table")
+    table.wait_for()
+    assert "000_b33ada6247a9846e" in table.inner_text()
+    page.set_input_files("#kb-upload input[type=file]", str(article))
+    page.locator("#kb-upload").get_by_text("xinghe_port.txt").first.wait_for()
+    page.evaluate("""() => { window.__progress = [];
+        new MutationObserver(() => document.querySelectorAll('.progress-level').forEach(
+            el => window.__progress.push(el.innerText))).observe(document.body,
+            {subtree: true, childList: true, characterData: true}); }""")
+    page.click("#kb-add")
+    page.wait_for_function("() => document.querySelector('#kb-status').innerText.includes('Done')")
+    assert "xinghe_port" in page.inner_text("#kb-status")
+    assert any("Indexing xinghe_port.txt" in p for p in page.evaluate("window.__progress"))  # the bar was shown
+    page.wait_for_function("() => document.querySelector('#kb-table').innerText.includes('xinghe_port')")
+    shot(page, "05-kb-uploaded")
+
+    page.get_by_role("tab", name="问答 Chat").click()
+    ask(page, NEW_QUESTION)
+    card = page.locator("#sources .lg-card").first
+    assert "星河陆港智慧物流中心建成投用" in card.inner_text() and "88亿元" in card.inner_text()
+    card.click()
+    page.wait_for_selector("#article mark.lg-hl")
+    text = page.inner_text("#article")
+    assert "xinghe_port" in text  # the viewer names the article's id
+    assert "<script>window.__xss=1</script>" in text and '<img src=x onerror="window.__xss=2">' in text
+    assert "${window.__xss=3} {{value}}" in text and 'href="javascript:' in text
+    assert page.evaluate("window.__xss") is None  # nothing ran
+    assert page.locator("#article script, #article img, #sources img, #chat img[src=x]").count() == 0
+    shot(page, "06-uploaded-article-cited-xss-inert")
+
+    page.get_by_role("tab", name="知识库 Knowledge base").click()
+    page.click("#kb-pick input")
+    page.locator('#kb-pick li[role="option"]', has_text="xinghe_port.txt").click()
+    page.click("#kb-delete")
+    page.wait_for_function("() => document.querySelector('#kb-status').innerText.includes('Deleted')")
+    page.wait_for_function("() => !document.querySelector('#kb-table').innerText.includes('xinghe_port')")
+    shot(page, "07-kb-deleted")
+
+    page.get_by_role("tab", name="问答 Chat").click()
+    ask(page, NEW_QUESTION)
+    assert "星河陆港" not in page.inner_text("#sources")
+    assert page.evaluate("window.__xss") is None
+    shot(page, "08-after-delete")
