@@ -1,0 +1,267 @@
+"""rag bench and the scale paths it drove: helpers, BM25 postings, IVF updates, the stat-based corpus scan.
+
+No timing assertions: numbers depend on the machine; their presence and sanity are checked.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+
+import numpy as np
+import pytest
+
+from rag import corpus_scan, vector_store
+from rag.bench_data import (clustered_vectors, corpus_sentences, percentile, recall_at_k, summary_ms,
+                            synthetic_articles)
+from rag.bm25_index import BM25Index, top_rows
+from rag.index import IndexConfig, load_index, read_manifest
+from rag.kb import KnowledgeBase
+
+FILES = {
+    "jiangjin.txt": "# 江津班列\n\n2024年全年，西部陆海新通道江津班列累计开行1804列，共运输货物9万标箱，同比增长48%。"
+                    "珞璜港是江津重要的铁公水联运港口。\n\n小南垭站集装箱自动化作业区新投用2台智能门吊。",
+    "qingbaijiang.md": "## 青白江中试\n\n青白江中试产业的发展已初具规模，构建起了“1+3+N”的中试产业发展体系。"
+                       "目前已有60余项科技成果在青白江中试基地完成试验验证。",
+    "smes.txt": "江津区累计创建市级“专精特新”企业236家，总量居全市区县第二。2024年新增规模以上工业企业33家。",
+}
+
+
+# ---------------------------------------------------------------- measuring helpers
+
+
+def test_recall_at_k_counts_shared_ids_and_ignores_padding():
+    exact = np.array([[1, 2, 3, 4], [5, 6, 7, 8]])
+    assert recall_at_k(exact, exact, k=4) == 1.0
+    assert recall_at_k(np.array([[1, 2, 9, 9], [8, 7, 6, 5]]), exact, k=4) == pytest.approx(0.75)
+    assert recall_at_k(np.array([[1, -1, -1, -1]]), np.array([[1, 2, -1, -1]]), k=4) == 0.5
+    assert recall_at_k(np.array([[3, 4, 1, 2]]), exact[:1], k=2) == 0.0  # only the top k count
+
+
+def test_percentiles_and_summary():
+    values = list(range(1, 101))
+    assert percentile(values, 50) == pytest.approx(50.5)
+    assert percentile([], 95) == 0.0
+    s = summary_ms(values)
+    assert s["n"] == 100 and s["p50_ms"] < s["p95_ms"] <= 100
+
+
+def test_clustered_vectors_are_unit_deterministic_and_near_their_centres(corpus_kb):
+    index = corpus_kb.engine.index
+    centres = index.vectors_for(range(len(index)))
+    x = clustered_vectors(centres, 500, seed=1)
+    assert x.shape == (500, index.dim) and x.dtype == np.float32
+    assert np.allclose(np.linalg.norm(x, axis=1), 1.0, atol=1e-5)
+    assert np.array_equal(x, clustered_vectors(centres, 500, seed=1))
+    assert (x @ centres.T).max(axis=1).min() > 0.8  # every vector sits in the corpus' neighbourhood
+
+
+def test_synthetic_articles_recombine_real_sentences():
+    sentences = corpus_sentences("corpus")
+    assert len(sentences) > 100
+    articles = synthetic_articles(sentences, 3, chars=800, seed=5)
+    assert [a[0] for a in articles] == ["syn_00000.txt", "syn_00001.txt", "syn_00002.txt"]
+    assert articles == synthetic_articles(sentences, 3, chars=800, seed=5)
+    body = articles[0][1].split("\n\n", 1)[1]
+    assert len(body) >= 800 and any(s in body for s in sentences)
+
+
+# ---------------------------------------------------------------- BM25 postings
+
+
+def _token_lists():
+    from rag.tokenize import tokenize
+
+    return [tokenize(s) for s in corpus_sentences("corpus")[:300]]
+
+
+def test_bm25_scores_equal_bm25s():
+    bm25s = pytest.importorskip("bm25s")
+    tokens = _token_lists()
+    ref = bm25s.BM25(k1=1.2, b=0.75)
+    ref.index([t or [""] for t in tokens], show_progress=False)
+    ours = BM25Index.build(tokens, k1=1.2, b=0.75)
+    for query in (["青白江", "工业"], ["江津", "班列", "班列"], ["中欧", "班列", "开行"]):
+        assert np.allclose(ours.scores(query), ref.get_scores(query), atol=1e-4)
+    assert not ours.scores(["不在词表里的词"]).any()
+
+
+def test_bm25_update_equals_a_fresh_build_and_survives_save_load(tmp_path):
+    tokens = _token_lists()
+    old = BM25Index.build(tokens[:200])
+    # drop old rows 50-99, keep the rest shifted, and put 30 new chunks where the dropped ones were
+    new_tokens = tokens[200:230]
+    mapping = np.full(200, -1)
+    mapping[:50] = np.arange(50)
+    mapping[100:] = np.arange(80, 180)
+    updated = old.updated(mapping, 180, np.arange(50, 80), new_tokens)
+    fresh = BM25Index.build(tokens[:50] + new_tokens + tokens[100:200])
+    for query in (["青白江", "工业"], ["江津", "班列"], ["2024年"]):
+        assert np.allclose(updated.scores(query), fresh.scores(query), atol=1e-6)
+    updated.save(tmp_path / "bm25")
+    loaded = BM25Index.load(tmp_path / "bm25")
+    assert np.array_equal(loaded.scores(["江津"]), updated.scores(["江津"]))
+
+
+def test_top_rows_is_a_stable_partial_sort():
+    rng = np.random.default_rng(0)
+    for scores in (rng.integers(0, 4, 1000).astype(np.float32), rng.random(1000).astype(np.float32),
+                   np.where(rng.random(5000) < 0.05, rng.random(5000), 0).astype(np.float32)):
+        for k in (1, 10, 60, 5000):
+            assert np.array_equal(top_rows(scores, k), np.argsort(-scores, kind="stable")[:k])
+
+
+def test_resized_bm25_cuts_and_repeats_postings():
+    from rag.bench_scale import resized_bm25
+
+    tokens = _token_lists()[:100]
+    unit = BM25Index.build(tokens)
+    for n in (40, 250):
+        fresh = BM25Index.build((tokens * 3)[:n])
+        assert np.allclose(resized_bm25(unit, n).scores(["江津", "班列"]), fresh.scores(["江津", "班列"]))
+
+
+# ---------------------------------------------------------------- vectors
+
+
+def test_ivf_update_in_place_matches_a_fresh_index(tmp_path, corpus_kb):
+    index = corpus_kb.engine.index
+    base = clustered_vectors(index.vectors_for(range(len(index))), 3000, seed=2)
+    # 64 lists probed of 64: exhaustive, so results must equal exact search
+    ivf, kind = vector_store.build(base[:2000], base.shape[1], flat_max=100, nprobe=64)
+    assert kind == "ivf" and ivf.nlist <= 64
+    vector_store.write(ivf, tmp_path / "old.faiss")
+    mapping = np.full(2000, -1)
+    mapping[:500] = np.arange(500)  # rows 500-999 deleted, 1000-1999 move down, 1000 new at the end
+    mapping[1000:] = np.arange(500, 1500)
+    new_rows = np.arange(1500, 2500)
+    expect = np.vstack([base[:500], base[1000:2000], base[2000:3000]])
+    updated, kind = vector_store.updated(tmp_path / "old.faiss", "ivf", mapping, new_rows, base[2000:3000], 2500,
+                                         base.shape[1], flat_max=100, nprobe=64, full=lambda: expect)
+    assert kind == "ivf" and updated.ntotal == 2500
+    flat, _ = vector_store.build(expect, base.shape[1], flat_max=10**9, nprobe=64)
+    queries = clustered_vectors(index.vectors_for(range(len(index))), 20, seed=9)
+    for q in queries:
+        rows, scores = vector_store.search(updated, q, 10)
+        exact_rows, exact_scores = vector_store.search(flat, q, 10)
+        assert np.array_equal(rows, exact_rows) and np.allclose(scores, exact_scores, atol=1e-5)
+
+
+def test_vector_scale_reports_exact_recall_one_and_a_plot(tmp_path, corpus_kb, embedder):
+    from rag.bench_report import plot
+    from rag.bench_scale import vector_scale
+
+    index = corpus_kb.engine.index
+    base = clustered_vectors(index.vectors_for(range(len(index))), 3000, seed=4)
+    queries = np.vstack([embedder.embed_query(q) for q in ("江津班列", "青白江规上工业", "What is a land port?")])
+    rows = vector_scale(base, queries, [1000, 3000], hnsw_max=1000, config=IndexConfig(), log=lambda m: None,
+                        nprobes=(4, 64))
+    assert [r["n"] for r in rows] == [1000, 3000]
+    for r in rows:
+        assert r["flat"]["recall_at_10"] == 1.0 and 0 <= r["ivf"]["recall_at_10"] <= 1
+        assert r["ivf"]["nprobe"][64]["recall_at_10"] >= r["ivf"]["nprobe"][4]["recall_at_10"]
+    assert "hnsw" in rows[0] and rows[1]["hnsw_build_s_extrapolated"] > 0
+    result = {"vector_search": rows, "latency": {"chunks": 141, "search": {"p50_ms": 10.0},
+              "search_without_embedding": {"p50_ms": 0.5}, "query_embed": {"p50_ms": 9.0}},
+              "build": [{"chunks": 141, "build_s": 18.0, "index_chunks_per_s": 7.8}]}
+    plot(result, tmp_path / "scale.png")
+    assert (tmp_path / "scale.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# ---------------------------------------------------------------- the index at scale settings
+
+
+def test_index_switches_to_ivf_and_updates_it_incrementally(tmp_path, corpus_kb):
+    """flat_max below the corpus size: IVF for chunks and sentences; delete and re-add an article."""
+    shutil.copytree(corpus_kb.corpus_dir, tmp_path / "corpus")
+    shutil.copytree(corpus_kb.index_dir, tmp_path / "index", ignore=shutil.ignore_patterns(".lock"))
+    kb = KnowledgeBase(tmp_path / "corpus", tmp_path / "index", index_config=IndexConfig(flat_max=100))
+    smallest = min(kb.documents(), key=lambda d: d["chunks"])
+    kb.delete(smallest["doc_id"])  # flat -> IVF, trained on the remaining vectors
+    assert read_manifest(kb.index_dir)["index"]["faiss_type"] == "ivf"
+    shutil.move(tmp_path / "corpus" / ".trash" / smallest["path"], tmp_path / "corpus" / smallest["path"])
+    report = kb.update()  # IVF kept: the article's vectors are added, every other row renumbered
+    assert report.new_documents == [smallest["doc_id"]] and report.embedded_chunks == smallest["chunks"]
+    index, ref = kb.engine.index, corpus_kb.engine.index
+    assert index.manifest["index"]["faiss_type"] == index.manifest["index"]["sentence_faiss_type"] == "ivf"
+    assert [c.chunk_id for c in index.chunks] == [c.chunk_id for c in ref.chunks]
+    for question in ("2025年青白江规上工业增加值增长多少", "江津综保区", "How many China-Europe trains?"):
+        qv = ref_vec = corpus_kb.engine.retriever.embedder.embed_query(question)
+        rows, scores = index.dense_search(qv, 10)  # 16 lists, 64 probed: exhaustive, hence exact
+        ref_rows, ref_scores = ref.dense_search(ref_vec, 10)
+        assert np.array_equal(rows, ref_rows) and np.allclose(scores, ref_scores, atol=1e-4)
+        srows, _ = index.sentence_search(qv, 10)
+        assert np.array_equal(srows, ref.sentence_search(ref_vec, 10)[0])
+        assert [h.chunk.chunk_id for h in kb.search(question)] == [h.chunk.chunk_id for h in corpus_kb.search(question)]
+
+
+def test_unchanged_files_are_not_read_again(make_kb, monkeypatch):
+    kb = make_kb(FILES)
+    monkeypatch.setattr(corpus_scan, "RACY_NS", 0)
+    assert kb.update().unchanged  # records the files' size and mtime
+    assert set(read_manifest(kb.index_dir)["file_stats"]) >= set(FILES)
+    reads = []
+    real = corpus_scan.load_document
+    monkeypatch.setattr(corpus_scan, "load_document", lambda path, *a: reads.append(path.name) or real(path, *a))
+    time.sleep(0.01)
+    (kb.corpus_dir / "smes.txt").write_text("江津区累计创建市级“专精特新”企业300家。", encoding="utf-8")
+    report = kb.update()
+    assert reads == ["smes.txt"] and report.changed_documents == ["smes"]
+    assert "300家" in kb.search("专精特新企业多少家", k=1)[0].chunk.text
+    reads.clear()
+    os.utime(kb.corpus_dir / "jiangjin.txt")  # touched, same text: read, hashed, nothing re-embedded
+    report = kb.update()
+    assert reads == ["jiangjin.txt"] and report.unchanged
+
+
+def test_fresh_files_are_not_trusted_by_their_stats(make_kb):
+    kb = make_kb(FILES)  # built right after the files were written: within the racy window
+    stats = read_manifest(kb.index_dir)["file_stats"]
+    assert not set(FILES) & set(stats)
+
+
+def test_chunks_load_lazily_and_a_damaged_line_is_reported(make_kb):
+    from rag.errors import IndexCorruptError
+
+    kb = make_kb(FILES)
+    index = load_index(kb.index_dir)
+    assert all(c is None for c in index.chunks._cache)  # opening parses nothing
+    assert index.chunks[0].chunk_id == index.manifest["documents"][0]["chunk_ids"][0]
+    gen = kb.index_dir / index.generation
+    data = (gen / "chunks.jsonl").read_bytes()
+    (gen / "chunks.jsonl").write_bytes(b"[" + data[1:])  # same size, broken JSON in line 0
+    with pytest.raises(IndexCorruptError) as err:
+        load_index(kb.index_dir).chunks[0]
+    assert "rag index" in err.value.hint
+
+
+# ---------------------------------------------------------------- the command
+
+
+def test_quick_bench_reports_the_key_ratios(make_kb, tmp_path):
+    from rag.bench import QUICK_KEYS, run_bench
+    from rag.bench_report import summary_lines, tables
+
+    kb = make_kb(FILES, build=False)
+    result = run_bench(kb.corpus_dir, tmp_path / "no-index", quick=True, work_dir=tmp_path / "work", log=lambda m: None)
+    key = result["key"]
+    assert set(key) == set(QUICK_KEYS)
+    assert all(isinstance(v, (int, float)) and v > 0 for v in key.values())
+    assert 0.2 < key["index_ratio"] < 2 and key["search_ratio"] >= 0.5
+    assert key["search_p50_ms"] >= key["query_embed_ms"] * 0.5
+    assert result["build"][0]["chunks"] >= 2 and result["latency"]["search"]["n"] == 40
+    assert result["cold"]["search"]["p50_s"] > 0
+    assert "index build" in "\n".join(summary_lines(result)) and "| input |" in tables(result)
+    json.dumps(result)  # the whole result is JSON
+
+
+def test_cli_bench_quick_prints_json(make_kb, tmp_path, capsys, monkeypatch):
+    from rag import bench
+    from rag.cli import main
+
+    kb = make_kb(FILES)
+    monkeypatch.setattr(bench, "questions", lambda limit=None: ["江津班列开行多少列", "青白江中试"])
+    assert main(["bench", "--quick", "--corpus", str(kb.corpus_dir), "--index", str(kb.index_dir)]) == 0
+    key = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert set(key) == set(bench.QUICK_KEYS)
