@@ -11,8 +11,10 @@ import logging
 import re
 import tomllib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import DocumentError, MissingDependencyError
 
@@ -374,14 +376,19 @@ def load_document(path: Path, corpus_dir: Path, meta: dict | None = None) -> Doc
     return doc
 
 
-def load_corpus(corpus_dir: str | Path) -> tuple[list[Document], list[Skipped]]:
-    """Load every readable document; unreadable ones are reported, never fatal."""
+def load_corpus(corpus_dir: str | Path, reuse: Callable[[Path, str], Any] | None = None
+                ) -> tuple[list, list[Skipped]]:
+    """Load every readable document; unreadable ones are reported, never fatal.
+
+    ``reuse(path, rel)`` may return a stand-in for an unchanged file so that it
+    is not read again (see :mod:`rag.corpus_scan`); None means "load it".
+    """
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():
         raise DocumentError(f"Corpus folder not found: {corpus_dir}",
                             "Create it and put .txt/.md/.html/.pdf/.docx articles in it.")
     metadata = load_metadata(corpus_dir)
-    docs: list[Document] = []
+    docs: list = []
     skipped: list[Skipped] = []
     seen: dict[str, str] = {}
     for path in corpus_files(corpus_dir):
@@ -389,14 +396,16 @@ def load_corpus(corpus_dir: str | Path) -> tuple[list[Document], list[Skipped]]:
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
             skipped.append(Skipped(rel, f"unsupported file type '{path.suffix or '(none)'}'"))
             continue
-        try:
-            doc = load_document(path, corpus_dir, metadata.get(rel) or metadata.get(path.name))
-        except DocumentError as exc:
-            skipped.append(Skipped(rel, exc.message.split(": ", 1)[-1]))
-            continue
-        except OSError as exc:
-            skipped.append(Skipped(rel, f"cannot read file ({exc.strerror})"))
-            continue
+        doc = reuse(path, rel) if reuse else None
+        if doc is None:
+            try:
+                doc = load_document(path, corpus_dir, metadata.get(rel) or metadata.get(path.name))
+            except DocumentError as exc:
+                skipped.append(Skipped(rel, exc.message.split(": ", 1)[-1]))
+                continue
+            except OSError as exc:
+                skipped.append(Skipped(rel, f"cannot read file ({exc.strerror})"))
+                continue
         if doc.doc_id in seen:
             skipped.append(Skipped(rel, f"same document id as {seen[doc.doc_id]}"))
             continue

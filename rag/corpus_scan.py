@@ -14,9 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .corpus import (METADATA_FILE, SUPPORTED_SUFFIXES, Document, Skipped, corpus_files, load_document,
-                     load_metadata)
-from .errors import DocumentError
+from .corpus import METADATA_FILE, Document, Skipped, load_corpus
 
 RACY_NS = 2_000_000_000
 _NOT_META = ("chunks", "chunk_ids", "indexed_at")
@@ -69,9 +67,6 @@ def scan_corpus(corpus_dir: Path, old=None) -> tuple[list, list[Skipped], dict[s
     ``old`` is the previous :class:`rag.index.Index` (or None). Returns the
     documents, the skipped files and the stats to record in the manifest.
     """
-    if not corpus_dir.is_dir():
-        raise DocumentError(f"Corpus folder not found: {corpus_dir}",
-                            "Create it and put .txt/.md/.html/.pdf/.docx articles in it.")
     started = time.time_ns()
     meta_stat = _stat(corpus_dir / METADATA_FILE)
     stats: dict[str, list[int] | None] = {METADATA_FILE: meta_stat}
@@ -79,33 +74,15 @@ def scan_corpus(corpus_dir: Path, old=None) -> tuple[list, list[Skipped], dict[s
     stored = {}
     if old is not None and recorded.get(METADATA_FILE) == meta_stat:
         stored = {d["path"]: d for d in old.manifest["documents"]}
-    metadata = load_metadata(corpus_dir)
-    docs: list = []
-    skipped: list[Skipped] = []
-    seen: dict[str, str] = {}
-    for path in corpus_files(corpus_dir):
-        rel = path.relative_to(corpus_dir).as_posix()
-        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            skipped.append(Skipped(rel, f"unsupported file type '{path.suffix or '(none)'}'"))
-            continue
+
+    def reuse(path: Path, rel: str) -> StoredDoc | None:
         stat = stats[rel] = _stat(path)
         entry = stored.get(rel)
         if entry is not None and stat is not None and recorded.get(rel) == stat and entry["doc_id"] in old.docs:
-            doc = StoredDoc(entry, old.docs.raw(entry["doc_id"]))
-        else:
-            try:
-                doc = load_document(path, corpus_dir, metadata.get(rel) or metadata.get(path.name))
-            except DocumentError as exc:
-                skipped.append(Skipped(rel, exc.message.split(": ", 1)[-1]))
-                continue
-            except OSError as exc:
-                skipped.append(Skipped(rel, f"cannot read file ({exc.strerror})"))
-                continue
-        if doc.doc_id in seen:
-            skipped.append(Skipped(rel, f"same document id as {seen[doc.doc_id]}"))
-            continue
-        seen[doc.doc_id] = rel
-        docs.append(doc)
+            return StoredDoc(entry, old.docs.raw(entry["doc_id"]))
+        return None
+
+    docs, skipped = load_corpus(corpus_dir, reuse)
     return docs, skipped, trusted_stats(stats, started)
 
 

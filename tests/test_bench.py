@@ -12,20 +12,14 @@ import time
 import numpy as np
 import pytest
 
-from rag import corpus_scan, vector_store
+from rag import corpus, corpus_scan, vector_store
 from rag.bench_data import (clustered_vectors, corpus_sentences, percentile, recall_at_k, summary_ms,
                             synthetic_articles)
 from rag.bm25_index import BM25Index, top_rows
 from rag.index import IndexConfig, load_index, read_manifest
 from rag.kb import KnowledgeBase
 
-FILES = {
-    "jiangjin.txt": "# 江津班列\n\n2024年全年，西部陆海新通道江津班列累计开行1804列，共运输货物9万标箱，同比增长48%。"
-                    "珞璜港是江津重要的铁公水联运港口。\n\n小南垭站集装箱自动化作业区新投用2台智能门吊。",
-    "qingbaijiang.md": "## 青白江中试\n\n青白江中试产业的发展已初具规模，构建起了“1+3+N”的中试产业发展体系。"
-                       "目前已有60余项科技成果在青白江中试基地完成试验验证。",
-    "smes.txt": "江津区累计创建市级“专精特新”企业236家，总量居全市区县第二。2024年新增规模以上工业企业33家。",
-}
+from test_index import FILES  # the same three tiny articles
 
 
 # ---------------------------------------------------------------- measuring helpers
@@ -202,8 +196,8 @@ def test_unchanged_files_are_not_read_again(make_kb, monkeypatch):
     assert kb.update().unchanged  # records the files' size and mtime
     assert set(read_manifest(kb.index_dir)["file_stats"]) >= set(FILES)
     reads = []
-    real = corpus_scan.load_document
-    monkeypatch.setattr(corpus_scan, "load_document", lambda path, *a: reads.append(path.name) or real(path, *a))
+    real = corpus.load_document
+    monkeypatch.setattr(corpus, "load_document", lambda path, *a: reads.append(path.name) or real(path, *a))
     time.sleep(0.01)
     (kb.corpus_dir / "smes.txt").write_text("江津区累计创建市级“专精特新”企业300家。", encoding="utf-8")
     report = kb.update()
