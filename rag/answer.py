@@ -97,9 +97,16 @@ PLACES = {
     "成都": ("成都", "chengdu"), "重庆": ("重庆", "chongqing"),
 }
 # A question naming one of these measures is only answered by evidence that names it too.
-_METRICS = {m: m for m in ("产值", "进口", "营收", "利润", "税收", "吞吐量", "人口", "地区生产总值",
-                           "等级", "入驻", "实到资金")}
-_METRICS.update({"出口": "(?<!进)出口", "gdp": "gdp|地区生产总值"})
+# (in the question, required in the answer sentences); patterns match normalised (lower-case) text.
+_METRICS = [(m, m) for m in ("产值", "进口", "营收", "利润", "税收", "吞吐量", "人口", "地区生产总值",
+                             "等级", "入驻", "实到资金")]
+_METRICS += [("(?<!进)出口", "(?<!进)出口"), ("gdp", "gdp|地区生产总值"),
+             # a role asked for: a byline's names do not name a party secretary
+             ("书记|party secretary", "书记"), ("区长|mayor", "区长|市长"), ("董事长|chairman", "董事长")]
+# "how many in total" is not answered by a count of the year's new ones
+_TOTAL_Q = re.compile(r"累计|总数|cumulative", re.I)  # not 一共: "一共做了多少单" asks for the year
+_NEW_ONLY = re.compile(r"新增|新培育|新引进|新认定|新签约")
+_TOTAL_IN = re.compile(r"累计|总数|总量|共有|共计|已有|拥有|达到?\d")
 
 
 def question_places(question: str) -> set[str]:
@@ -323,7 +330,11 @@ class Answerer:
         cfg = self.config
         zh = is_chinese(query)
         weights = {t: _token_weight(t) for t in set(self.retriever.keyword_tokens(query))}
-        in_passage = set(tokenize(best.hit.chunk.clean))
+        # the passage with its title/heading and the article's district and year: a sentence of a
+        # 青白江 article need not repeat "青白江 2025" to answer a question that names them
+        doc = best.hit.doc
+        in_passage = set(tokenize(" ".join((best.hit.chunk.embed_text, doc.get("district", ""),
+                                            str(doc.get("date", ""))[:4]))))
         coverage = sum(w for t, w in weights.items() if t in in_passage) / (sum(weights.values()) or 1.0)
         return (best.dense >= (cfg.min_dense_zh if zh else cfg.min_dense_en)
                 and coverage >= (cfg.min_coverage_zh if zh else cfg.min_coverage_en))
@@ -389,10 +400,13 @@ class Answerer:
         if places and not any(_about(c, p) for c in anchors for p in places):
             return False
         q_norm = normalize(query)
-        evidence_norm = normalize(best.text + best.hit.chunk.clean)
-        for metric, pattern in _METRICS.items():
-            if re.search(pattern, q_norm) and not re.search(pattern, evidence_norm):
+        # in the sentences themselves: a chunk naming 出口 elsewhere does not make 进出口 an export figure
+        sentences = normalize(" ".join(c.text for c in chosen))
+        for asked, needed in _METRICS:
+            if re.search(asked, q_norm) and not re.search(needed, sentences):
                 return False
+        if _TOTAL_Q.search(query) and _NEW_ONLY.search(best.text) and not _TOTAL_IN.search(best.text):
+            return False
         for place in foreign_places(query):
             if place not in evidence:
                 return False
