@@ -154,8 +154,9 @@ def bm25_scale(unit: BM25Index, query_tokens: Sequence[Sequence[str]], sizes: Se
 
         bm25.term_id("")  # the term dictionary is built on first use; not part of a query
         times = latencies_ms(search, query_tokens)
-        rows.append({"n": n, **summary_ms(times), "postings": int(len(bm25.rows)), "vocab": len(bm25.vocab),
-                     "resize_s": round(build_s, 2)})
+        # summary_ms' "n" counts queries; here n is the corpus size
+        rows.append({**summary_ms(times), "n": n, "queries": len(times), "postings": int(len(bm25.rows)),
+                     "vocab": len(bm25.vocab), "resize_s": round(build_s, 2)})
         log(f"BM25 {n:>9,} chunks: p50 {rows[-1]['p50_ms']:.2f} ms ({len(bm25.rows):,} postings)")
     return rows
 

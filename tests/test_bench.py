@@ -116,6 +116,15 @@ def test_resized_bm25_cuts_and_repeats_postings():
         assert np.allclose(resized_bm25(unit, n).scores(["江津", "班列"]), fresh.scores(["江津", "班列"]))
 
 
+def test_bm25_scale_rows_are_keyed_by_corpus_size():
+    from rag.bench_scale import bm25_scale
+
+    unit = BM25Index.build(_token_lists()[:100])
+    rows = bm25_scale(unit, [["江津", "班列"], ["青白江"]], (50, 300), log=lambda m: None)
+    assert [r["n"] for r in rows] == [50, 300]  # was overwritten by the number of queries once
+    assert [r["queries"] for r in rows] == [2, 2] and all(r["p50_ms"] > 0 for r in rows)
+
+
 # ---------------------------------------------------------------- vectors
 
 
