@@ -68,7 +68,7 @@ class AnswerConfig:
     min_dense_zh: float = 0.88
     min_dense_en: float = 0.74
     min_coverage_zh: float = 0.3
-    min_coverage_en: float = 0.0
+    min_coverage_en: float = 0.05
     # sentence score weights, fitted on eval/lugang.jsonl (top-1 sentence holds the key fact)
     w_dense: float = 1.0
     w_lexical: float = 0.2
@@ -89,7 +89,8 @@ _WHO_Q = re.compile(r"哪家|哪个企业|哪个公司|谁|什么企业|什么�
 _NUM_UNIT = re.compile(r"\d+(?:\.\d+)?\s*(?:%|万|亿|千|百|个|家|列|台|辆|吨|标箱|项|亩|平方米|公里|倍|批|条|场|名|单|元|天|小时|分钟|人|件|GWh)")
 _DATE_IN = re.compile(r"(?:19|20)\d\d年|\d{1,2}月(?:\d{1,2}日)?|今年|去年|上半年|一季度")
 _ORG = re.compile(r"[\u4e00-\u9fff]{2,12}(?:公司|集团|企业|技研|物联|精密|中心|产业园|基地)")
-_YEAR = re.compile(r"(?:19|20)\d\d")
+# a year, not a count: "2000列" or "2024家" is no year
+_YEAR = re.compile(r"(?<![\d.])(?:19|20)\d\d(?![\d.])(?!\s*(?:列|家|个|台|辆|吨|万|亿|元|标箱|项|亩|%|多|余|条|件|人|名|批))")
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 PLACES = {
     "青白江": ("青白江", "qingbaijiang", "成都国际铁路港", "城厢", "chengdu international railway port"),
@@ -98,11 +99,11 @@ PLACES = {
 }
 # A question naming one of these measures is only answered by evidence that names it too.
 # (in the question, required in the answer sentences); patterns match normalised (lower-case) text.
-_METRICS = [(m, m) for m in ("产值", "进口", "营收", "利润", "税收", "吞吐量", "人口", "地区生产总值",
+_METRICS = [(m, m) for m in ("产值", "增加值", "进口", "营收", "利润", "税收", "吞吐量", "人口", "地区生产总值",
                              "等级", "入驻", "实到资金")]
 _METRICS += [("(?<!进)出口", "(?<!进)出口"), ("gdp", "gdp|地区生产总值"),
              # a role asked for: a byline's names do not name a party secretary
-             ("书记|party secretary", "书记"), ("区长|mayor", "区长|市长"), ("董事长|chairman", "董事长")]
+             ("(?<!副)书记|party secretary", "(?<!副)书记"), ("区长|mayor", "区长|市长"), ("董事长|chairman", "董事长")]
 # "how many in total" is not answered by a count of the year's new ones
 _TOTAL_Q = re.compile(r"累计|总数|cumulative", re.I)  # not 一共: "一共做了多少单" asks for the year
 _NEW_ONLY = re.compile(r"新增|新培育|新引进|新认定|新签约")
