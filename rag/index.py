@@ -12,6 +12,9 @@ Layout (no pickle anywhere)::
         docs.offsets.npy
         sent_start.npy       row of each chunk's first sentence vector
         vectors.faiss        FAISS index: exact up to ``IndexConfig.flat_max`` vectors, IVF above
+        vectors.rows.npy, vectors.delta.*   IVF only: base id -> row map and the vectors added
+                             since the base was written (rag.vector_store); the base file
+                             is hard-linked from generation to generation until compacted
         sentences.faiss      the same for sentence vectors
         bm25/                term-major BM25 postings (rag.bm25_index)
 
@@ -37,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from . import vector_store
+from .vector_store import VectorSet
 from .bm25_index import BM25Index, top_rows
 from .chunking import Chunk, ChunkerConfig
 from .corpus import Skipped
@@ -158,17 +162,16 @@ class Index:
     """A loaded, read-only index generation: chunks, documents, vectors and BM25."""
 
     def __init__(self, path: Path, manifest: dict, chunks: JsonLines, docs: JsonLinesMap,
-                 vectors, sentence_vectors, bm25: BM25Index | None, sent_start: np.ndarray):
+                 vectors: VectorSet, sentence_vectors: VectorSet, bm25: BM25Index | None,
+                 sent_start: np.ndarray):
         self.path = path
         self.manifest = manifest
         self.chunks = chunks  # a Sequence of Chunk, parsed on first use
         self.docs = docs  # a Mapping doc_id -> article metadata and source, parsed on first use
-        self.vectors = vectors  # faiss index, row i = chunk i
-        self.sentence_vectors = sentence_vectors  # faiss index, chunk i's sentences at sent_start[i]:
+        self.vectors: VectorSet = vectors  # row i = chunk i
+        self.sentence_vectors: VectorSet = sentence_vectors  # chunk i's sentences at sent_start[i]:
         self.sent_start = sent_start
         self.sent_owner = np.repeat(np.arange(len(chunks)), np.diff(sent_start))
-        self._chunk_matrix = vector_store.as_matrix(vectors)
-        self._sent_matrix = vector_store.as_matrix(sentence_vectors)
         self.bm25 = bm25  # None when empty
         self.model_id: str = manifest["embedding"]["model"]
         self.dim: int = manifest["embedding"]["dim"]
@@ -189,7 +192,7 @@ class Index:
 
     def dense_search(self, query_vec: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Rows and cosine scores of the ``k`` nearest chunks."""
-        return vector_store.search(self.vectors, query_vec, min(k, len(self.chunks)))
+        return self.vectors.search(query_vec, min(k, len(self.chunks)))
 
     def bm25_scores(self, tokens: list[str]) -> np.ndarray:
         if self.bm25 is None or not tokens:
@@ -204,7 +207,7 @@ class Index:
 
     def vectors_for(self, rows) -> np.ndarray:
         """Chunk vectors of ``rows``."""
-        return vector_store.gather(self.vectors, self._chunk_matrix, list(rows), self.dim)
+        return self.vectors.reconstruct(list(rows))
 
     def sentence_rows(self, rows) -> np.ndarray:
         """Sentence-vector rows of every sentence of the chunks in ``rows``, in order."""
@@ -218,25 +221,28 @@ class Index:
 
     def sentence_vectors_for(self, rows) -> np.ndarray:
         """Sentence vectors of every sentence of the chunks in ``rows``, in order."""
-        return vector_store.gather(self.sentence_vectors, self._sent_matrix, self.sentence_rows(rows), self.dim)
+        return self.sentence_vectors.reconstruct(self.sentence_rows(rows))
 
     def sentence_search(self, query_vec: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Sentence rows and cosine scores of the ``k`` nearest sentences."""
-        return vector_store.search(self.sentence_vectors, query_vec, k)
+        return self.sentence_vectors.search(query_vec, k)
 
     def doc_text(self, doc_id: str) -> str:
         return self.docs[doc_id]["source"]
 
 
-def load_index(index_dir: str | Path, expected_model: str | None = None) -> Index:
-    """Load the live generation; check it against the manifest (and the model, if given)."""
+def load_index(index_dir: str | Path, expected_model: str | None = None, for_update: bool = False) -> Index:
+    """Load the live generation; check it against the manifest (and the model, if given).
+
+    ``for_update``: vectors are memory-mapped, not read (see rag.vector_store.read).
+    """
     try:
-        return _load_index(Path(index_dir), expected_model)
+        return _load_index(Path(index_dir), expected_model, for_update)
     except (KeyError, TypeError, AttributeError) as exc:
         raise IndexCorruptError(f"The index manifest in {index_dir}/ lacks an entry ({exc}).", _REBUILD) from exc
 
 
-def _load_index(index_dir: Path, expected_model: str | None) -> Index:
+def _load_index(index_dir: Path, expected_model: str | None, for_update: bool) -> Index:
     manifest = read_manifest(index_dir)
     if expected_model and manifest["embedding"]["model"] != expected_model:
         raise IndexMismatchError(
@@ -270,11 +276,11 @@ def _load_index(index_dir: Path, expected_model: str | None) -> Index:
     kinds = manifest["index"]
     nprobe = kinds.get("ivf_nprobe", IndexConfig.ivf_nprobe)
     try:
-        vectors = vector_store.read(gen / files["faiss"], kinds.get("faiss_type", "flat"), nprobe)
+        vectors = vector_store.read(gen / files["faiss"], kinds.get("faiss_type", "flat"), nprobe, for_update)
         sentence_vectors = vector_store.read(gen / files["sentence_faiss"], kinds.get("sentence_faiss_type", "flat"),
-                                             nprobe)
-    except (RuntimeError, OSError) as exc:
-        raise IndexCorruptError(f"The vector file in {gen}/ cannot be read.", _REBUILD) from exc
+                                             nprobe, for_update)
+    except (RuntimeError, OSError, ValueError) as exc:
+        raise IndexCorruptError(f"The vector files in {gen}/ cannot be read ({exc}).", _REBUILD) from exc
     bm25 = None
     if expected:
         try:
@@ -298,7 +304,7 @@ def _load_index(index_dir: Path, expected_model: str | None) -> Index:
 def _previous(index_dir: Path, model_id: str, chunker: ChunkerConfig) -> Index | None:
     """The current index if its chunks and vectors can be reused for unchanged files."""
     try:
-        old = load_index(index_dir)
+        old = load_index(index_dir, for_update=True)
     except (IndexNotFoundError, IndexCorruptError, IndexMismatchError) as exc:
         if not isinstance(exc, IndexNotFoundError):
             log.warning("previous index not reusable: %s", exc.message)
@@ -411,13 +417,17 @@ def _write_generation(gen: Path, docs, plan: Plan, fresh, old: Index | None, emb
             ("faiss", "faiss_type", plan.old_to_new, plan.new_rows, chunk_vecs, plan.n_chunks),
             ("sentence_faiss", "sentence_faiss_type", plan.sent_old_to_new, sent_rows, sent_vecs, int(starts[-1]))):
         full = assembler(old, name, mapping, rows, vecs, total, embedder.dim)
-        if old is not None:  # an IVF index is updated in place when it still fits; else rebuilt from `full`
-            index, kinds[kind_key] = vector_store.updated(
-                old.path / old.generation / old.manifest["files"][name], old.manifest["index"].get(kind_key, "flat"),
+        if old is not None:  # an IVF base is kept (new map + delta) when it still fits; else rebuilt from `full`
+            vectors = vector_store.updated(
+                old.vectors if name == "faiss" else old.sentence_vectors,
+                old.path / old.generation / old.manifest["files"][name],
                 mapping, rows, vecs, total, embedder.dim, config.flat_max, config.ivf_nprobe, full)
         else:
-            index, kinds[kind_key] = vector_store.build(full(), embedder.dim, config.flat_max, config.ivf_nprobe)
-        vector_store.write(index, gen / FILES[name])
+            vectors = vector_store.build(full(), embedder.dim, config.flat_max, config.ivf_nprobe)
+        vector_store.write(vectors, gen / FILES[name])
+        kinds[kind_key] = vectors.kind
+        if vectors.kind == "ivf":
+            kinds[f"{name}_segments"] = vectors.stats()
         clock.lap("vectors")
     if plan.n_chunks:
         new_tokens = [tokenize(c.clean) for c in plan.new]

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import vector_store
 from .chunking import Chunk, ChunkerConfig, chunk_document
 from .embedding import Embedder
 
@@ -114,8 +113,7 @@ def assembler(old: Index | None, name: str, mapping: np.ndarray, rows: np.ndarra
         out = np.zeros((total, dim), dtype=np.float32)
         if old is not None and len(mapping):
             kept = np.flatnonzero(mapping >= 0)
-            gather = old.vectors_for if name == "faiss" else (
-                lambda r: vector_store.gather(old.sentence_vectors, old._sent_matrix, r, dim))
+            gather = (old.vectors if name == "faiss" else old.sentence_vectors).reconstruct
             for lo in range(0, len(kept), 200_000):  # bounded temporary memory
                 part = kept[lo : lo + 200_000]
                 out[mapping[part]] = gather(part)

@@ -128,29 +128,6 @@ def test_bm25_scale_rows_are_keyed_by_corpus_size():
 # ---------------------------------------------------------------- vectors
 
 
-def test_ivf_update_in_place_matches_a_fresh_index(tmp_path, corpus_kb):
-    index = corpus_kb.engine.index
-    base = clustered_vectors(index.vectors_for(range(len(index))), 3000, seed=2)
-    # 64 lists probed of 64: exhaustive, so results must equal exact search
-    ivf, kind = vector_store.build(base[:2000], base.shape[1], flat_max=100, nprobe=64)
-    assert kind == "ivf" and ivf.nlist <= 64
-    vector_store.write(ivf, tmp_path / "old.faiss")
-    mapping = np.full(2000, -1)
-    mapping[:500] = np.arange(500)  # rows 500-999 deleted, 1000-1999 move down, 1000 new at the end
-    mapping[1000:] = np.arange(500, 1500)
-    new_rows = np.arange(1500, 2500)
-    expect = np.vstack([base[:500], base[1000:2000], base[2000:3000]])
-    updated, kind = vector_store.updated(tmp_path / "old.faiss", "ivf", mapping, new_rows, base[2000:3000], 2500,
-                                         base.shape[1], flat_max=100, nprobe=64, full=lambda: expect)
-    assert kind == "ivf" and updated.ntotal == 2500
-    flat, _ = vector_store.build(expect, base.shape[1], flat_max=10**9, nprobe=64)
-    queries = clustered_vectors(index.vectors_for(range(len(index))), 20, seed=9)
-    for q in queries:
-        rows, scores = vector_store.search(updated, q, 10)
-        exact_rows, exact_scores = vector_store.search(flat, q, 10)
-        assert np.array_equal(rows, exact_rows) and np.allclose(scores, exact_scores, atol=1e-5)
-
-
 def test_vector_scale_reports_exact_recall_one_and_a_plot(tmp_path, corpus_kb, embedder):
     from rag.bench_report import plot
     from rag.bench_scale import vector_scale
@@ -268,3 +245,36 @@ def test_cli_bench_quick_prints_json(make_kb, tmp_path, capsys, monkeypatch):
     assert main(["bench", "--quick", "--corpus", str(kb.corpus_dir), "--index", str(kb.index_dir)]) == 0
     key = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert set(key) == set(bench.QUICK_KEYS)
+
+
+def test_adding_to_a_large_index_links_its_ivf_base_and_writes_a_delta(tmp_path, corpus_kb):
+    """An added article's vectors go to an exact delta; the IVF base file is shared, not rewritten."""
+    shutil.copytree(corpus_kb.corpus_dir, tmp_path / "corpus")
+    shutil.copytree(corpus_kb.index_dir, tmp_path / "index", ignore=shutil.ignore_patterns(".lock"))
+    kb = KnowledgeBase(tmp_path / "corpus", tmp_path / "index", index_config=IndexConfig(flat_max=100))
+    (tmp_path / "corpus" / "zz_a.txt").write_text("# 青白江简讯\n\n青白江区新建一座冷链物流仓库。", encoding="utf-8")
+    kb.update()  # 142 chunks > flat_max: the vectors are copied into a new IVF index
+    gen = lambda: kb.index_dir / read_manifest(kb.index_dir)["generation"]  # noqa: E731
+    base_inode = os.stat(gen() / "vectors.faiss").st_ino
+    (tmp_path / "corpus" / "zz_note.txt").write_text(
+        "# 江津新闻简讯\n\n江津区今年新开通一条至东盟的国际货运班列线路。该线路每周开行两班。", encoding="utf-8")
+    report = kb.update()
+    assert report.new_documents == ["zz_note"]
+    manifest = read_manifest(kb.index_dir)["index"]
+    assert manifest["faiss_segments"] == {"base": 142, "deleted": 0, "delta": report.embedded_chunks}
+    assert manifest["sentence_faiss_segments"]["delta"] > 0
+    assert os.stat(gen() / "vectors.faiss").st_ino == base_inode and (gen() / "vectors.delta.faiss").exists()
+    index = kb.engine.index
+    n, n_sent = len(index), int(index.sent_start[-1])
+    exact = vector_store.build(index.vectors.reconstruct(range(n)), index.dim, flat_max=10**9, nprobe=64)
+    exact_sent = vector_store.build(index.sentence_vectors.reconstruct(range(n_sent)), index.dim, 10**9, 64)
+    embed = corpus_kb.engine.retriever.embedder.embed_query
+    for question in ("江津至东盟的国际货运班列每周开几班", "2025年青白江规上工业增加值增长多少"):
+        qv = embed(question)  # 16 lists, 64 probed: exhaustive, so equal to exact search
+        rows, scores = index.dense_search(qv, 10)
+        assert np.array_equal(rows, exact.search(qv, 10)[0]) and np.allclose(scores, exact.search(qv, 10)[1])
+        assert np.array_equal(index.sentence_search(qv, 10)[0], exact_sent.search(qv, 10)[0])
+    assert kb.search("江津至东盟的国际货运班列每周开几班", k=1)[0].chunk.doc_id == "zz_note"
+    kb.delete("zz_note")  # the delta empties: back to the base alone, still the same file
+    assert read_manifest(kb.index_dir)["index"]["faiss_segments"] == {"base": 142, "deleted": 0, "delta": 0}
+    assert os.stat(gen() / "vectors.faiss").st_ino == base_inode and not (gen() / "vectors.rows.npy").exists()
