@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from .credits import asks_for_credits, find_credits
 from .retrieve import Hit, Retriever, clean_query
 from .tokenize import is_chinese, normalize, tokenize
 
@@ -88,6 +89,7 @@ _DATE_Q = re.compile(r"什么时候|何时|哪一?年|哪个月|哪天|几月|\b
 _WHO_Q = re.compile(r"哪家|哪个企业|哪个公司|谁|什么企业|什么公司|which (company|firm|enterprise)|who", re.I)
 _NUM_UNIT = re.compile(r"\d+(?:\.\d+)?\s*(?:%|万|亿|千|百|个|家|列|台|辆|吨|标箱|项|亩|平方米|公里|倍|批|条|场|名|单|元|天|小时|分钟|人|件|GWh)")
 _DATE_IN = re.compile(r"(?:19|20)\d\d年|\d{1,2}月(?:\d{1,2}日)?|今年|去年|上半年|一季度")
+_COMPANY = re.compile(r"[\u4e00-\u9fff]{2,20}(?:公司|集团)")
 _ORG = re.compile(r"[\u4e00-\u9fff]{2,12}(?:公司|集团|企业|技研|物联|精密|中心|产业园|基地)")
 # a year, not a count: "2000列" or "2024家" is no year
 _YEAR = re.compile(r"(?<![\d.])(?:19|20)\d\d(?![\d.])(?!\s*(?:列|家|个|台|辆|吨|万|亿|元|标箱|项|亩|%|多|余|条|件|人|名|批))")
@@ -264,6 +266,9 @@ class Answerer:
         hits = self.retriever.search(query, k=k or self.config.passages, mode=retrieval_mode, query_vec=query_vec)
         if not hits:
             return self._refuse(question, query, [])
+        credit_kind = asks_for_credits(query)
+        if credit_kind:
+            return self._credits(question, query, hits, credit_kind)
         candidates = self._score_sentences(query, query_vec, hits)
         chosen = _on_topic(query, self._choose(query, candidates))
         if not chosen or not self._confident(query, candidates[0]) or not self._constraints_met(query, chosen):
@@ -372,6 +377,10 @@ class Answerer:
             wanted = [best.index - 1, best.index + 1]
         elif _QUANTITY_Q.search(query) and not _NUM_UNIT.search(best.text):
             wanted = [best.index + 1]
+        elif _WHO_Q.search(query) and not _COMPANY.search(best.text):
+            # "…基地项目签约落户德感组团。" then "…重庆厨大娘食品有限公司再投2亿元": the company is next door
+            return [same_chunk[i] for i in (best.index + 1, best.index - 1)
+                    if i in same_chunk and _COMPANY.search(same_chunk[i].text)][:1]
         return [same_chunk[i] for i in wanted if i in same_chunk]
 
     def _adds_coverage(self, query: str, chosen: list[_Candidate], cand: _Candidate) -> bool:
@@ -435,6 +444,49 @@ class Answerer:
         if is_chinese(query):
             return "根据资料：" + "".join(parts)
         return "According to the articles (quoted in Chinese): " + " ".join(parts)
+
+    def _credits(self, question: str, query: str, hits: list[Hit], kind: str) -> Answer:
+        """Who wrote the article the question points at, or supplied its pictures: its credit lines."""
+        years, places = question_years(query), question_places(query)
+        q_tokens = set(self.retriever.keyword_tokens(query))
+        votes: dict[str, float] = {}
+        for hit in hits:  # the article: retrieval score, plus its title matching the question
+            doc = hit.doc
+            if years and str(doc.get("date", ""))[:4] not in years:
+                continue
+            if places and not any(p == doc.get("district") or p == _CITY_OF.get(doc.get("district", ""))
+                                  for p in places):
+                continue
+            title = set(tokenize(doc.get("title", "")))
+            votes[hit.chunk.doc_id] = votes.get(hit.chunk.doc_id, 0.0) + hit.score + \
+                (len(q_tokens & title) / len(q_tokens) if q_tokens and hit.chunk.doc_id not in votes else 0.0)
+        if not votes:
+            return self._refuse(question, query, hits)
+        doc_id = max(votes, key=votes.get)
+        doc = next(h.doc for h in hits if h.chunk.doc_id == doc_id)
+        index = self.retriever.index
+        lines = [c for c in find_credits(index.doc_text(doc_id)) if kind in c.kinds][: self.config.max_sentences]
+        if not lines:
+            return self._refuse(question, query, hits)
+        chunks = [index.chunks[index.row(cid)] for d in index.manifest["documents"] if d["doc_id"] == doc_id
+                  for cid in d["chunk_ids"]]
+        citations = []
+        for n, line in enumerate(lines, start=1):
+            chunk = next((c for c in chunks if c.start <= line.start < c.end), None)
+            citations.append(Citation(n=n, doc_id=doc_id, title=doc.get("title", ""),
+                                      chunk_id=chunk.chunk_id if chunk else "", text=line.text, start=line.start,
+                                      end=line.end, district=doc.get("district", ""), date=doc.get("date", ""),
+                                      passage=chunk.text if chunk else line.text,
+                                      passage_start=chunk.start if chunk else line.start,
+                                      passage_end=chunk.end if chunk else line.end))
+        quoted = "；".join(f"{c.text}[{c.n}]" for c in citations)
+        if is_chinese(query):
+            what = "署名" if kind == "writer" else "图片来源"
+            text = f"《{doc.get('title', '')}》的{what}：{quoted}"
+        else:
+            what = "is credited to" if kind == "writer" else "credits its pictures to"
+            text = f"The article “{doc.get('title', '')}” {what} (quoted in Chinese): {quoted}"
+        return Answer(question, text, True, "extractive", citations, [], query)
 
     def _refuse(self, question: str, query: str, hits: list[Hit]) -> Answer:
         related = []

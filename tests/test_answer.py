@@ -453,3 +453,35 @@ def test_tiny_corpus_cites_the_article_that_has_the_fact(make_kb):
     both = kb.ask("2024年江津规上工业增加值增长多少？2025年青白江呢？")
     check_answer(kb, both)
     assert {c.doc_id for c in both.citations} == {"jiangjin", "qingbaijiang"}
+
+
+# --------------------------------------------------------------------------- credits
+
+
+@pytest.mark.parametrize("question, doc, names", [
+    ("江津三向发力这篇报道署名的记者有哪几位？", "002_f8341fde15c7f612", ["罗晶", "王琳琳", "马菱涛"]),
+    ("2023年江津那篇成渝中部一体化的稿子署名记者是谁？", "003_ba9281ac6892e17c", ["王琳琳", "孔德虎"]),
+    ("重庆枢纽港产业园两周年这一版的图片和文字是谁提供的？", "001_4928a44ef73f4a0d", ["刘星宸", "阮瑞雪", "吕晓"]),
+    ("Who wrote the 2023 Qingbaijiang survey report?", "004_81eaf4bb14e4fa9b", ["谢夏冬"]),
+])
+def test_credit_questions_are_answered_from_the_articles_credit_lines(corpus_kb, question, doc, names):
+    answer = corpus_kb.ask(question)
+    assert answer.answerable and all(n in answer.answer for n in names), answer.answer
+    assert {c.doc_id for c in answer.citations} == {doc}
+    assert sorted({int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)}) == [c.n for c in answer.citations]
+    for c in answer.citations:  # each cited line is quoted exactly, inside its chunk
+        source = _file_text(corpus_kb, c.doc_id)
+        assert source[c.start : c.end] == c.text and c.text in answer.answer
+        assert source[c.passage_start : c.passage_end] == c.passage and c.passage_start <= c.start < c.passage_end
+    assert answer.answer.startswith("《") if is_chinese(question) else answer.answer.startswith("The article")
+
+
+@pytest.mark.parametrize("question", ["青白江2025年那篇文章的记者是谁？", "2024年江津那篇报道的作者是谁？"])
+def test_a_credit_the_article_does_not_carry_is_refused(corpus_kb, question):
+    check_refusal(corpus_kb, corpus_kb.ask(question), zh=True)  # 000 has no byline; no article is from 2024
+
+
+def test_which_company_takes_the_company_from_the_next_sentence(corpus_kb):
+    answer = corpus_kb.ask("在德感组团追加投资、建万吨级火锅调味品基地的是哪家企业？")
+    check_answer(corpus_kb, answer)
+    assert "重庆厨大娘食品有限公司" in answer.answer
