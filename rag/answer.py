@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .credits import asks_for_credits, find_credits
+from .places import _CITY_OF, OTHER_PLACES, PLACES, foreign_places, question_places  # noqa: F401 (re-exported)
 from .retrieve import Hit, Retriever, clean_query
 from .tokenize import is_chinese, normalize, tokenize
 
@@ -94,11 +95,6 @@ _ORG = re.compile(r"[\u4e00-\u9fff]{2,12}(?:公司|集团|企业|技研|物联|�
 # a year, not a count: "2000列" or "2024家" is no year
 _YEAR = re.compile(r"(?<![\d.])(?:19|20)\d\d(?![\d.])(?!\s*(?:列|家|个|台|辆|吨|万|亿|元|标箱|项|亩|%|多|余|条|件|人|名|批))")
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
-PLACES = {
-    "青白江": ("青白江", "qingbaijiang", "成都国际铁路港", "城厢", "chengdu international railway port"),
-    "江津": ("江津", "jiangjin", "珞璜", "luohuang", "小南垭", "xiaonanya", "双福", "德感", "白沙", "几江"),
-    "成都": ("成都", "chengdu"), "重庆": ("重庆", "chongqing"),
-}
 # A question naming one of these measures is only answered by evidence that names it too.
 # (in the question, required in the answer sentences); patterns match normalised (lower-case) text.
 _METRICS = [(m, m) for m in ("产值", "增加值", "进口", "营收", "利润", "税收", "吞吐量", "人口", "地区生产总值",
@@ -112,31 +108,10 @@ _NEW_ONLY = re.compile(r"新增|新培育|新引进|新认定|新签约")
 _TOTAL_IN = re.compile(r"累计|总数|总量|共有|共计|已有|拥有|达到?\d")
 
 
-def question_places(question: str) -> set[str]:
-    q = normalize(question)
-    return {name for name, keys in PLACES.items() if any(k in q for k in keys)}
-
-
 def question_years(question: str) -> set[str]:
     return set(_YEAR.findall(normalize(question)))
 
 
-# Places the articles are not about: naming one is a hard constraint the evidence must meet.
-OTHER_PLACES = {
-    "两江新区": ("两江新区", "liangjiang"), "涪陵": ("涪陵", "fuling"), "德阳": ("德阳", "deyang"),
-    "果园港": ("果园港", "guoyuan"), "江北": ("江北", "jiangbei"), "渝北": ("渝北", "yubei"),
-    "万州": ("万州", "wanzhou"), "永川": ("永川", "yongchuan"), "璧山": ("璧山", "bishan"),
-    "合川": ("合川", "hechuan"), "綦江": ("綦江", "qijiang"), "九龙坡": ("九龙坡", "jiulongpo"),
-    "沙坪坝": ("沙坪坝", "shapingba"), "巴南": ("巴南", "banan"), "北碚": ("北碚", "beibei"),
-    "长寿": ("长寿", "changshou"), "天府新区": ("天府新区", "tianfu"), "双流": ("双流", "shuangliu"),
-    "郫都": ("郫都", "pidu"), "温江": ("温江", "wenjiang"), "新都": ("新都", "xindu"),
-    "龙泉驿": ("龙泉驿", "longquanyi"), "绵阳": ("绵阳", "mianyang"), "宜宾": ("宜宾", "yibin"),
-    "泸州": ("泸州", "luzhou"), "自贡": ("自贡", "zigong"), "西安": ("西安", "xi'an"),
-    "郑州": ("郑州", "zhengzhou"), "武汉": ("武汉", "wuhan"), "义乌": ("义乌", "yiwu"),
-    "上海": ("上海", "shanghai"), "北京": ("北京", "beijing"), "广州": ("广州", "guangzhou"),
-    "昆明": ("昆明", "kunming"), "贵阳": ("贵阳", "guiyang"), "南宁": ("南宁", "nanning"),
-    "钦州": ("钦州", "qinzhou"), "兰州": ("兰州", "lanzhou"),
-}
 # "多少列" asks for a count of trains: the answer sentence must hold a number with that unit.
 _UNIT_Q = re.compile(r"(?<![第哪])(?:多少|几)(列|标箱|家|台|辆|吨|亩|项|单|GWh|平方米|公里)|(?:百分之|百分比|比例|占比|几成)|"
                      r"how many (trains|teus?|containers|companies|firms|enterprises|projects|tonnes|tons)|"
@@ -154,11 +129,6 @@ def _has_person(text: str) -> bool:
     import jieba.posseg
 
     return any(flag == "nr" and len(word) >= 2 for word, flag in jieba.posseg.cut(text))
-
-
-def foreign_places(question: str) -> set[str]:
-    q = normalize(question)
-    return {name for name, keys in OTHER_PLACES.items() if any(k in q for k in keys)}
 
 
 def expected_unit(question: str) -> str | None:
@@ -528,7 +498,6 @@ def _token_weight(token: str) -> float:
     return min(len(token), 4) / 2.0
 
 
-_CITY_OF = {"青白江": "成都", "江津": "重庆"}
 
 
 def _about(c: _Candidate, place: str) -> bool:
