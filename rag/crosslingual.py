@@ -29,17 +29,45 @@ def glossary() -> dict[tuple[str, ...], list[str]]:
     return entries
 
 
+@lru_cache(maxsize=1)
+def _vocabulary() -> frozenset[str]:
+    return frozenset(w for key in glossary() for w in key)
+
+
+def _stem(word: str, vocab: frozenset[str]) -> str:
+    """The glossary's form of an inflected ``word`` ("corridors" -> "corridor"), or ``word`` itself."""
+    for suffix, repl in (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and word[: -len(suffix)] + repl in vocab:
+            return word[: -len(suffix)] + repl
+    return word
+
+
+def _words(query: str) -> tuple[list[str], list[str]]:
+    """Lower-case words, and their stems; a hyphenated word the glossary does not list is split."""
+    vocab = _vocabulary()
+    words: list[str] = []
+    for word in _WORDS.findall(query.lower()):
+        if "-" in word and word not in vocab:
+            words.extend(part for part in word.split("-") if part)  # "rail-intermodal"
+        else:
+            words.append(word)
+    return words, [_stem(w, vocab) for w in words]
+
+
 def expand_english(query: str) -> list[str]:
-    """Chinese terms for the English phrases in ``query`` (longest match first), plus its numbers."""
-    words = _WORDS.findall(query.lower())
+    """Chinese terms for the English phrases in ``query`` (longest match first), plus its numbers.
+
+    A phrase matches as written or with its words stemmed ("industrial parks" -> "industrial park").
+    """
+    words, stems = _words(query)
     table = glossary()
     longest = max((len(k) for k in table), default=1)
     terms: list[str] = []
     i = 0
     while i < len(words):
         for n in range(min(longest, len(words) - i), 0, -1):
-            key = tuple(words[i : i + n])
-            if key in table:
+            key = next((k for k in (tuple(words[i : i + n]), tuple(stems[i : i + n])) if k in table), None)
+            if key:
                 terms.extend(t for t in table[key] if t not in terms)
                 i += n
                 break
