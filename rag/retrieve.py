@@ -16,6 +16,7 @@ from .chunking import Chunk
 from .embedding import Embedder, load_embedder
 from .errors import InvalidQueryError
 from .index import Index
+from .credits import asks_for_credits, find_credits
 from .crosslingual import expand_english
 from .tokenize import cjk_ratio, is_chinese, normalize, tokenize
 
@@ -33,6 +34,9 @@ class RetrievalConfig:
     bm25_weight_zh: float = 0.3  # BM25 weight (after min-max) for a fully Chinese question
     bm25_weight_en: float = 0.7  # ... for an English one, whose BM25 query is glossary-expanded
     number_boost: float = 0.0  # added per question number found verbatim in a chunk
+    # added to chunks holding a byline or picture credit when the question asks who wrote the
+    # article or supplied its pictures (rag.credits): passage similarity ranks such lines poorly
+    credit_boost: float = 0.5
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -74,6 +78,7 @@ class Retriever:
         self.index = index
         self.embedder = embedder or load_embedder(index.model_id)
         self.config = config or RetrievalConfig()
+        self._credits: dict[str, np.ndarray] | None = None
 
     def search(self, query: str, k: int | None = None, mode: str | None = None,
                query_vec: np.ndarray | None = None) -> list[Hit]:
@@ -95,9 +100,20 @@ class Retriever:
             if query_vec is None:
                 query_vec = self.embedder.embed_query(query)
             rows, dense = self._dense(query_vec, cand, rows)
+        credited = self._credit_rows(asks_for_credits(query)) if self.config.credit_boost else None
+        if credited is not None and len(credited):
+            extra = np.setdiff1d(credited, rows)
+            if len(extra) and mode in ("hybrid", "dense"):
+                more, more_dense = self._dense(query_vec, 0, extra)
+                keep = np.isin(more, extra)
+                rows, dense = np.concatenate([rows, more[keep]]), np.concatenate([dense, more_dense[keep]])
+            elif len(extra):
+                rows = np.concatenate([rows, extra])
         if mode in ("hybrid", "bm25"):
             lexical = all_lexical[rows]
         scores = self._fuse(query, rows, dense, lexical)
+        if credited is not None and len(credited):
+            scores = scores + self.config.credit_boost * np.isin(rows, credited)
         order = np.lexsort((rows, -scores))[:k]
         hits = []
         for rank, i in enumerate(order, start=1):
@@ -108,6 +124,25 @@ class Retriever:
                             None if dense is None else float(dense[i]),
                             None if lexical is None else float(lexical[i])))
         return hits
+
+    def _credit_rows(self, kind: str | None) -> np.ndarray | None:
+        """Rows of the chunks that hold a credit line of ``kind`` (found once per index, on first use)."""
+        if kind is None:
+            return None
+        if self._credits is None:
+            found: dict[str, list[int]] = {"writer": [], "picture": []}
+            for doc in self.index.manifest["documents"]:
+                credits = find_credits(self.index.doc_text(doc["doc_id"]))
+                if not credits:
+                    continue
+                rows = [self.index.row(cid) for cid in doc["chunk_ids"]]
+                for credit in credits:
+                    row = next((r for r in rows if self.index.chunks[r].start <= credit.start < self.index.chunks[r].end),
+                               None)
+                    for k in credit.kinds if row is not None else ():
+                        found[k].append(row)
+            self._credits = {k: np.unique(np.asarray(v, dtype=np.int64)) for k, v in found.items()}
+        return self._credits[kind]
 
     def keyword_tokens(self, query: str) -> list[str]:
         """BM25 tokens; an English question is expanded with Chinese glossary terms."""

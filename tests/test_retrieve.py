@@ -124,3 +124,13 @@ def test_langchain_retriever_returns_documents_with_metadata(corpus_kb):
         lc.invoke("   ")
     dense_only = LangChainRetriever(retriever=corpus_kb.engine.retriever, k=2, mode="dense")
     assert len(dense_only.invoke("成都国际铁路港")) == 2
+
+
+def test_a_credit_question_ranks_the_credit_line_first(corpus_kb):
+    """Bylines and picture credits are routed to: passage similarity alone ranked this one below 10."""
+    hits = corpus_kb.search("重庆枢纽港产业园两周年这一版的图片和文字是谁提供的？", k=5)
+    assert "本版图文由刘星宸、阮瑞雪、吕晓提供" in hits[0].chunk.text
+    hits = corpus_kb.search("江津三向发力这篇报道署名的记者有哪几位？", k=5)
+    assert "罗晶 王琳琳 马菱涛" in hits[0].chunk.text
+    plain = corpus_kb.search("江津三向发力这篇报道讲了什么？", k=5)  # no credit asked: no boost
+    assert "罗晶 王琳琳 马菱涛" not in plain[0].chunk.text
