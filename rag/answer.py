@@ -15,7 +15,10 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .credits import asks_for_credits, find_credits
-from .places import _CITY_OF, OTHER_PLACES, PLACES, foreign_places, question_places  # noqa: F401 (re-exported)
+from .places import CITY_OF, foreign_places, question_places
+from .question import (COMPANY, DATE_IN, DATE_Q, METRICS, NAME_Q, NEW_ONLY, NUM_UNIT, ORG, QUANTITY_Q, TOTAL_IN,
+                       TOTAL_Q, WHO_Q, YEAR, expected_unit, has_person, question_years, relative_years,
+                       resolve_followup)
 from .retrieve import Hit, Retriever, clean_query
 from .tokenize import is_chinese, normalize, tokenize
 
@@ -80,126 +83,6 @@ class AnswerConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-# --------------------------------------------------------------------------- question analysis
-
-_QUANTITY_Q = re.compile(r"多少|几[个家项列台万亿]|几成|规模|增长|增速|比例|占比|百分|总投资|产值|吞吐|how (many|much)|"
-                         r"what (share|percentage|proportion|value|volume|amount)|growth|rate|total|number of", re.I)
-_DATE_Q = re.compile(r"什么时候|何时|哪一?年|哪个月|哪天|几月|\bwhen\b|what (year|month|date)|which (year|month)", re.I)
-_WHO_Q = re.compile(r"哪家|哪个企业|哪个公司|谁|什么企业|什么公司|which (company|firm|enterprise)|who", re.I)
-_NUM_UNIT = re.compile(r"\d+(?:\.\d+)?\s*(?:%|万|亿|千|百|个|家|列|台|辆|吨|标箱|项|亩|平方米|公里|倍|批|条|场|名|单|元|天|小时|分钟|人|件|GWh)")
-_DATE_IN = re.compile(r"(?:19|20)\d\d年|\d{1,2}月(?:\d{1,2}日)?|今年|去年|上半年|一季度")
-_COMPANY = re.compile(r"[\u4e00-\u9fff]{2,20}(?:公司|集团)")
-_ORG = re.compile(r"[\u4e00-\u9fff]{2,12}(?:公司|集团|企业|技研|物联|精密|中心|产业园|基地)")
-# a year, not a count: "2000列" or "2024家" is no year
-_YEAR = re.compile(r"(?<![\d.])(?:19|20)\d\d(?![\d.])(?!\s*(?:列|家|个|台|辆|吨|万|亿|元|标箱|项|亩|%|多|余|条|件|人|名|批))")
-_CJK_RE = re.compile(r"[\u4e00-\u9fff]")
-# A question naming one of these measures is only answered by evidence that names it too.
-# (in the question, required in the answer sentences); patterns match normalised (lower-case) text.
-_METRICS = [(m, m) for m in ("产值", "增加值", "进口", "营收", "利润", "税收", "吞吐量", "人口", "地区生产总值",
-                             "等级", "入驻", "实到资金")]
-_METRICS += [("(?<!进)出口", "(?<!进)出口"), ("gdp", "gdp|地区生产总值"),
-             # a role asked for: a byline's names do not name a party secretary
-             ("(?<!副)书记|party secretary", "(?<!副)书记"), ("区长|mayor", "区长|市长"), ("董事长|chairman", "董事长")]
-# "how many in total" is not answered by a count of the year's new ones
-_TOTAL_Q = re.compile(r"累计|总数|cumulative", re.I)  # not 一共: "一共做了多少单" asks for the year
-_NEW_ONLY = re.compile(r"新增|新培育|新引进|新认定|新签约")
-_TOTAL_IN = re.compile(r"累计|总数|总量|共有|共计|已有|拥有|达到?\d")
-
-
-def question_years(question: str) -> set[str]:
-    return set(_YEAR.findall(normalize(question)))
-
-
-# "多少列" asks for a count of trains: the answer sentence must hold a number with that unit.
-_UNIT_Q = re.compile(r"(?<![第哪])(?:多少|几)(列|标箱|家|台|辆|吨|亩|项|单|GWh|平方米|公里)|(?:百分之|百分比|比例|占比|几成)|"
-                     r"how many (trains|teus?|containers|companies|firms|enterprises|projects|tonnes|tons)|"
-                     r"what (percentage|share|proportion)", re.I)
-_EN_UNITS = {"trains": "列", "teu": "标箱", "teus": "标箱", "containers": "标箱", "companies": "家", "firms": "家",
-             "enterprises": "家", "projects": "个", "tonnes": "吨", "tons": "吨"}
-
-
-_NAME_Q = re.compile(r"(?:负责人|经理|书记|记者|主任|董事长|局长|区长|总裁|专家).{0,6}(?:叫什么|姓名|姓甚名谁|名字|是谁)|"
-                     r"\bwho is the .{0,30}(?:secretary|head|mayor|manager|director|chairman)", re.I)
-
-
-def _has_person(text: str) -> bool:
-    """True if jieba tags a person's name (nr) in ``text``."""
-    import jieba.posseg
-
-    return any(flag == "nr" and len(word) >= 2 for word, flag in jieba.posseg.cut(text))
-
-
-def expected_unit(question: str) -> str | None:
-    """The unit a quantity question asks for ("多少列" → 列, "what percentage" → %), if any."""
-    match = _UNIT_Q.search(question)
-    if not match:
-        return None
-    unit = match.group(1) or match.group(2)
-    if unit:
-        return _EN_UNITS.get(unit.lower(), unit)
-    return "%"
-
-
-def _relative_years(sentence: str, doc_date: str) -> set[str]:
-    """Years meant by 今年/去年/前年 in an article dated ``doc_date``."""
-    year = _YEAR.match(doc_date or "")
-    if not year:
-        return set()
-    base = int(year.group(0))
-    found = set()
-    for word, delta in (("今年", 0), ("去年", -1), ("前年", -2), ("明年", 1)):
-        if word in sentence:
-            found.add(str(base + delta))
-    if "今年" not in sentence and "去年" not in sentence and not _YEAR.search(sentence):
-        found.add(str(base))  # undated statements in an article are about its own year
-    return found
-
-
-# --------------------------------------------------------------------------- follow-ups
-
-_FOLLOWUP = re.compile(r"^(那|那么|那么在|那在|那如果是)?(.{1,12}?)(呢|的呢|怎么样|如何)[？?。!！]*$|"
-                       r"^(and |what about |how about )(.+?)[?.!]*$", re.I)
-
-
-def resolve_followup(question: str, history: list | None) -> str:
-    """Rewrite a short follow-up ("那江津呢？", "what about Jiangjin?") using the previous question."""
-    if not history:
-        return question
-    previous = _last_user_turn(history)
-    if not previous:
-        return question
-    match = _FOLLOWUP.match(question.strip())
-    if not match:
-        return question
-    subject = (match.group(2) or match.group(5) or "").strip()
-    if not subject:
-        return question
-    prev_places = question_places(previous)
-    new_places = question_places(subject)
-    rewritten = previous
-    if prev_places and new_places:
-        for place in prev_places:
-            new = next(iter(new_places))
-            for key in PLACES[place]:
-                replacement = PLACES[new][0] if _CJK_RE.search(key) else PLACES[new][1].title()
-                rewritten = re.sub(re.escape(key), replacement, rewritten, flags=re.I)
-        return rewritten
-    years_new = question_years(subject)
-    if years_new and question_years(previous):
-        return _YEAR.sub(next(iter(years_new)), previous)
-    return f"{subject} {previous}"
-
-
-def _last_user_turn(history: list) -> str:
-    for turn in reversed(history):
-        if isinstance(turn, dict):
-            if turn.get("role") == "user" and turn.get("content"):
-                return str(turn["content"])
-        elif isinstance(turn, (list, tuple)) and turn and turn[0]:
-            return str(turn[0])
-    return ""
 
 
 # --------------------------------------------------------------------------- the answerer
@@ -274,9 +157,9 @@ class Answerer:
         q_tokens = set(self.retriever.keyword_tokens(query))
         weights = {t: _token_weight(t) for t in q_tokens}
         total = sum(weights.values()) or 1.0
-        wants_qty = bool(_QUANTITY_Q.search(query))
-        wants_date = bool(_DATE_Q.search(query))
-        wants_who = bool(_WHO_Q.search(query))
+        wants_qty = bool(QUANTITY_Q.search(query))
+        wants_date = bool(DATE_Q.search(query))
+        wants_who = bool(WHO_Q.search(query))
         cfg = self.config
         out: list[_Candidate] = []
         for rank, hit in enumerate(hits):
@@ -290,11 +173,11 @@ class Answerer:
                 toks = set(tokenize(text))
                 lexical = sum(w for t, w in weights.items() if t in toks) / total
                 type_ok = 0.0
-                if wants_qty and _NUM_UNIT.search(text):
+                if wants_qty and NUM_UNIT.search(text):
                     type_ok = 1.0
-                elif wants_date and _DATE_IN.search(text):
+                elif wants_date and DATE_IN.search(text):
                     type_ok = 1.0
-                elif wants_who and _ORG.search(text):
+                elif wants_who and ORG.search(text):
                     type_ok = 1.0
                 score = (cfg.w_dense * float(sim) + cfg.w_lexical * lexical + cfg.w_type * type_ok
                          - cfg.w_rank * rank + cfg.w_passage * hit.score)
@@ -345,12 +228,12 @@ class Answerer:
         wanted: list[int] = []
         if len(best.text) < 40 and not _is_sentence(best.text):
             wanted = [best.index - 1, best.index + 1]
-        elif _QUANTITY_Q.search(query) and not _NUM_UNIT.search(best.text):
+        elif QUANTITY_Q.search(query) and not NUM_UNIT.search(best.text):
             wanted = [best.index + 1]
-        elif _WHO_Q.search(query) and not _COMPANY.search(best.text):
+        elif WHO_Q.search(query) and not COMPANY.search(best.text):
             # "…基地项目签约落户德感组团。" then "…重庆厨大娘食品有限公司再投2亿元": the company is next door
             return [same_chunk[i] for i in (best.index + 1, best.index - 1)
-                    if i in same_chunk and _COMPANY.search(same_chunk[i].text)][:1]
+                    if i in same_chunk and COMPANY.search(same_chunk[i].text)][:1]
         return [same_chunk[i] for i in wanted if i in same_chunk]
 
     def _adds_coverage(self, query: str, chosen: list[_Candidate], cand: _Candidate) -> bool:
@@ -368,9 +251,9 @@ class Answerer:
         evidence = " ".join(c.text + " " + c.hit.chunk.clean for c in chosen)
         years = question_years(query)
         if years:
-            known = set(_YEAR.findall(evidence))
+            known = set(YEAR.findall(evidence))
             for c in chosen:
-                known |= _relative_years(c.text, c.hit.doc.get("date", ""))
+                known |= relative_years(c.text, c.hit.doc.get("date", ""))
             if not years & known:
                 return False
         places = question_places(query)
@@ -382,10 +265,10 @@ class Answerer:
         q_norm = normalize(query)
         # in the sentences themselves: a chunk naming 出口 elsewhere does not make 进出口 an export figure
         sentences = normalize(" ".join(c.text for c in chosen))
-        for asked, needed in _METRICS:
+        for asked, needed in METRICS:
             if re.search(asked, q_norm) and not re.search(needed, sentences):
                 return False
-        if _TOTAL_Q.search(query) and _NEW_ONLY.search(best.text) and not _TOTAL_IN.search(best.text):
+        if TOTAL_Q.search(query) and NEW_ONLY.search(best.text) and not TOTAL_IN.search(best.text):
             return False
         for place in foreign_places(query):
             if place not in evidence:
@@ -394,7 +277,7 @@ class Answerer:
         if unit and not any(re.search(r"\d[\d.]*\s*(?:万|亿|千|百)?(?:多|余)?\s*" + unit, normalize(c.text))
                             for c in chosen):
             return False
-        if _NAME_Q.search(query) and not _has_person(best.text):
+        if NAME_Q.search(query) and not has_person(best.text):
             return False
         return True
 
@@ -424,7 +307,7 @@ class Answerer:
             doc = hit.doc
             if years and str(doc.get("date", ""))[:4] not in years:
                 continue
-            if places and not any(p == doc.get("district") or p == _CITY_OF.get(doc.get("district", ""))
+            if places and not any(p == doc.get("district") or p == CITY_OF.get(doc.get("district", ""))
                                   for p in places):
                 continue
             title = set(tokenize(doc.get("title", "")))
@@ -503,7 +386,7 @@ def _token_weight(token: str) -> float:
 def _about(c: _Candidate, place: str) -> bool:
     """Is this evidence about ``place``? (青白江 is part of 成都, 江津 of 重庆.)"""
     district = c.hit.doc.get("district", "")
-    return place == district or place == _CITY_OF.get(district) or place in c.hit.chunk.clean
+    return place == district or place == CITY_OF.get(district) or place in c.hit.chunk.clean
 
 
 def _sentence_places(c: _Candidate) -> set[str]:
@@ -517,7 +400,7 @@ _KEY = re.compile(r"(?:(?:19|20)\d\d年(?:\d{1,2}月)?(?:\d{1,2}日)?)|"
 
 def _emphasise(text: str, query: str) -> str:
     """Bold the figures that the question is after (numbers with units, dates)."""
-    wants = _QUANTITY_Q.search(query) or _DATE_Q.search(query)
+    wants = QUANTITY_Q.search(query) or DATE_Q.search(query)
     if not wants:
         return text
     q_numbers = set(re.findall(r"\d+(?:\.\d+)?", normalize(query)))
@@ -526,7 +409,7 @@ def _emphasise(text: str, query: str) -> str:
         token = m.group(0)
         if not re.search(r"\d", token) or len(token) < 2 or token in q_numbers or bolded >= 3:
             continue
-        if re.fullmatch(r"(?:19|20)\d\d年", token) and not _DATE_Q.search(query):
+        if re.fullmatch(r"(?:19|20)\d\d年", token) and not DATE_Q.search(query):
             continue
         out.append(text[last:m.start()])
         out.append(f"**{token}**")

@@ -44,12 +44,12 @@ from .vector_store import VectorSet
 from .bm25_index import BM25Index, top_rows
 from .chunking import Chunk, ChunkerConfig
 from .corpus import Skipped
-from .corpus_scan import is_stored, scan_corpus
+from .corpus_scan import scan_corpus
 from .embedding import Embedder, EmbedderConfig, load_embedder
-from .index_update import Plan, assembler, embed_new
+from .generation import FILES, write_generation
+from .index_update import Plan, embed_new
 from .errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexNotFoundError
-from .jsonl_store import JsonLines, JsonLinesMap, line_offsets
-from .tokenize import tokenize
+from .jsonl_store import JsonLines, JsonLinesMap
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +57,6 @@ FORMAT = "lugang-rag-index"
 FORMAT_VERSION = 2
 TOKENIZER_ID = "jieba-search+userdict/1"
 MANIFEST = "manifest.json"
-FILES = {"chunks": "chunks.jsonl", "chunk_offsets": "chunks.offsets.npy", "docs": "docs.jsonl",
-         "doc_offsets": "docs.offsets.npy", "sent_start": "sent_start.npy", "faiss": "vectors.faiss",
-         "sentence_faiss": "sentences.faiss", "bm25": "bm25"}
 _REBUILD = "Rebuild the index: rag index --rebuild"
 
 
@@ -96,18 +93,6 @@ class BuildReport:
 
 
 # ---------------------------------------------------------------- low-level io
-
-
-def _write_jsonl(path: Path, rows) -> None:
-    """Rows are dicts, or lines already serialised (bytes, copied forward from the last generation)."""
-    with open(path, "wb") as fh:
-        for row in rows:
-            if not isinstance(row, bytes):
-                row = json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-            fh.write(row)
-            fh.write(b"\n")
-        fh.flush()
-        os.fsync(fh.fileno())
 
 
 def _atomic_write_json(path: Path, data: dict) -> None:
@@ -374,7 +359,7 @@ def build_index(corpus_dir: str | Path, index_dir: str | Path, *, embedder: Embe
         tmp = index_dir / f"{gen_name}.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
-        kinds = _write_generation(tmp, docs, plan, fresh, old, embedder, config, clock)
+        kinds = write_generation(tmp, docs, plan, fresh, old, embedder, config, clock)
         os.replace(tmp, index_dir / gen_name)
         manifest = _manifest(gen_name, docs, plan, embedder, chunker, config, report, old_docs, kinds, stats)
         _atomic_write_json(index_dir / MANIFEST, manifest)
@@ -397,96 +382,6 @@ class _Clock:
 
 def _same_meta(prev: dict, doc) -> bool:
     return all(prev.get(k) == v for k, v in doc.meta().items() if k != "sha256")
-
-
-def _write_generation(gen: Path, docs, plan: Plan, fresh, old: Index | None, embedder: Embedder,
-                      config: IndexConfig, clock: _Clock) -> dict[str, str]:
-    chunk_vecs, sent_vecs, sent_rows = fresh
-    offsets = _write_chunk_lines(gen / FILES["chunks"], plan, old)
-    np.save(gen / FILES["chunk_offsets"], offsets, allow_pickle=False)
-    doc_lines = [d.raw if is_stored(d) else
-                 json.dumps({**d.meta(), "source": d.source}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-                 for d in docs]
-    _write_jsonl(gen / FILES["docs"], doc_lines)
-    np.save(gen / FILES["doc_offsets"], line_offsets(doc_lines), allow_pickle=False)
-    starts = plan.sent_start()
-    np.save(gen / FILES["sent_start"], starts, allow_pickle=False)
-    clock.lap("write_lines")
-    kinds = {}
-    for name, kind_key, mapping, rows, vecs, total in (
-            ("faiss", "faiss_type", plan.old_to_new, plan.new_rows, chunk_vecs, plan.n_chunks),
-            ("sentence_faiss", "sentence_faiss_type", plan.sent_old_to_new, sent_rows, sent_vecs, int(starts[-1]))):
-        full = assembler(old, name, mapping, rows, vecs, total, embedder.dim)
-        if old is not None:  # an IVF base is kept (new map + delta) when it still fits; else rebuilt from `full`
-            vectors = vector_store.updated(
-                old.vectors if name == "faiss" else old.sentence_vectors,
-                old.path / old.generation / old.manifest["files"][name],
-                mapping, rows, vecs, total, embedder.dim, config.flat_max, config.ivf_nprobe, full)
-        else:
-            vectors = vector_store.build(full(), embedder.dim, config.flat_max, config.ivf_nprobe)
-        vector_store.write(vectors, gen / FILES[name])
-        kinds[kind_key] = vectors.kind
-        if vectors.kind == "ivf":
-            kinds[f"{name}_segments"] = vectors.stats()
-        clock.lap("vectors")
-    if plan.n_chunks:
-        new_tokens = [tokenize(c.clean) for c in plan.new]
-        clock.lap("tokenize")
-        if old is not None and old.bm25 is not None:
-            bm25 = old.bm25.updated(plan.old_to_new, plan.n_chunks, plan.new_rows, new_tokens)
-        else:
-            bm25 = BM25Index.build(new_tokens, config.bm25_k1, config.bm25_b)
-        bm25.save(gen / FILES["bm25"])
-        clock.lap("bm25")
-    return kinds
-
-
-def _write_chunk_lines(path: Path, plan: Plan, old: Index | None) -> np.ndarray:
-    """chunks.jsonl: unchanged articles' lines copied byte for byte (in the kernel), new ones serialised.
-
-    Returns the line offsets. Copying ranges instead of re-encoding 100k chunks
-    took the chunk file from ~3 s to ~0.2 s of an update at 100k chunks.
-    """
-    offsets = np.zeros(plan.n_chunks + 1, dtype=np.int64)
-    row = pos = 0
-    with open(path, "wb") as out, (open(old.chunks.path, "rb") if old is not None else contextlib.nullcontext()) as src:
-        for part in plan.parts:
-            if isinstance(part, tuple):
-                first, n = part
-                old_offsets = old.chunks.offsets[first : first + n + 1]
-                out.flush()
-                _copy_range(src, out, int(old_offsets[0]), int(old_offsets[-1] - old_offsets[0]))
-                offsets[row + 1 : row + n + 1] = pos + old_offsets[1:] - old_offsets[0]
-                pos += int(old_offsets[-1] - old_offsets[0])
-                row += n
-                continue
-            for chunk in part:
-                line = json.dumps(chunk.to_json(), ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
-                out.write(line)
-                pos += len(line)
-                row += 1
-                offsets[row] = pos
-        out.flush()
-        os.fsync(out.fileno())
-    return offsets
-
-
-def _copy_range(src, out, start: int, count: int) -> None:
-    """Append ``count`` bytes of ``src`` from ``start`` to ``out`` (whose buffer is flushed)."""
-    done = 0
-    try:
-        while done < count:
-            n = os.copy_file_range(src.fileno(), out.fileno(), count - done, start + done)
-            if n <= 0:
-                break
-            done += n
-    except (AttributeError, OSError):  # no copy_file_range here (or across these file systems)
-        pass
-    if done < count:
-        src.seek(start + done)
-        out.write(src.read(count - done))
-        out.flush()
-    out.seek(0, os.SEEK_END)
 
 
 def _manifest(gen_name, docs, plan: Plan, embedder, chunker, config, report, old_docs, kinds, stats) -> dict:

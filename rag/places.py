@@ -8,7 +8,7 @@ PLACES = {
     "江津": ("江津", "jiangjin", "珞璜", "luohuang", "小南垭", "xiaonanya", "双福", "德感", "白沙", "几江"),
     "成都": ("成都", "chengdu"), "重庆": ("重庆", "chongqing"),
 }
-_CITY_OF = {"青白江": "成都", "江津": "重庆"}
+CITY_OF = {"青白江": "成都", "江津": "重庆"}
 DISTRICTS = ("青白江", "江津")
 
 # Places the articles are not about: naming one is a hard constraint the evidence must meet.

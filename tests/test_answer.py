@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer import (Answer, AnswerConfig, Answerer, Citation, expected_unit, foreign_places,
-                        question_places, question_years, resolve_followup)
+from rag.answer import Answer, AnswerConfig, Answerer, Citation
+from rag.places import foreign_places, question_places
+from rag.question import expected_unit, question_years, resolve_followup
 from rag.errors import InvalidQueryError
 from rag.tokenize import is_chinese
 

@@ -251,19 +251,20 @@ def test_ctrl_c_while_embedding_keeps_the_previous_index(make_kb):
 
 @pytest.mark.parametrize("crash_in", ["write_generation", "manifest"])
 def test_crash_while_writing_keeps_the_previous_index_and_leftovers_are_cleaned(make_kb, monkeypatch, crash_in):
+    import rag.generation as generation_mod
     import rag.index as index_mod
 
     kb = make_kb(FILES)
     old_generation = read_manifest(kb.index_dir)["generation"]
     (kb.corpus_dir / "smes.txt").write_text("江津区累计创建市级“专精特新”企业300家。", encoding="utf-8")
     if crash_in == "write_generation":
-        real = index_mod._write_jsonl
+        real = generation_mod._write_jsonl
 
         def crash_after_chunks(path, rows):
             real(path, rows)
             raise KeyboardInterrupt  # chunks.jsonl written, nothing else
 
-        monkeypatch.setattr(index_mod, "_write_jsonl", crash_after_chunks)
+        monkeypatch.setattr(generation_mod, "_write_jsonl", crash_after_chunks)
     else:
         monkeypatch.setattr(index_mod, "_atomic_write_json",
                             lambda path, data: (_ for _ in ()).throw(KeyboardInterrupt()))

@@ -1,0 +1,130 @@
+"""What a question asks for: its years, places, expected unit and kind of answer; follow-up rewriting.
+
+Pure functions over the question text (and, for relative years, an article's
+date), shared by the answerer's scoring and its refusal checks.
+"""
+from __future__ import annotations
+
+import re
+
+from .places import PLACES, question_places
+from .tokenize import normalize
+
+# --------------------------------------------------------------------------- question analysis
+
+QUANTITY_Q = re.compile(r"多少|几[个家项列台万亿]|几成|规模|增长|增速|比例|占比|百分|总投资|产值|吞吐|how (many|much)|"
+                         r"what (share|percentage|proportion|value|volume|amount)|growth|rate|total|number of", re.I)
+DATE_Q = re.compile(r"什么时候|何时|哪一?年|哪个月|哪天|几月|\bwhen\b|what (year|month|date)|which (year|month)", re.I)
+WHO_Q = re.compile(r"哪家|哪个企业|哪个公司|谁|什么企业|什么公司|which (company|firm|enterprise)|who", re.I)
+NUM_UNIT = re.compile(r"\d+(?:\.\d+)?\s*(?:%|万|亿|千|百|个|家|列|台|辆|吨|标箱|项|亩|平方米|公里|倍|批|条|场|名|单|元|天|小时|分钟|人|件|GWh)")
+DATE_IN = re.compile(r"(?:19|20)\d\d年|\d{1,2}月(?:\d{1,2}日)?|今年|去年|上半年|一季度")
+COMPANY = re.compile(r"[\u4e00-\u9fff]{2,20}(?:公司|集团)")
+ORG = re.compile(r"[\u4e00-\u9fff]{2,12}(?:公司|集团|企业|技研|物联|精密|中心|产业园|基地)")
+# a year, not a count: "2000列" or "2024家" is no year
+YEAR = re.compile(r"(?<![\d.])(?:19|20)\d\d(?![\d.])(?!\s*(?:列|家|个|台|辆|吨|万|亿|元|标箱|项|亩|%|多|余|条|件|人|名|批))")
+_CJK_RE = re.compile(r"[\u4e00-\u9fff]")
+# A question naming one of these measures is only answered by evidence that names it too.
+# (in the question, required in the answer sentences); patterns match normalised (lower-case) text.
+METRICS = [(m, m) for m in ("产值", "增加值", "进口", "营收", "利润", "税收", "吞吐量", "人口", "地区生产总值",
+                             "等级", "入驻", "实到资金")]
+METRICS += [("(?<!进)出口", "(?<!进)出口"), ("gdp", "gdp|地区生产总值"),
+             # a role asked for: a byline's names do not name a party secretary
+             ("(?<!副)书记|party secretary", "(?<!副)书记"), ("区长|mayor", "区长|市长"), ("董事长|chairman", "董事长")]
+# "how many in total" is not answered by a count of the year's new ones
+TOTAL_Q = re.compile(r"累计|总数|cumulative", re.I)  # not 一共: "一共做了多少单" asks for the year
+NEW_ONLY = re.compile(r"新增|新培育|新引进|新认定|新签约")
+TOTAL_IN = re.compile(r"累计|总数|总量|共有|共计|已有|拥有|达到?\d")
+
+
+def question_years(question: str) -> set[str]:
+    return set(YEAR.findall(normalize(question)))
+
+
+# "多少列" asks for a count of trains: the answer sentence must hold a number with that unit.
+_UNIT_Q = re.compile(r"(?<![第哪])(?:多少|几)(列|标箱|家|台|辆|吨|亩|项|单|GWh|平方米|公里)|(?:百分之|百分比|比例|占比|几成)|"
+                     r"how many (trains|teus?|containers|companies|firms|enterprises|projects|tonnes|tons)|"
+                     r"what (percentage|share|proportion)", re.I)
+_EN_UNITS = {"trains": "列", "teu": "标箱", "teus": "标箱", "containers": "标箱", "companies": "家", "firms": "家",
+             "enterprises": "家", "projects": "个", "tonnes": "吨", "tons": "吨"}
+
+
+NAME_Q = re.compile(r"(?:负责人|经理|书记|记者|主任|董事长|局长|区长|总裁|专家).{0,6}(?:叫什么|姓名|姓甚名谁|名字|是谁)|"
+                     r"\bwho is the .{0,30}(?:secretary|head|mayor|manager|director|chairman)", re.I)
+
+
+def has_person(text: str) -> bool:
+    """True if jieba tags a person's name (nr) in ``text``."""
+    import jieba.posseg
+
+    return any(flag == "nr" and len(word) >= 2 for word, flag in jieba.posseg.cut(text))
+
+
+def expected_unit(question: str) -> str | None:
+    """The unit a quantity question asks for ("多少列" → 列, "what percentage" → %), if any."""
+    match = _UNIT_Q.search(question)
+    if not match:
+        return None
+    unit = match.group(1) or match.group(2)
+    if unit:
+        return _EN_UNITS.get(unit.lower(), unit)
+    return "%"
+
+
+def relative_years(sentence: str, doc_date: str) -> set[str]:
+    """Years meant by 今年/去年/前年 in an article dated ``doc_date``."""
+    year = YEAR.match(doc_date or "")
+    if not year:
+        return set()
+    base = int(year.group(0))
+    found = set()
+    for word, delta in (("今年", 0), ("去年", -1), ("前年", -2), ("明年", 1)):
+        if word in sentence:
+            found.add(str(base + delta))
+    if "今年" not in sentence and "去年" not in sentence and not YEAR.search(sentence):
+        found.add(str(base))  # undated statements in an article are about its own year
+    return found
+
+
+# --------------------------------------------------------------------------- follow-ups
+
+_FOLLOWUP = re.compile(r"^(那|那么|那么在|那在|那如果是)?(.{1,12}?)(呢|的呢|怎么样|如何)[？?。!！]*$|"
+                       r"^(and |what about |how about )(.+?)[?.!]*$", re.I)
+
+
+def resolve_followup(question: str, history: list | None) -> str:
+    """Rewrite a short follow-up ("那江津呢？", "what about Jiangjin?") using the previous question."""
+    if not history:
+        return question
+    previous = _last_user_turn(history)
+    if not previous:
+        return question
+    match = _FOLLOWUP.match(question.strip())
+    if not match:
+        return question
+    subject = (match.group(2) or match.group(5) or "").strip()
+    if not subject:
+        return question
+    prev_places = question_places(previous)
+    new_places = question_places(subject)
+    rewritten = previous
+    if prev_places and new_places:
+        for place in prev_places:
+            new = next(iter(new_places))
+            for key in PLACES[place]:
+                replacement = PLACES[new][0] if _CJK_RE.search(key) else PLACES[new][1].title()
+                rewritten = re.sub(re.escape(key), replacement, rewritten, flags=re.I)
+        return rewritten
+    years_new = question_years(subject)
+    if years_new and question_years(previous):
+        return YEAR.sub(next(iter(years_new)), previous)
+    return f"{subject} {previous}"
+
+
+def _last_user_turn(history: list) -> str:
+    for turn in reversed(history):
+        if isinstance(turn, dict):
+            if turn.get("role") == "user" and turn.get("content"):
+                return str(turn["content"])
+        elif isinstance(turn, (list, tuple)) and turn and turn[0]:
+            return str(turn[0])
+    return ""
