@@ -1,9 +1,11 @@
-"""English questions over Chinese articles: expand them with Chinese terms.
+"""Query expansion for the keyword side: English questions get Chinese terms, abbreviations their full form.
 
 BM25 cannot match "foreign trade" against 外贸. A domain glossary
 (``rag/data/glossary_en_zh.tsv``, user-extendable) maps English phrases to the
 Chinese terms the articles use; the expansion feeds the keyword side of hybrid
-retrieval and the lexical scoring of answer sentences.
+retrieval and the lexical scoring of answer sentences. Nor can it match 综保区
+against 综合保税区: ``rag/data/synonyms_zh.tsv`` lists such abbreviations, used
+for retrieval only (answer scoring counts what the question itself says).
 """
 from __future__ import annotations
 
@@ -76,3 +78,25 @@ def expand_english(query: str) -> list[str]:
                 terms.append(words[i])
             i += 1
     return terms
+
+
+@lru_cache(maxsize=1)
+def _synonyms() -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {}
+    text = resources.files("rag.data").joinpath("synonyms_zh.tsv").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        terms = line.split()
+        if len(terms) < 2 or line.startswith("#"):
+            continue
+        for term in terms:
+            groups.setdefault(term.lower(), []).extend(t for t in terms if t != term)
+    return groups
+
+
+def synonyms(tokens: list[str]) -> list[str]:
+    """The other forms of abbreviations among ``tokens`` (综保区 → 综合保税区), not already there."""
+    table, have = _synonyms(), set(tokens)
+    out: list[str] = []
+    for token in tokens:
+        out.extend(t for t in table.get(token, ()) if t not in have and t not in out)
+    return out

@@ -17,7 +17,7 @@ from .embedding import Embedder, load_embedder
 from .errors import InvalidQueryError
 from .index import Index
 from .credits import asks_for_credits, find_credits
-from .crosslingual import expand_english
+from .crosslingual import expand_english, synonyms
 from .tokenize import cjk_ratio, is_chinese, normalize, tokenize
 
 MAX_QUERY_CHARS = 1000
@@ -93,7 +93,7 @@ class Retriever:
         rows = np.zeros(0, dtype=np.int64)
         dense = lexical = None
         if mode in ("hybrid", "bm25"):
-            all_lexical = self.index.bm25_scores(self.keyword_tokens(query))
+            all_lexical = self.index.bm25_scores(self.bm25_tokens(query))
             top = top_rows(all_lexical, cand)  # = argsort(-scores, stable)[:cand] without sorting every chunk
             rows = top[all_lexical[top] > 0]
         if mode in ("hybrid", "dense"):
@@ -143,6 +143,15 @@ class Retriever:
                         found[k].append(row)
             self._credits = {k: np.unique(np.asarray(v, dtype=np.int64)) for k, v in found.items()}
         return self._credits[kind]
+
+    def bm25_tokens(self, query: str) -> list[str]:
+        """The keyword tokens, plus the full forms of abbreviations in them (综保区 → 综合保税区)."""
+        tokens = self.keyword_tokens(query)
+        extra = synonyms(tokens) if is_chinese(query) else []  # the glossary already gives articles' forms
+        if not extra:
+            return tokens
+        have = set(tokens)
+        return tokens + [t for t in dict.fromkeys(tokenize(" ".join(extra))) if t not in have]
 
     def keyword_tokens(self, query: str) -> list[str]:
         """BM25 tokens; an English question is expanded with Chinese glossary terms."""

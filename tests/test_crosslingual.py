@@ -21,3 +21,25 @@ def test_an_unlisted_hyphenated_word_is_split():
 
 def test_unknown_words_expand_to_nothing_but_numbers_are_kept():
     assert expand_english("zebra quantum 42") == ["42"]
+
+
+def test_chinese_abbreviations_expand_to_their_full_form_for_retrieval_only(corpus_kb):
+    from rag.crosslingual import synonyms
+    from rag.tokenize import tokenize
+
+    assert synonyms(tokenize("青白江综保区的评级")) == ["综合保税区"]
+    assert synonyms(tokenize("江津综合保税区")) == ["综保区"]
+    assert synonyms(tokenize("江津班列")) == []
+    r = corpus_kb.engine.retriever
+    question = "青白江综保区的绩效评估排第几？"
+    assert "综合保税区" in r.bm25_tokens(question) and "综合保税区" not in r.keyword_tokens(question)
+    assert r.bm25_tokens("How big is the bonded zone?") == r.keyword_tokens("How big is the bonded zone?")
+    def rank(hits):
+        return next((h.rank for h in hits if "综合保税区绩效评估" in h.chunk.text), 99)
+
+    expanded = rank(corpus_kb.search(question, k=10))
+    r.bm25_tokens = r.keyword_tokens  # as it ranked before the expansion
+    try:
+        assert expanded <= 5 and expanded < rank(corpus_kb.search(question, k=10))
+    finally:
+        del r.bm25_tokens
