@@ -274,7 +274,7 @@ class Answerer:
             if place not in evidence:
                 return False
         unit = expected_unit(query)
-        if unit and not any(re.search(r"\d[\d.]*\s*(?:万|亿|千|百)?(?:多|余)?\s*" + unit, normalize(c.text))
+        if unit and not any(re.search(r"\d[\d.]*\s*(?:万|亿|千|百)?(?:多|余)?\s*(?:" + unit + ")", normalize(c.text))
                             for c in chosen):
             return False
         if NAME_Q.search(query) and not has_person(best.text):

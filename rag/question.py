@@ -27,7 +27,12 @@ _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 # (in the question, required in the answer sentences); patterns match normalised (lower-case) text.
 METRICS = [(m, m) for m in ("产值", "增加值", "进口", "营收", "利润", "税收", "吞吐量", "人口", "地区生产总值",
                              "等级", "入驻", "实到资金")]
-METRICS += [("(?<!进)出口", "(?<!进)出口"), ("gdp", "gdp|地区生产总值"),
+# English names of the same measures ("output value" asks for 产值, not 税收)
+METRICS += [("output value|gross output", "产值"), ("value added", "增加值"), ("revenue|turnover", "营收|营业收入|收入"),
+            (r"profit", "利润"), (r"\btax", "税收"), ("throughput|handled", "吞吐"), ("population", "人口"),
+            (r"\bjobs?\b|employment", "就业|岗位|用工")]
+METRICS += [("进出口|外贸|import and export|imports and exports|foreign trade", "进出口|外贸"),
+            ("(?<!进)出口", "(?<!进)出口"), ("gdp", "gdp|地区生产总值"),
              # a role asked for: a byline's names do not name a party secretary
              ("(?<!副)书记|party secretary", "(?<!副)书记"), ("区长|mayor", "区长|市长"), ("董事长|chairman", "董事长")]
 # "how many in total" is not answered by a count of the year's new ones
@@ -42,10 +47,11 @@ def question_years(question: str) -> set[str]:
 
 # "多少列" asks for a count of trains: the answer sentence must hold a number with that unit.
 _UNIT_Q = re.compile(r"(?<![第哪])(?:多少|几)(列|标箱|家|台|辆|吨|亩|项|单|GWh|平方米|公里)|(?:百分之|百分比|比例|占比|几成)|"
-                     r"how many (trains|teus?|containers|companies|firms|enterprises|projects|tonnes|tons)|"
+                     r"how many (?:[\w'-]+ ){0,3}?(trains|teus?|containers|companies|firms|enterprises|projects|tonnes|"
+                     r"tons|jobs)\b|"
                      r"what (percentage|share|proportion)", re.I)
 _EN_UNITS = {"trains": "列", "teu": "标箱", "teus": "标箱", "containers": "标箱", "companies": "家", "firms": "家",
-             "enterprises": "家", "projects": "个", "tonnes": "吨", "tons": "吨"}
+             "enterprises": "家", "projects": "个", "tonnes": "吨", "tons": "吨", "jobs": "个|人"}
 
 
 NAME_Q = re.compile(r"(?:负责人|经理|书记|记者|主任|董事长|局长|区长|总裁|专家).{0,6}(?:叫什么|姓名|姓甚名谁|名字|是谁)|"
@@ -60,7 +66,10 @@ def has_person(text: str) -> bool:
 
 
 def expected_unit(question: str) -> str | None:
-    """The unit a quantity question asks for ("多少列" → 列, "what percentage" → %), if any."""
+    """The unit a quantity question asks for ("多少列" → 列, "what percentage" → %), if any.
+
+    A regular expression: some English nouns have more than one Chinese unit ("jobs" → 个|人).
+    """
     match = _UNIT_Q.search(question)
     if not match:
         return None

@@ -79,6 +79,8 @@ def check_refusal(kb, answer: Answer, zh: bool) -> None:
     ("How many TEUs did Jiangjin carry?", "标箱"),
     ("How many trains ran in 2024?", "列"),
     ("how many companies moved in?", "家"),
+    ("How many China-Europe freight trains left in 2025?", "列"),  # words between "how many" and the noun
+    ("How many jobs will the plant create?", "个|人"),
     ("What percentage of trains came from Qingbaijiang?", "%"),
     ("青白江综合保税区全国排第几？", None),  # 第几 is a rank, not a count
     ("哪家公司投资了50亿元？", None),
@@ -285,6 +287,8 @@ def test_refuses_what_the_articles_do_not_say(corpus_kb, question):
     ("江津区2024年工业税收多少？", "江津区2030年工业税收多少？"),
     ("江津区2024年工业税收多少？", "青白江区2024年工业税收多少？"),  # the other district
     ("青白江2023年上半年外贸进出口额是多少？", "青白江2023年上半年外贸额里，出口部分具体是多少？"),
+    ("江津区2024年工业税收多少？", "江津区2024年的外贸进出口总额是多少？"),  # another measure, same year
+    ("How much industrial tax did Jiangjin collect in 2024?", "What was the industrial output value of Jiangjin in 2024?"),
 ])
 def test_one_changed_constraint_turns_an_answer_into_a_refusal(corpus_kb, answerable, refused):
     assert corpus_kb.ask(answerable).answerable
