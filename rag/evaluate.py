@@ -8,6 +8,7 @@ Relevance itself is defined in :mod:`rag.evalset`.
 """
 from __future__ import annotations
 
+import re
 import time
 import warnings
 from collections.abc import Callable
@@ -66,7 +67,7 @@ def _parse_settings(spec: str, base: str) -> dict:
 
     types = {f.name: type(getattr(RetrievalConfig(), f.name)) for f in fields(RetrievalConfig) if f.name != "mode"}
     out = {}
-    for item in filter(None, spec.split(",")):
+    for item in filter(None, re.split(r"[,+]", spec)):  # "+" joins settings on the command line
         key, _, value = item.partition("=")
         key = key.strip()
         if key not in types or not value:

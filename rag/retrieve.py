@@ -31,8 +31,8 @@ class RetrievalConfig:
     k: int = 10
     candidates: int = 60  # per retriever, before fusion
     dense_weight: float = 1.0
-    bm25_weight_zh: float = 0.3  # BM25 weight (after min-max) for a fully Chinese question
-    bm25_weight_en: float = 0.7  # ... for an English one, whose BM25 query is glossary-expanded
+    bm25_weight_zh: float = 0.5  # BM25 weight (after min-max) for a fully Chinese question
+    bm25_weight_en: float = 0.85  # ... for an English one, whose BM25 query is glossary-expanded
     number_boost: float = 0.0  # added per question number found verbatim in a chunk
     # added to chunks holding a byline or picture credit when the question asks who wrote the
     # article or supplied its pictures (rag.credits): passage similarity ranks such lines poorly
