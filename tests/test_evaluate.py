@@ -273,3 +273,16 @@ def test_beir_import_and_eval(tmp_path, capsys):
 
     assert main(["eval", "--beir", str(beir)]) == 1
     assert "--beir needs --corpus and --index" in capsys.readouterr().err
+
+
+def test_retriever_settings_are_parsed_and_can_be_joined_with_plus():
+    from rag.errors import InvalidQueryError
+    from rag.evaluate import _parse_settings, resolve_retriever
+
+    assert _parse_settings("bm25_weight_zh=0.5+bm25_weight_en=0.85", "hybrid") == {
+        "bm25_weight_zh": 0.5, "bm25_weight_en": 0.85}
+    assert _parse_settings("candidates=100", "hybrid") == {"candidates": 100}
+    assert resolve_retriever("hybrid:candidates=100").name == "hybrid:candidates=100"
+    for bad in ("hybrid:nonsense=1", "hybrid:candidates=x", "nothing"):
+        with pytest.raises(InvalidQueryError):
+            resolve_retriever(bad)
