@@ -330,6 +330,8 @@ class Answerer:
             citations.append(Citation(n=n, doc_id=doc_id, title=doc.get("title", ""),
                                       chunk_id=chunk.chunk_id if chunk else "", text=line.text, start=line.start,
                                       end=line.end, district=doc.get("district", ""), date=doc.get("date", ""),
+                                      score=round(next((h.score for h in hits if chunk and h.chunk.chunk_id ==
+                                                        chunk.chunk_id), 0.0), 4),
                                       passage=chunk.text if chunk else line.text,
                                       passage_start=chunk.start if chunk else line.start,
                                       passage_end=chunk.end if chunk else line.end))

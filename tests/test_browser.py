@@ -247,3 +247,16 @@ def test_upload_ask_delete_with_a_malicious_article(page, tmp_path):
     assert "星河陆港" not in page.inner_text("#sources")
     assert page.evaluate("window.__xss") is None
     shot(page, "08-after-delete")
+
+
+def test_byline_question_cites_the_byline_line(page):
+    ask(page, "江津三向发力这篇报道署名的记者有哪几位？")
+    answer = page.locator('[data-testid="bot"]').last.inner_text()
+    assert all(name in answer for name in ("罗晶", "王琳琳", "马菱涛"))
+    turn = page.locator('[data-testid="bot"]').count() - 1
+    card = page.locator(f'#sources [data-cite="{turn}-1-c"]')
+    assert card.locator("mark.lg-hl").inner_text() == "罗晶 王琳琳 马菱涛"
+    page.locator(f'#chat a[href^="#cite-{turn}-1"]').click()
+    page.wait_for_function("() => document.querySelector('#article mark.lg-hl')?.innerText === '罗晶 王琳琳 马菱涛'")
+    assert mark_in_view(page)
+    shot(page, "09-byline-answer")
