@@ -16,7 +16,7 @@ import numpy as np
 
 from .credits import asks_for_credits, find_credits
 from .places import CITY_OF, foreign_places, question_places
-from .question import (COMPANY, DATE_IN, DATE_Q, METRICS, NAME_Q, NEW_ONLY, NUM_UNIT, ORG, QUANTITY_Q, TOTAL_IN,
+from .question import (COMPANY, DATE_IN, DATE_Q, EVENTS, METRICS, NAME_Q, NEW_ONLY, NUM_UNIT, ORG, QUANTITY_Q, TOTAL_IN,
                        TOTAL_Q, WHO_Q, YEAR, expected_unit, has_person, question_years, relative_years,
                        resolve_followup)
 from .retrieve import Hit, Retriever, clean_query
@@ -269,15 +269,26 @@ class Answerer:
         for asked, needed in METRICS:
             if re.search(asked, q_norm) and not re.search(needed, sentences):
                 return False
+        # "When the park launched construction, what path was set?" asks for the path, not a date
+        if DATE_Q.search(query) and not re.match(r"\s*when\b[^?]*,\s*(?:what|which|how|who)\b", query, re.I):
+            for asked, needed in EVENTS:  # the event and a date in one sentence: that event's date
+                if re.search(asked, q_norm) and not any(re.search(needed, normalize(c.text)) and DATE_IN.search(c.text)
+                                                        for c in chosen):
+                    return False
         if TOTAL_Q.search(query) and NEW_ONLY.search(best.text) and not TOTAL_IN.search(best.text):
             return False
         for place in foreign_places(query):
             if place not in evidence:
                 return False
         unit = expected_unit(query)
-        if unit and not any(re.search(r"\d[\d.]*\s*(?:万|亿|千|百)?(?:多|余)?\s*(?:" + unit + ")", normalize(c.text))
-                            for c in chosen):
-            return False
+        if unit:
+            figure = r"\d[\d.]*\s*(?:万|亿|千|百)?(?:多|余)?\s*(?:" + unit + ")"
+            # a measure the question names must hold the figure itself: "地区生产总值…多少亿元" is not
+            # answered by a 批发业 "超1500亿元" next to a sentence saying GDP grew fast
+            named = [needed for asked, needed in METRICS if re.search(asked, q_norm)]
+            if not any(re.search(figure, normalize(c.text)) and all(re.search(n, normalize(c.text)) for n in named)
+                       for c in chosen):
+                return False
         if NAME_Q.search(query) and not has_person(best.text):
             return False
         return True

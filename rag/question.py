@@ -35,6 +35,14 @@ METRICS += [("进出口|外贸|import and export|imports and exports|foreign tra
             ("(?<!进)出口", "(?<!进)出口"), ("gdp", "gdp|地区生产总值"),
              # a role asked for: a byline's names do not name a party secretary
              ("(?<!副)书记|party secretary", "(?<!副)书记"), ("区长|mayor", "区长|市长"), ("董事长|chairman", "董事长")]
+# "when was it completed" is not answered by the date it broke ground: a date question naming an
+# event needs a sentence naming that event (question pattern, required in an answer sentence)
+EVENTS = [("建成|竣工|completed?|finished", "建成|竣工"), ("投产|put into (?:production|operation)|start(?:ed)? production",
+                                                           "投产|投用|运营"),
+          ("开工|break ground|broke ground|construction (?:start|began|begin)", "开工|动工|启动建设"),
+          ("签约|sign(?:ed)?", "签约|签订|签署"), ("开通|首发|开行|launch(?:ed)?|first (?:train|departure)",
+                                               "开通|首发|开行|发出|启动"),
+          ("揭牌|成立|established|set up|founded", "揭牌|成立|设立"), ("投用|put into use", "投用|投入使用|启用")]
 # "how many in total" is not answered by a count of the year's new ones
 TOTAL_Q = re.compile(r"累计|总数|cumulative", re.I)  # not 一共: "一共做了多少单" asks for the year
 NEW_ONLY = re.compile(r"新增|新培育|新引进|新认定|新签约")
@@ -46,7 +54,7 @@ def question_years(question: str) -> set[str]:
 
 
 # "多少列" asks for a count of trains: the answer sentence must hold a number with that unit.
-_UNIT_Q = re.compile(r"(?<![第哪])(?:多少|几)(列|标箱|家|台|辆|吨|亩|项|单|GWh|平方米|公里)|(?:百分之|百分比|比例|占比|几成)|"
+_UNIT_Q = re.compile(r"(?<![第哪])(?:多少|几)(列|标箱|家|台|辆|吨|亩|项|单|GWh|平方米|公里|亿元|万元|亿)|(?:百分之|百分比|比例|占比|几成)|"
                      r"how many (?:[\w'-]+ ){0,3}?(trains|teus?|containers|companies|firms|enterprises|projects|tonnes|"
                      r"tons|jobs)\b|"
                      r"what (percentage|share|proportion)", re.I)
