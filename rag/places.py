@@ -10,6 +10,7 @@ PLACES = {
 }
 CITY_OF = {"青白江": "成都", "江津": "重庆"}
 DISTRICTS = ("青白江", "江津")
+DISTRICT_OF = {"青白江": "青白江", "成都": "青白江", "江津": "江津", "重庆": "江津"}  # the side a place is on
 
 # Places the articles are not about: naming one is a hard constraint the evidence must meet.
 OTHER_PLACES = {
@@ -38,8 +39,3 @@ def foreign_places(question: str) -> set[str]:
     q = normalize(question)
     return {name for name, keys in OTHER_PLACES.items() if any(k in q for k in keys)}
 
-
-def asked_district(question: str) -> str | None:
-    """The one district a question is about (None for both, or neither)."""
-    found = question_places(question) & set(DISTRICTS)
-    return next(iter(found)) if len(found) == 1 else None

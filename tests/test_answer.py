@@ -500,3 +500,16 @@ def test_a_when_clause_does_not_make_a_date_question(corpus_kb):
                            "what development path was established for it?")
     check_answer(corpus_kb, answer)
     assert "通道+枢纽+产业+开放" in answer.answer
+
+
+def test_a_paraphrase_sharing_few_words_is_still_answered_with_the_date_in_bold(corpus_kb):
+    answer = corpus_kb.ask("江津首趟从泰国经老挝开来的冷链专列是哪天到的？")
+    check_answer(corpus_kb, answer)
+    assert "**6月11日**" in answer.answer
+
+
+@pytest.mark.parametrize("question", ["How many China-Europe freight trains left Chengdu International Railway Port "
+                                      "in 2025 alone?", "成都国际铁路港2025年一年开行了多少列中欧班列？"])
+def test_the_other_districts_train_count_does_not_answer_a_chengdu_question(corpus_kb, question):
+    answer = corpus_kb.ask(question)  # 江津's 401列 (2025) was cited, meeting the 列 and 2025 checks
+    check_refusal(corpus_kb, answer, zh=is_chinese(question))
