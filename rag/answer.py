@@ -319,8 +319,7 @@ class Answerer:
             doc = hit.doc
             if years and str(doc.get("date", ""))[:4] not in years:
                 continue
-            if places and not any(p == doc.get("district") or p == CITY_OF.get(doc.get("district", ""))
-                                  for p in places):
+            if places and not any(DISTRICT_OF[p] == doc.get("district") for p in places):
                 continue
             title = set(tokenize(doc.get("title", "")))
             votes[hit.chunk.doc_id] = votes.get(hit.chunk.doc_id, 0.0) + hit.score + \
@@ -333,11 +332,10 @@ class Answerer:
         lines = [c for c in find_credits(index.doc_text(doc_id)) if kind in c.kinds][: self.config.max_sentences]
         if not lines:
             return self._refuse(question, query, hits)
-        chunks = [index.chunks[index.row(cid)] for d in index.manifest["documents"] if d["doc_id"] == doc_id
-                  for cid in d["chunk_ids"]]
         citations = []
         for n, line in enumerate(lines, start=1):
-            chunk = next((c for c in chunks if c.start <= line.start < c.end), None)
+            row = index.row_at(doc_id, line.start)
+            chunk = index.chunks[row] if row is not None else None
             citations.append(Citation(n=n, doc_id=doc_id, title=doc.get("title", ""),
                                       chunk_id=chunk.chunk_id if chunk else "", text=line.text, start=line.start,
                                       end=line.end, district=doc.get("district", ""), date=doc.get("date", ""),

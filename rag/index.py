@@ -175,6 +175,14 @@ class Index:
             self._row = {cid: i for i, cid in enumerate(ids)}
         return self._row[chunk_id]
 
+    def row_at(self, doc_id: str, offset: int) -> int | None:
+        """The row of the chunk of ``doc_id`` whose span holds character ``offset`` of the article."""
+        for doc in self.manifest["documents"]:
+            if doc["doc_id"] == doc_id:
+                rows = (self.row(cid) for cid in doc["chunk_ids"])
+                return next((r for r in rows if self.chunks[r].start <= offset < self.chunks[r].end), None)
+        return None
+
     def dense_search(self, query_vec: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Rows and cosine scores of the ``k`` nearest chunks."""
         return self.vectors.search(query_vec, min(k, len(self.chunks)))

@@ -9,7 +9,6 @@ PLACES = {
     "成都": ("成都", "chengdu"), "重庆": ("重庆", "chongqing"),
 }
 CITY_OF = {"青白江": "成都", "江津": "重庆"}
-DISTRICTS = ("青白江", "江津")
 DISTRICT_OF = {"青白江": "青白江", "成都": "青白江", "江津": "江津", "重庆": "江津"}  # the side a place is on
 
 # Places the articles are not about: naming one is a hard constraint the evidence must meet.

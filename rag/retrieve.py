@@ -104,9 +104,8 @@ class Retriever:
         if credited is not None and len(credited):
             extra = np.setdiff1d(credited, rows)
             if len(extra) and mode in ("hybrid", "dense"):
-                more, more_dense = self._dense(query_vec, 0, extra)
-                keep = np.isin(more, extra)
-                rows, dense = np.concatenate([rows, more[keep]]), np.concatenate([dense, more_dense[keep]])
+                more, more_dense = self._dense(query_vec, 0, extra)  # no candidates: just these rows
+                rows, dense = np.concatenate([rows, more]), np.concatenate([dense, more_dense])
             elif len(extra):
                 rows = np.concatenate([rows, extra])
         if mode in ("hybrid", "bm25"):
@@ -132,15 +131,10 @@ class Retriever:
         if self._credits is None:
             found: dict[str, list[int]] = {"writer": [], "picture": []}
             for doc in self.index.manifest["documents"]:
-                credits = find_credits(self.index.doc_text(doc["doc_id"]))
-                if not credits:
-                    continue
-                rows = [self.index.row(cid) for cid in doc["chunk_ids"]]
-                for credit in credits:
-                    row = next((r for r in rows if self.index.chunks[r].start <= credit.start < self.index.chunks[r].end),
-                               None)
-                    for k in credit.kinds if row is not None else ():
-                        found[k].append(row)
+                for credit in find_credits(self.index.doc_text(doc["doc_id"])):
+                    row = self.index.row_at(doc["doc_id"], credit.start)
+                    for kind_ in credit.kinds if row is not None else ():
+                        found[kind_].append(row)
             self._credits = {k: np.unique(np.asarray(v, dtype=np.int64)) for k, v in found.items()}
         return self._credits[kind]
 
