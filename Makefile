@@ -43,6 +43,7 @@ test: $(VENV)/.dev browser-deps
 
 eval: $(VENV)/.dev index/manifest.json
 	$(RAG) eval --answers
+	$(RAG) eval --answers eval/fresh.jsonl
 
 bench: $(VENV)/.dev
 	$(RAG) bench
