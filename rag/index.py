@@ -60,10 +60,6 @@ MANIFEST = "manifest.json"
 _REBUILD = "Rebuild the index: rag index --rebuild"
 
 
-def _faiss():
-    return vector_store.faiss_module()
-
-
 @dataclass
 class IndexConfig:
     flat_max: int = 20_000  # exact search up to here; IVF above (see docs/benchmarks.md)

@@ -298,7 +298,7 @@ def test_killed_build_process_leaves_a_working_index(make_kb):
         def write_then_die(index, path):
             real(index, path)
             os.kill(os.getpid(), signal.SIGKILL)  # after vectors.faiss, before sentences.faiss
-        index_mod._faiss().write_index = write_then_die
+        faiss.write_index = write_then_die
         index_mod.build_index({str(kb.corpus_dir)!r}, {str(kb.index_dir)!r})
     """)
     proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, timeout=120)
