@@ -17,7 +17,7 @@ import numpy as np
 from .credits import asks_for_credits, find_credits
 from .places import CITY_OF, DISTRICT_OF, foreign_places, question_places
 from .question import (COMPANY, DATE_IN, DATE_Q, EVENTS, METRICS, NAME_Q, NEW_ONLY, NUM_UNIT, ORG, QUANTITY_Q, TOTAL_IN,
-                       TOTAL_Q, WHO_Q, YEAR, expected_unit, has_person, question_years, relative_years,
+                       TOTAL_Q, WHO_Q, YEAR, expected_unit, has_content, has_person, question_years, relative_years,
                        resolve_followup)
 from .retrieve import Hit, Retriever, clean_query
 from .tokenize import is_chinese, normalize, tokenize
@@ -118,8 +118,8 @@ class Answerer:
             return llm_answer(question, query, hits, fallback=extractive)
         query_vec = self.retriever.embedder.embed_query(query)
         hits = self.retriever.search(query, k=k or self.config.passages, mode=retrieval_mode, query_vec=query_vec)
-        if not hits:
-            return self._refuse(question, query, [])
+        if not hits or not has_content(self.retriever.keyword_tokens(query)):
+            return self._refuse(question, query, hits)
         credit_kind = asks_for_credits(query)
         if credit_kind:
             return self._credits(question, query, hits, credit_kind)

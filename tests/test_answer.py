@@ -516,3 +516,8 @@ def test_a_paraphrase_sharing_few_words_is_still_answered_with_the_date_in_bold(
 def test_the_other_districts_train_count_does_not_answer_a_chengdu_question(corpus_kb, question):
     answer = corpus_kb.ask(question)  # 江津's 401列 (2025) was cited, meeting the 列 and 2025 checks
     check_refusal(corpus_kb, answer, zh=is_chinese(question))
+
+
+@pytest.mark.parametrize("question", ["那江津呢？", "江津", "What about Jiangjin?", "青白江怎么样？"])
+def test_a_bare_place_without_an_earlier_question_asks_nothing(corpus_kb, question):
+    check_refusal(corpus_kb, corpus_kb.ask(question), zh=is_chinese(question))  # was: a byline, "answered"
