@@ -283,11 +283,11 @@ class Answerer:
         unit = expected_unit(query)
         if unit:
             figure = r"\d[\d.]*\s*(?:万|亿|千|百)?(?:多|余)?\s*(?:" + unit + ")"
-            # a measure the question names must hold the figure itself: "地区生产总值…多少亿元" is not
-            # answered by a 批发业 "超1500亿元" next to a sentence saying GDP grew fast
+            # a measure the question names must hold the figure itself, in the same clause: "地区生产总值
+            # …多少亿元" is not answered by "批发业(规模超1500亿元…)…,地区生产总值增速跻身全市前列"
             named = [needed for asked, needed in METRICS if re.search(asked, q_norm)]
-            if not any(re.search(figure, normalize(c.text)) and all(re.search(n, normalize(c.text)) for n in named)
-                       for c in chosen):
+            units = [normalize(part) for c in chosen for part in (_CLAUSE.split(c.text) if named else [c.text])]
+            if not any(re.search(figure, u) and all(re.search(n, u) for n in named) for u in units):
                 return False
         if NAME_Q.search(query) and not has_person(best.text):
             return False
@@ -367,6 +367,9 @@ class Answerer:
         else:
             text = "The articles do not say this."
         return Answer(question, text, False, "extractive", [], related, query)
+
+
+_CLAUSE = re.compile(r"[,，;；:：]")  # a long summary sentence lists one measure per clause
 
 
 def _is_sentence(text: str) -> bool:

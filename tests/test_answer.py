@@ -292,6 +292,8 @@ def test_refuses_what_the_articles_do_not_say(corpus_kb, question):
     ("How much industrial tax did Jiangjin collect in 2024?", "What was the industrial output value of Jiangjin in 2024?"),
     ("蜜雪冰城在青白江的基地是什么时候开工的？", "蜜雪冰城在青白江的基地预计什么时候建成投产？"),  # another event
     ("蜜雪冰城在青白江的基地是什么时候开工的？", "When will the Mixue base in Qingbaijiang be completed?"),
+    # the measure and the figure in one clause: 地区生产总值 "跻身全市前列", the 亿元 is 批发业's
+    ("江津2024年工业税收是多少亿元？", "青白江2025年地区生产总值是多少亿元？"),
     # the measure and the figure in one sentence: 实到资金 is cited, but the only % is about trains
     ("江津2023年上半年实到资金是多少？", "江津2023年上半年实到资金比上年同期增长了百分之多少？"),
 ])
