@@ -285,9 +285,13 @@ class Answerer:
             figure = r"\d[\d.]*\s*(?:万|亿|千|百)?(?:多|余)?\s*(?:" + unit + ")"
             # a measure the question names must hold the figure itself, in the same clause: "地区生产总值
             # …多少亿元" is not answered by "批发业(规模超1500亿元…)…,地区生产总值增速跻身全市前列"
+            # (or the clause after it: "进出口额192.6亿元，同比增长63.9%")
             named = [needed for asked, needed in METRICS if re.search(asked, q_norm)]
-            units = [normalize(part) for c in chosen for part in (_CLAUSE.split(c.text) if named else [c.text])]
-            if not any(re.search(figure, u) and all(re.search(n, u) for n in named) for u in units):
+            spans = []
+            for c in chosen:
+                clauses = [normalize(part) for part in _CLAUSE.split(c.text)] if named else [normalize(c.text)]
+                spans += [(u, " ".join(clauses[i : i + 2])) for i, u in enumerate(clauses)]
+            if not any(all(re.search(n, u) for n in named) and re.search(figure, near) for u, near in spans):
                 return False
         if NAME_Q.search(query) and not has_person(best.text):
             return False

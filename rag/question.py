@@ -54,7 +54,8 @@ def question_years(question: str) -> set[str]:
 
 
 # "多少列" asks for a count of trains: the answer sentence must hold a number with that unit.
-_UNIT_Q = re.compile(r"(?<![第哪])(?:多少|几)(列|标箱|家|台|辆|吨|亩|项|单|GWh|平方米|公里|亿元|万元|亿)|(?:百分之|百分比|比例|占比|几成)|"
+_UNIT_Q = re.compile(r"(?<![第哪])(?:多少|几)(列|标箱|家|台|辆|吨|亩|项|单|GWh|平方米|公里|亿元|万元|亿)|"
+                     r"(?:百分之|百分比|比例|占比|几成|增速是?多少|增长率|growth rate|how fast)|"
                      r"how many (?:[\w'-]+ ){0,3}?(trains|teus?|containers|companies|firms|enterprises|projects|tonnes|"
                      r"tons|jobs)\b|"
                      r"what (percentage|share|proportion)", re.I)
