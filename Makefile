@@ -44,6 +44,7 @@ test: $(VENV)/.dev browser-deps
 eval: $(VENV)/.dev index/manifest.json
 	$(RAG) eval --answers
 	$(RAG) eval --answers eval/fresh.jsonl
+	$(RAG) eval --answers eval/fresh2.jsonl
 
 bench: $(VENV)/.dev
 	$(RAG) bench
