@@ -264,16 +264,15 @@ class Answerer:
         if places and not any(_about(c, p) for c in anchors for p in places):
             return False
         q_norm = normalize(query)
+        texts = [normalize(c.text) for c in chosen]
         # in the sentences themselves: a chunk naming 出口 elsewhere does not make 进出口 an export figure
-        sentences = normalize(" ".join(c.text for c in chosen))
-        for asked, needed in METRICS:
-            if re.search(asked, q_norm) and not re.search(needed, sentences):
-                return False
+        named = [needed for asked, needed in METRICS if re.search(asked, q_norm)]
+        if not all(re.search(needed, " ".join(texts)) for needed in named):
+            return False
         # "When the park launched construction, what path was set?" asks for the path, not a date
         if DATE_Q.search(query) and not re.match(r"\s*when\b[^?]*,\s*(?:what|which|how|who)\b", query, re.I):
             for asked, needed in EVENTS:  # the event and a date in one sentence: that event's date
-                if re.search(asked, q_norm) and not any(re.search(needed, normalize(c.text)) and DATE_IN.search(c.text)
-                                                        for c in chosen):
+                if re.search(asked, q_norm) and not any(re.search(needed, t) and DATE_IN.search(t) for t in texts):
                     return False
         if TOTAL_Q.search(query) and NEW_ONLY.search(best.text) and not TOTAL_IN.search(best.text):
             return False
@@ -286,10 +285,9 @@ class Answerer:
             # a measure the question names must hold the figure itself, in the same clause: "地区生产总值
             # …多少亿元" is not answered by "批发业(规模超1500亿元…)…,地区生产总值增速跻身全市前列"
             # (or the clause after it: "进出口额192.6亿元，同比增长63.9%")
-            named = [needed for asked, needed in METRICS if re.search(asked, q_norm)]
             spans = []
-            for c in chosen:
-                clauses = [normalize(part) for part in _CLAUSE.split(c.text)] if named else [normalize(c.text)]
+            for text in texts:
+                clauses = _CLAUSE.split(text) if named else [text]
                 spans += [(u, " ".join(clauses[i : i + 2])) for i, u in enumerate(clauses)]
             if not any(all(re.search(n, u) for n in named) and re.search(figure, near) for u, near in spans):
                 return False

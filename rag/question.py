@@ -151,7 +151,9 @@ def _last_user_turn(history: list) -> str:
 _VAGUE = {"about", "怎么样", "如何", "情况", "怎样", "什么", "呢", "那", "tell", "me", "more", "anything", "news"}
 
 
+_PLACE_KEYS = [k for keys in PLACES.values() for k in keys]
+
+
 def has_content(tokens: list[str]) -> bool:
     """More than place names and vague words: "那江津呢？" with no earlier question asks nothing."""
-    place_keys = [k for keys in PLACES.values() for k in keys]
-    return any(t not in _VAGUE and not any(t in k for k in place_keys) for t in tokens)
+    return any(t not in _VAGUE and not any(t in k for k in _PLACE_KEYS) for t in tokens)
