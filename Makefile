@@ -45,6 +45,7 @@ eval: $(VENV)/.dev index/manifest.json
 	$(RAG) eval --answers
 	$(RAG) eval --answers eval/fresh.jsonl
 	$(RAG) eval --answers eval/fresh2.jsonl
+	$(RAG) eval --answers eval/fresh3.jsonl
 
 bench: $(VENV)/.dev
 	$(RAG) bench
