@@ -16,11 +16,11 @@ import numpy as np
 
 from .credits import asks_for_credits, find_credits
 from .places import CITY_OF, DISTRICT_OF, foreign_places, question_places
-from .question import (COMPANY, DATE_IN, DATE_Q, EVENTS, METRICS, NAME_Q, NEW_ONLY, NUM_UNIT, ORG, QUANTITY_Q, TOTAL_IN,
+from .question import (COMPANY, DATE_IN, DATE_Q, EVENTS, FULL_YEAR_Q, METRICS, NAME_Q, NEW_ONLY, NUM_UNIT, ORG, PART_OF_YEAR, PERIODS, QUANTITY_Q, TOTAL_IN,
                        TOTAL_Q, WHO_Q, YEAR, expected_unit, has_content, has_person, question_years, relative_years,
-                       resolve_followup)
+                       resolve_followup, sub_questions)
 from .retrieve import Hit, Retriever, clean_query
-from .tokenize import is_chinese, normalize, tokenize
+from .tokenize import arabic_percentages, is_chinese, normalize, tokenize
 
 # --------------------------------------------------------------------------- data
 
@@ -279,21 +279,29 @@ class Answerer:
         for place in foreign_places(query):
             if place not in evidence:
                 return False
-        unit = expected_unit(query)
-        if unit:
-            figure = r"\d[\d.]*\s*(?:万|亿|千|百)?(?:多|余)?\s*(?:" + unit + ")"
-            # a measure the question names must hold the figure itself, in the same clause: "地区生产总值
-            # …多少亿元" is not answered by "批发业(规模超1500亿元…)…,地区生产总值增速跻身全市前列"
-            # (or the clause after it: "进出口额192.6亿元，同比增长63.9%")
-            spans = []
-            for text in texts:
-                clauses = _CLAUSE.split(text) if named else [text]
-                spans += [(u, " ".join(clauses[i : i + 2])) for i, u in enumerate(clauses)]
-            if not any(all(re.search(n, u) for n in named) and re.search(figure, near) for u, near in spans):
+        for part in sub_questions(query):  # "多少家企业进驻？进口的占几成？": each asks its own figure
+            if not self._figure_found(part, texts) or not _period_found(part, texts):
                 return False
         if NAME_Q.search(query) and not has_person(best.text):
             return False
         return True
+
+    @staticmethod
+    def _figure_found(question: str, texts: list[str]) -> bool:
+        """A question asking "多少列" or "what percentage" needs that figure, by the measure it names."""
+        unit = expected_unit(question)
+        if not unit:
+            return True
+        named = [needed for asked, needed in METRICS if re.search(asked, normalize(question))]
+        figure = r"\d[\d.]*\s*(?:万|亿|千|百)?(?:多|余)?\s*(?:" + unit + ")"
+        # a measure the question names must hold the figure itself, in the same clause: "地区生产总值
+        # …多少亿元" is not answered by "批发业(规模超1500亿元…)…,地区生产总值增速跻身全市前列"
+        # (or the clause after it: "进出口额192.6亿元，同比增长63.9%")
+        spans = []
+        for text in texts:
+            clauses = _CLAUSE.split(text) if named else [text]
+            spans += [(u, " ".join(clauses[i : i + 2])) for i, u in enumerate(clauses)]
+        return any(all(re.search(n, u) for n in named) and re.search(figure, near) for u, near in spans)
 
     # ----------------------------------------------------------------- output
 
@@ -374,6 +382,15 @@ class Answerer:
 _CLAUSE = re.compile(r"[,，;；:：]")  # a long summary sentence lists one measure per clause
 
 
+def _period_found(question: str, texts: list[str]) -> bool:
+    """"上半年" asked needs 上半年 evidence; "全年" asked is not answered by a quarter's figure."""
+    asked = [needed for asked, needed in PERIODS if re.search(asked, question, re.I)]
+    if asked:  # ("上半年…和全年…各是多少" compares the two: the part asked is checked, not the whole year)
+        return all(any(re.search(needed, t) for t in texts) for needed in asked)
+    figures = [t for t in texts if NUM_UNIT.search(t)]
+    return not (FULL_YEAR_Q.search(question) and figures and all(PART_OF_YEAR.search(t) for t in figures))
+
+
 def _is_sentence(text: str) -> bool:
     """Ends like a sentence (a caption or a title line does not)."""
     return text.rstrip("”’」』)） ").endswith(("。", "！", "？", "；", ".", "!", "?", ";"))
@@ -414,7 +431,7 @@ def _sentence_places(c: _Candidate) -> set[str]:
 
 
 _KEY = re.compile(r"(?:(?:19|20)\d\d年(?:\d{1,2}月)?(?:\d{1,2}日)?)|(?:\d{1,2}月\d{1,2}日)|"
-                  r"(?:[近超约达逾]?\d+(?:\.\d+)?(?:%|万|亿|千|百)*(?:元|吨|标箱|列|家|个|台|辆|项|亩|平方米|公里|倍|单|件|GWh)?)")
+                  r"(?:[近超约达逾]?\d+(?:\.\d+)?(?:%|万|亿|千|百)*(?:元|吨|标箱|列|家|个|台|辆|项|亩|平方米|公里|倍|单|件|GWh|分钟|小时|天)?)")
 
 
 def _emphasise(text: str, query: str) -> str:
@@ -422,7 +439,8 @@ def _emphasise(text: str, query: str) -> str:
     wants = QUANTITY_Q.search(query) or DATE_Q.search(query)
     if not wants:
         return text
-    q_numbers = set(re.findall(r"\d+(?:\.\d+)?", normalize(query)))
+    q_numbers = {n for m in re.findall(r"\d+(?:\.\d+)?%?", arabic_percentages(normalize(query)))
+                 for n in (m, m.rstrip("%"))}
     out, last, bolded = [], 0, 0
     for m in _KEY.finditer(text):
         token = m.group(0)

@@ -12,7 +12,7 @@ from .tokenize import normalize
 
 # --------------------------------------------------------------------------- question analysis
 
-QUANTITY_Q = re.compile(r"多少|几[个家项列台万亿]|几成|规模|增长|增速|比例|占比|百分|总投资|产值|吞吐|how (many|much)|"
+QUANTITY_Q = re.compile(r"多少|多久|多长时间|how long|几[个家项列台万亿]|几成|规模|增长|增速|比例|占比|百分|总投资|产值|吞吐|how (many|much)|"
                          r"what (share|percentage|proportion|value|volume|amount)|growth|rate|total|number of", re.I)
 DATE_Q = re.compile(r"什么时候|何时|哪一?年|哪个月|哪天|几月|\bwhen\b|what (year|month|date)|which (year|month)", re.I)
 WHO_Q = re.compile(r"哪家|哪个企业|哪个公司|谁|什么企业|什么公司|which (company|firm|enterprise)|who", re.I)
@@ -26,15 +26,31 @@ _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 # A question naming one of these measures is only answered by evidence that names it too.
 # (in the question, required in the answer sentences); patterns match normalised (lower-case) text.
 METRICS = [(m, m) for m in ("产值", "增加值", "进口", "营收", "利润", "税收", "吞吐量", "人口", "地区生产总值",
-                             "等级", "入驻", "实到资金")]
+                             "等级", "实到资金")]
+METRICS += [("入驻|进驻", "入驻|进驻|落户")]
 # English names of the same measures ("output value" asks for 产值, not 税收)
-METRICS += [("output value|gross output", "产值"), ("value added", "增加值"), ("revenue|turnover", "营收|营业收入|收入"),
+METRICS += [("output value|gross output", "产值"), ("value added", "增加值"), ("(?<!tax )revenue|turnover", "营收|营业收入|收入"),
             (r"profit", "利润"), (r"\btax", "税收"), ("throughput|handled", "吞吐"), ("population", "人口"),
             (r"\bjobs?\b|employment", "就业|岗位|用工")]
 METRICS += [("进出口|外贸|import and export|imports and exports|foreign trade", "进出口|外贸"),
             ("(?<!进)出口", "(?<!进)出口"), ("gdp", "gdp|地区生产总值"),
              # a role asked for: a byline's names do not name a party secretary
              ("(?<!副)书记|party secretary", "(?<!副)书记"), ("区长|mayor", "区长|市长"), ("董事长|chairman", "董事长")]
+# Standard indicators of Chinese statistical bulletins: a question about one is not answered by another
+# figure of the same district and year ("retail sales in 2024" by 工业税收)
+METRICS += [("社会消费品零售|社零|零售|retail", "零售|社零"), ("固定资产投资|fixed[- ]assets?", "固定资产"),
+            (r"外资|外商投资|foreign (?:direct )?investment|\bfdi\b|foreign capital", "外资|外商"),
+            ("预算收入|财政收入|budget revenue|fiscal revenue|public budget", "预算|财政"),
+            ("可支配收入|disposable income", "可支配收入"), ("研发|r&d|research and development", "研发"),
+            ("专利|patents?", "专利"), ("用电|electricity|power consumption", "用电|电量"),
+            ("能耗|energy consumption", "能耗"), ("游客|旅游|touris[mt]|visitors", "游客|旅游"),
+            ("房地产|商品房|real estate|property sales|housing sales", "房地产|商品房"),
+            ("城镇化|urbani[sz]ation", "城镇化"), ("失业|unemployment", "失业"),
+            ("工资|薪酬|wages?|salar(?:y|ies)", "工资|薪"), ("市值|market (?:value|cap)", "市值"),
+            ("存款|deposits", "存款"), ("贷款|loans", "贷款"), ("市场份额|占有率|market share", "份额|占有率"),
+            (r"价格|售价|单价|\bprices?\b|how much does it cost", "价格|售价|单价|元/"),
+            (r"排名|\brank(?:ing|ed|s)?\b", r"排名|排位|位列|位居|位次|第[一二三四五六七八九十百\d]|前列|前\d|领先|首位"),
+            (r"评级|\bgrade\b|rating", r"等级|评级|[a-e]类|[a-e]级|双a|\d[a-e]|星级")]
 # "when was it completed" is not answered by the date it broke ground: a date question naming an
 # event needs a sentence naming that event (question pattern, required in an answer sentence)
 EVENTS = [("建成|竣工|completed?|finished", "建成|竣工"), ("投产|put into (?:production|operation)|start(?:ed)? production",
@@ -43,10 +59,41 @@ EVENTS = [("建成|竣工|completed?|finished", "建成|竣工"), ("投产|put i
           ("签约|sign(?:ed)?", "签约|签订|签署"), ("开通|首发|开行|launch(?:ed)?|first (?:train|departure)",
                                                "开通|首发|开行|发出|启动"),
           ("揭牌|成立|established|set up|founded", "揭牌|成立|设立"), ("投用|put into use", "投用|投入使用|启用")]
+# A part of the year asked for needs that part in the evidence; a whole year is not answered by a part
+PERIODS = [(r"上半年|first half|\bh1\b", r"上半年|1月?[-—~至到]6月|前(?:6|六)个?月"), (r"下半年|second half", r"下半年"),
+           (r"(?<!前)一季度|第一季度|first quarter|\bq1\b", r"一季度|1月?[-—~至到]3月|前(?:3|三)个?月"),
+           (r"前三季度|first three quarters", r"前三季度|1月?[-—~至到]9月")]
+FULL_YEAR_Q = re.compile(r"全年|一整年|整年|full[- ]year|whole year|entire year|all of (?:19|20)\d\d", re.I)
+PART_OF_YEAR = re.compile(r"上半年|下半年|[一二三四]季度|1月?[-—~至到]\d{1,2}月|前\d{1,2}个?月|\d{1,2}月份")
 # "how many in total" is not answered by a count of the year's new ones
 TOTAL_Q = re.compile(r"累计|总数|cumulative", re.I)  # not 一共: "一共做了多少单" asks for the year
 NEW_ONLY = re.compile(r"新增|新培育|新引进|新认定|新签约")
 TOTAL_IN = re.compile(r"累计|总数|总量|共有|共计|已有|拥有|达到?\d")
+
+
+_PARTS = re.compile(r"[？?；;]|[，,]\s*(?=(?:and )?(?:how|what|when|which|who)\b)|[，,]\s*(?=(?:其中|那么|并且|而且)?[^，,]{0,12}?"
+                    r"(?:多少|几[个家项列台成]|哪))", re.I)
+
+
+_ASKS = re.compile(r"多少|几|什么|哪|谁|何|吗|怎|是否|\b(?:how|what|when|which|who|whom|whose|why|where|is|are|was|"
+                   r"were|did|does|do|has|have)\b", re.I)
+
+
+def sub_questions(question: str) -> list[str]:
+    """The questions inside one ("多少家企业进驻？进口的占几成？" is two), each checked on its own."""
+    parts: list[str] = []
+    context = ""  # a part that asks nothing ("So far", "对于外贸") belongs to the question after it
+    for part in (p.strip() for p in _PARTS.split(question)):
+        if not part:
+            continue
+        if _ASKS.search(part):
+            parts.append(f"{context} {part}".strip())
+            context = ""
+        else:
+            context = f"{context} {part}".strip()
+    if context:
+        parts = parts[:-1] + [f"{parts[-1]} {context}"] if parts else [context]
+    return parts
 
 
 def question_years(question: str) -> set[str]:
@@ -55,7 +102,7 @@ def question_years(question: str) -> set[str]:
 
 # "多少列" asks for a count of trains: the answer sentence must hold a number with that unit.
 _UNIT_Q = re.compile(r"(?<![第哪])(?:多少|几)(列|标箱|家|台|辆|吨|亩|项|单|GWh|平方米|公里|亿元|万元|亿)|"
-                     r"(?:百分之|百分比|比例|占比|几成|增速是?多少|增长率|growth rate|how fast)|"
+                     r"(?:百分之(?:几|多少)|百分比|比例|占比|几成|增速是?多少|增长率|growth rate|how fast)|"
                      r"how many (?:[\w'-]+ ){0,3}?(trains|teus?|containers|companies|firms|enterprises|projects|tonnes|"
                      r"tons|jobs)\b|"
                      r"what (percentage|share|proportion)", re.I)

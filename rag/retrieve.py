@@ -18,7 +18,9 @@ from .errors import InvalidQueryError
 from .index import Index
 from .credits import asks_for_credits, find_credits
 from .crosslingual import expand_english, synonyms
-from .tokenize import cjk_ratio, is_chinese, normalize, tokenize
+from .pinyin import PinyinNames
+from .places import PLACES
+from .tokenize import arabic_percentages, cjk_ratio, is_chinese, normalize, tokenize
 
 MAX_QUERY_CHARS = 1000
 MODES = ("hybrid", "dense", "bm25")
@@ -79,6 +81,7 @@ class Retriever:
         self.embedder = embedder or load_embedder(index.model_id)
         self.config = config or RetrievalConfig()
         self._credits: dict[str, np.ndarray] | None = None
+        self._pinyin: PinyinNames | None = None
 
     def search(self, query: str, k: int | None = None, mode: str | None = None,
                query_vec: np.ndarray | None = None) -> list[Hit]:
@@ -150,8 +153,24 @@ class Retriever:
     def keyword_tokens(self, query: str) -> list[str]:
         """BM25 tokens; an English question is expanded with Chinese glossary terms."""
         if is_chinese(query):
-            return tokenize(query)
-        return tokenize(" ".join(expand_english(query)) + " " + query)
+            return tokenize(arabic_percentages(query))
+        terms = expand_english(query)
+        # district and city names are left to the glossary: in nearly every chunk of their side, they
+        # pull a comparison towards the side named first ("Qingbaijiang's … versus Jiangjin's …")
+        terms += [t for t in self.pinyin_names().terms(query) if t not in terms and t not in PLACES]
+        bm25 = self.index.bm25
+        tokens: list[str] = []
+        for term in terms:  # a term the index has as one word also counts whole (jieba alone splits 中试 → 试)
+            pieces = tokenize(term)
+            whole = term not in pieces and bm25 is not None and bm25.term_id(term) is not None
+            tokens += pieces + [term] if whole else pieces
+        return tokens + tokenize(query)
+
+    def pinyin_names(self) -> PinyinNames:
+        """Names spelled in pinyin ("Jiwei Wulian" → 积微物联), read from the index vocabulary on first use."""
+        if self._pinyin is None:
+            self._pinyin = PinyinNames(self.index.bm25.vocab if self.index.bm25 is not None else ())
+        return self._pinyin
 
     def _dense(self, query_vec: np.ndarray, cand: int, extra: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Rows (dense candidates plus ``extra``) and their chunk + best-sentence similarity.

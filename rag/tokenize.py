@@ -54,6 +54,35 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_PERCENT = re.compile(r"百分之([零〇一二两三四五六七八九十百]+)(?:点([零〇一二三四五六七八九]+))?")
+
+
+def _small_number(text: str) -> int | None:
+    """一 … 九百九十九 written in characters (十五, 八十, 一百二十) as an int."""
+    total, digit = 0, None
+    for ch in text:
+        if ch in _DIGIT:
+            digit = _DIGIT[ch]
+        elif ch in "十百":
+            total += (1 if digit is None else digit) * (10 if ch == "十" else 100)
+            digit = None
+        else:
+            return None
+    return total + (digit or 0)
+
+
+def arabic_percentages(text: str) -> str:
+    """"百分之八十" → "80%": the articles write figures in digits, questions sometimes in words."""
+    def repl(m: re.Match) -> str:
+        whole = _small_number(m.group(1))
+        if whole is None:
+            return m.group(0)
+        decimals = "".join(str(_DIGIT[c]) for c in m.group(2)) if m.group(2) else ""
+        return f"{whole}{'.' + decimals if decimals else ''}%"
+    return _PERCENT.sub(repl, text)
+
+
 def cjk_ratio(text: str) -> float:
     letters = [c for c in text if c.isalpha()]
     if not letters:

@@ -9,7 +9,7 @@ import pytest
 
 from rag.answer import Answer, AnswerConfig, Answerer, Citation
 from rag.places import foreign_places, question_places
-from rag.question import expected_unit, question_years, resolve_followup
+from rag.question import expected_unit, question_years, resolve_followup, sub_questions
 from rag.errors import InvalidQueryError
 from rag.tokenize import is_chinese
 
@@ -527,3 +527,31 @@ def test_the_other_districts_train_count_does_not_answer_a_chengdu_question(corp
 @pytest.mark.parametrize("question", ["那江津呢？", "江津", "What about Jiangjin?", "青白江怎么样？"])
 def test_a_bare_place_without_an_earlier_question_asks_nothing(corpus_kb, question):
     check_refusal(corpus_kb, corpus_kb.ask(question), zh=is_chinese(question))  # was: a byline, "answered"
+
+
+@pytest.mark.parametrize("question, parts", [
+    ("玉湖冷链交易中心有多少家企业进驻？进口的占几成？", ["玉湖冷链交易中心有多少家企业进驻", "进口的占几成"]),
+    ("江津工业税收是多少，同比增长多少？", ["江津工业税收是多少", "同比增长多少"]),
+    ("对于外贸，江津达到多少亿元", ["对于外贸 江津达到多少亿元"]),  # a part that asks nothing is context
+    ("So far, how many projects were signed, and what is their total investment?",
+     ["So far how many projects were signed", "and what is their total investment"]),
+    ("2024年江津外贸进出口额多少亿元", ["2024年江津外贸进出口额多少亿元"]),
+])
+def test_sub_questions(question, parts):
+    assert sub_questions(question) == parts
+
+
+@pytest.mark.parametrize("question, figures", [
+    # two questions in one: 家 for the first, the share of 进口 for the second, in different clauses
+    ("玉湖冷链那个交易中心现在有多少家企业进驻？每天成交的货里面进口的占几成？", ["超600家", "30%"]),
+    # "百分之八十" is given, not asked; the question asks how long
+    ("巨湾技研的XFC电池，从没电充到百分之八十要多久？", ["7.5分钟"]),
+    # "tax revenue" names 税收, not 营收
+    ("Jiangjin's industrial tax revenue in 2024 and its year-on-year growth?", ["43.5亿元", "11.6%"]),
+    # 上半年 is written 1月-6月 in the article; the whole year is compared with it
+    ("江津2023年上半年协议引资和2024年全年协议引资各是多少？", ["570亿元", "966亿元"]),
+])
+def test_multi_part_and_period_questions_are_answered(corpus_kb, question, figures):
+    answer = corpus_kb.ask(question)
+    check_answer(corpus_kb, answer)
+    assert all(f in answer.answer for f in figures), answer.answer

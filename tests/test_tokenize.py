@@ -45,3 +45,11 @@ def test_thread_safe_and_deterministic():
     expected = [tokenize(t) for t in texts]
     with ThreadPoolExecutor(4) as pool:
         assert list(pool.map(tokenize, texts)) == expected
+
+
+def test_percentages_written_in_characters_become_digits():
+    from rag.tokenize import arabic_percentages
+
+    assert arabic_percentages("从没电充到百分之八十要多久") == "从没电充到80%要多久"
+    assert arabic_percentages("百分之十五点五和百分之一百二十") == "15.5%和120%"
+    assert arabic_percentages("增长了百分之几？") == "增长了百分之几？"  # asked, not given
