@@ -16,7 +16,7 @@ import numpy as np
 
 from .credits import asks_for_credits, find_credits
 from .places import CITY_OF, DISTRICT_OF, foreign_places, question_places
-from .question import (COMPANY, DATE_IN, DATE_Q, EVENTS, FULL_YEAR_Q, METRICS, NAME_Q, NEW_ONLY, NUM_UNIT, ORG, PART_OF_YEAR, PERIODS, QUANTITY_Q, TOTAL_IN,
+from .question import (COMPANY, DATE_IN, DATE_Q, ENUMERATION, EVENTS, FULL_YEAR_Q, LIST_Q, METRICS, NAME_Q, NEW_ONLY, NUM_UNIT, ORG, PART_OF_YEAR, PERIODS, QUANTITY_Q, TOTAL_IN,
                        TOTAL_Q, WHO_Q, YEAR, expected_unit, has_content, has_person, question_years, relative_years,
                        resolve_followup, sub_questions)
 from .retrieve import Hit, Retriever, clean_query
@@ -161,6 +161,7 @@ class Answerer:
         wants_qty = bool(QUANTITY_Q.search(query))
         wants_date = bool(DATE_Q.search(query))
         wants_who = bool(WHO_Q.search(query))
+        wants_list = bool(LIST_Q.search(query))
         cfg = self.config
         out: list[_Candidate] = []
         for rank, hit in enumerate(hits):
@@ -179,6 +180,8 @@ class Answerer:
                 elif wants_date and DATE_IN.search(text):
                     type_ok = 1.0
                 elif wants_who and ORG.search(text):
+                    type_ok = 1.0
+                elif wants_list and ENUMERATION.search(text):
                     type_ok = 1.0
                 score = (cfg.w_dense * float(sim) + cfg.w_lexical * lexical + cfg.w_type * type_ok
                          - cfg.w_rank * rank + cfg.w_passage * hit.score)

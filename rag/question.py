@@ -16,6 +16,10 @@ QUANTITY_Q = re.compile(r"多少|多久|多长时间|how long|几[个家项列�
                          r"what (share|percentage|proportion|value|volume|amount)|growth|rate|total|number of", re.I)
 DATE_Q = re.compile(r"什么时候|何时|哪一?年|哪个月|哪天|几月|\bwhen\b|what (year|month|date)|which (year|month)", re.I)
 WHO_Q = re.compile(r"哪家|哪个企业|哪个公司|谁|什么企业|什么公司|which (company|firm|enterprise)|who", re.I)
+# "由哪几部分构成", "what are the three…": answered by a sentence that lists ("即1个领导小组、1个项目公司…")
+LIST_Q = re.compile(r"哪几(?![个家项列台])|哪些|构成|组成|包括|包含|具体指|指什么|what are (?:the|its)\b|which (?:two|three|four|five|"
+                    r"six)\b|consist|made up of|components|include|list the", re.I)
+ENUMERATION = re.compile(r"即|分别|包括|[^、，,]{1,20}、[^、，,]{1,20}、|[一二三四五六七八九十\d][是为]")
 NUM_UNIT = re.compile(r"\d+(?:\.\d+)?\s*(?:%|万|亿|千|百|个|家|列|台|辆|吨|标箱|项|亩|平方米|公里|倍|批|条|场|名|单|元|天|小时|分钟|人|件|GWh)")
 DATE_IN = re.compile(r"(?:19|20)\d\d年|\d{1,2}月(?:\d{1,2}日)?|今年|去年|上半年|一季度")
 COMPANY = re.compile(r"[\u4e00-\u9fff]{2,20}(?:公司|集团)")

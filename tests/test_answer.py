@@ -555,3 +555,22 @@ def test_multi_part_and_period_questions_are_answered(corpus_kb, question, figur
     answer = corpus_kb.ask(question)
     check_answer(corpus_kb, answer)
     assert all(f in answer.answer for f in figures), answer.answer
+
+
+@pytest.mark.parametrize("question, items", [
+    ("“1+1+3+N”项目服务机制包括哪些内容？", ["1个领导小组", "N种特定服务"]),
+    ("What are the parts of the 1+1+3+N project service mechanism?", ["1个领导小组", "3套联动机制"]),
+    ("青白江中试产业的1+3+N体系具体指什么？", ["3个中试服务平台"]),
+])
+def test_what_a_formula_consists_of_is_answered_by_the_sentence_that_lists_it(corpus_kb, question, items):
+    answer = corpus_kb.ask(question)
+    check_answer(corpus_kb, answer)
+    assert all(item in answer.citations[0].text for item in items), answer.answer
+
+
+def test_respectively_is_no_list_question():
+    from rag.question import LIST_Q
+
+    assert LIST_Q.search("由哪几部分构成") and LIST_Q.search("What are the three parts?")
+    assert not LIST_Q.search("青白江和江津分别是多少家？")  # "respectively": two figures, not a list
+    assert not LIST_Q.search("哪几家企业")  # which companies: a name question
