@@ -81,6 +81,10 @@ class AnswerConfig:
     w_type: float = 0.05
     w_rank: float = 0.0
     w_passage: float = 0.1
+    # a part of the question whose figure the chosen sentences miss may take a sentence scoring within
+    # this of the best, if it shares this share of the part's words (see Answerer._complete)
+    complete_margin: float = 0.2
+    complete_overlap: float = 0.3
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -124,7 +128,7 @@ class Answerer:
         if credit_kind:
             return self._credits(question, query, hits, credit_kind)
         candidates = self._score_sentences(query, query_vec, hits)
-        chosen = _on_topic(query, self._choose(query, candidates))
+        chosen = _on_topic(query, self._complete(query, self._choose(query, candidates), candidates))
         if not chosen or not self._confident(query, candidates[0]) or not self._constraints_met(query, chosen):
             return self._refuse(question, query, hits)
         citations = [self._cite(n, c) for n, c in enumerate(chosen, start=1)]
@@ -239,6 +243,34 @@ class Answerer:
             return [same_chunk[i] for i in (best.index + 1, best.index - 1)
                     if i in same_chunk and COMPANY.search(same_chunk[i].text)][:1]
         return [same_chunk[i] for i in wanted if i in same_chunk]
+
+    def _complete(self, query: str, chosen: list[_Candidate], candidates: list[_Candidate]) -> list[_Candidate]:
+        """Add, for a part of the question whose figure the chosen sentences miss, the best sentence that has it.
+
+        "蜜雪冰城海外门店有多少家？基地出口量排第几？": the ranking sentence wins on the
+        whole question; the store count is a lower-scoring sentence that shares the
+        first part's words. It must score near the best and match that part's words.
+        """
+        if not chosen:
+            return chosen
+        cfg = self.config
+        floor = candidates[0].score - cfg.complete_margin
+        for part in sub_questions(query):
+            texts = [normalize(c.text) for c in chosen]
+            if self._figure_found(part, texts):
+                continue
+            weights = {t: _token_weight(t) for t in self.retriever.keyword_tokens(part) if not YEAR.fullmatch(t)}
+            total = sum(weights.values()) or 1.0
+            for cand in candidates:
+                if cand.score < floor:
+                    break
+                if cand in chosen or not self._figure_found(part, [normalize(cand.text)]):
+                    continue
+                toks = set(tokenize(cand.text))
+                if sum(w for t, w in weights.items() if t in toks) / total >= cfg.complete_overlap:
+                    chosen = sorted(chosen + [cand], key=lambda c: (c.hit.rank, c.index))
+                    break
+        return chosen
 
     def _adds_coverage(self, query: str, chosen: list[_Candidate], cand: _Candidate) -> bool:
         """A further sentence earns its place by matching question words the others miss."""
@@ -434,7 +466,7 @@ def _sentence_places(c: _Candidate) -> set[str]:
 
 
 _KEY = re.compile(r"(?:(?:19|20)\d\d年(?:\d{1,2}月)?(?:\d{1,2}日)?)|(?:\d{1,2}月\d{1,2}日)|"
-                  r"(?:[近超约达逾]?\d+(?:\.\d+)?(?:%|万|亿|千|百)*(?:元|吨|标箱|列|家|个|台|辆|项|亩|平方米|公里|倍|单|件|GWh|分钟|小时|天)?)")
+                  r"(?:[近超约达逾]?\d+(?:\.\d+)?(?:%|万|亿|千|百)*(?:(?:多|余)?(?:元|吨|标箱|列|家|个|台|辆|项|亩|平方米|公里|倍|单|件|GWh|分钟|小时|天))?)")
 
 
 def _emphasise(text: str, query: str) -> str:

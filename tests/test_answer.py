@@ -574,3 +574,13 @@ def test_respectively_is_no_list_question():
     assert LIST_Q.search("由哪几部分构成") and LIST_Q.search("What are the three parts?")
     assert not LIST_Q.search("青白江和江津分别是多少家？")  # "respectively": two figures, not a list
     assert not LIST_Q.search("哪几家企业")  # which companies: a name question
+
+
+@pytest.mark.parametrize("question", ["蜜雪冰城在海外开了多少家门店？它在青白江基地的出口量排第几？",
+                                      "How many overseas stores does Mixue have, and where does its Qingbaijiang base "
+                                      "rank among the district's exporters?"])
+def test_each_part_gets_its_sentence(corpus_kb, question):
+    """The ranking sentence wins on the whole question; the store count is added for the first part."""
+    answer = corpus_kb.ask(question)
+    check_answer(corpus_kb, answer)
+    assert "**达3000多家**" in answer.answer and "出口第二位" in answer.answer
