@@ -43,3 +43,9 @@ def test_chinese_abbreviations_expand_to_their_full_form_for_retrieval_only(corp
         assert expanded <= 5 and expanded < rank(corpus_kb.search(question, k=10))
     finally:
         del r.bm25_tokens
+
+
+def test_scales_map_to_their_one_word_chinese_form():
+    assert "百亿" in expand_english("clusters each reaching the 10-billion-yuan scale")
+    assert "千亿" in expand_english("a hundred billion yuan industry")
+    assert "组团" in expand_english("Which four zones make up the park?")
