@@ -317,9 +317,31 @@ class Answerer:
         for part in sub_questions(query):  # "多少家企业进驻？进口的占几成？": each asks its own figure
             if not self._figure_found(part, texts) or not _period_found(part, texts):
                 return False
+            # the figure is of the year asked: "2025年一年开行多少列" is not answered by a 2023 article's
+            # running total, cited next to a 2025 sentence that has no count
+            part_years = question_years(part) or years
+            if part_years and expected_unit(part):
+                holders = [c for c, t in zip(chosen, texts) if self._figure_found(part, [t])]
+                if not any(part_years & self._years_of(c) for c in holders):
+                    return False
         if NAME_Q.search(query) and not has_person(best.text):
             return False
         return True
+
+    def _years_of(self, cand: _Candidate) -> set[str]:
+        """The years a sentence is about: its own, else an earlier sentence's on the same line
+        ("- 2024年工业税收43.5亿元；新增规模以上企业33家"), else its article's (今年/去年 resolved)."""
+        date = cand.hit.doc.get("date", "")
+        if YEAR.search(cand.text) or re.search(r"[今去前明]年", cand.text):  # "从2019年7月起…截至今年5月底"
+            return set(YEAR.findall(cand.text)) | relative_years(cand.text, date)
+        chunk = cand.hit.chunk
+        source, texts = self.retriever.index.doc_text(chunk.doc_id), chunk.sentence_texts()
+        for i in range(cand.index - 1, -1, -1):
+            if "\n" in source[chunk.sentences[i].end : chunk.sentences[i + 1].start]:
+                break
+            if YEAR.search(texts[i]):
+                return set(YEAR.findall(texts[i]))
+        return relative_years(cand.text, date)
 
     @staticmethod
     def _figure_found(question: str, texts: list[str]) -> bool:

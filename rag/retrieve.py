@@ -19,6 +19,7 @@ from .index import Index
 from .credits import asks_for_credits, find_credits
 from .crosslingual import expand_english, synonyms
 from .pinyin import PinyinNames
+from .question import YEAR, question_years
 from .places import PLACES
 from .tokenize import arabic_percentages, cjk_ratio, is_chinese, normalize, tokenize
 
@@ -39,6 +40,9 @@ class RetrievalConfig:
     # added to chunks holding a byline or picture credit when the question asks who wrote the
     # article or supplied its pictures (rag.credits): passage similarity ranks such lines poorly
     credit_boost: float = 0.5
+    # added to chunks about a year the question names (the year in the chunk, or an undated chunk of an
+    # article from that year): "2024年…开行多少列" is about 2024's count, not May 2023's
+    year_boost: float = 0.3
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -198,6 +202,12 @@ class Retriever:
         zh = min(1.0, cjk_ratio(query) / 0.6)
         w_bm25 = cfg.bm25_weight_en + (cfg.bm25_weight_zh - cfg.bm25_weight_en) * zh
         scores = cfg.dense_weight * _minmax(dense) + w_bm25 * _minmax(lexical)
+        years = question_years(query) if cfg.year_boost else set()
+        if years:
+            for i, row in enumerate(rows):
+                chunk = self.index.chunks[int(row)]
+                found = set(YEAR.findall(chunk.clean)) or {str(self.index.docs[chunk.doc_id].get("date", ""))[:4]}
+                scores[i] += cfg.year_boost * bool(years & found)
         numbers = set(_NUMBER.findall(normalize(query)))
         if numbers and cfg.number_boost:
             for i, row in enumerate(rows):

@@ -29,12 +29,17 @@ def test_finds_the_right_article(corpus_kb, question, want):
     assert want in [_doc(h) for h in hits[:3]], [(_doc(h), round(h.score, 3)) for h in hits]
 
 
-@pytest.mark.xfail(strict=True, reason="ranking: for this 2024 question 003's 2023 passage about the same "
-                   "train service (1277 trains by May 2023) outranks 001's '2024年全年…累计开行1804列'; "
-                   "reported to the lead (retrieve.py)")
 def test_year_in_question_decides_between_two_train_counts(corpus_kb):
+    """003's May-2023 passage about the same trains outranked 001's 2024 count until the year boost."""
     hits = corpus_kb.search("2024年江津西部陆海新通道班列开行多少列", k=5)
     assert _doc(hits[0]) == "001"
+    retriever = corpus_kb.engine.retriever
+    before = retriever.config.year_boost
+    try:
+        retriever.config.year_boost = 0.0
+        assert _doc(retriever.search("2024年江津西部陆海新通道班列开行多少列", k=5)[0]) == "003"
+    finally:
+        retriever.config.year_boost = before
 
 
 @pytest.mark.parametrize("question, want", [q for q in QUESTIONS if q[1] != "001"])
