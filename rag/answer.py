@@ -15,10 +15,11 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .credits import asks_for_credits, find_credits
-from .places import CITY_OF, DISTRICT_OF, foreign_places, question_places
-from .question import (COMPANY, DATE_IN, DATE_Q, ENUMERATION, EVENTS, FULL_YEAR_Q, LIST_Q, METRICS, NAME_Q, NEW_ONLY, NUM_UNIT, ORG, PART_OF_YEAR, PERIODS, QUANTITY_Q, TOTAL_IN,
+from .places import CITY_OF, DISTRICT_OF, PLACES, foreign_places, question_places
+from .question import (COMPANY, COMPARE_Q, DATE_IN, DATE_Q, ENUMERATION, EVENTS, FULL_YEAR_Q, LIST_Q, METRICS, NAME_Q, NEW_ONLY, NUM_UNIT, ORG, PART_OF_YEAR, PERIODS, QUANTITY_Q, TOTAL_IN,
                        TOTAL_Q, WHO_Q, YEAR, expected_unit, has_content, has_person, question_years, relative_years,
                        resolve_followup, sub_questions)
+from .crosslingual import synonyms
 from .retrieve import Hit, Retriever, clean_query
 from .tokenize import arabic_percentages, is_chinese, normalize, tokenize
 
@@ -259,15 +260,51 @@ class Answerer:
             texts = [normalize(c.text) for c in chosen]
             if self._figure_found(part, texts):
                 continue
-            weights = {t: _token_weight(t) for t in self.retriever.keyword_tokens(part) if not YEAR.fullmatch(t)}
-            total = sum(weights.values()) or 1.0
             for cand in candidates:
                 if cand.score < floor:
                     break
                 if cand in chosen or not self._figure_found(part, [normalize(cand.text)]):
                     continue
-                toks = set(tokenize(cand.text))
-                if sum(w for t, w in weights.items() if t in toks) / total >= cfg.complete_overlap:
+                if self._shares_words(part, cand) >= cfg.complete_overlap:
+                    chosen = sorted(chosen + [cand], key=lambda c: (c.hit.rank, c.index))
+                    break
+        return self._complete_sides(query, chosen, candidates, floor)
+
+    def _shares_words(self, question: str, cand: _Candidate) -> float:
+        """Weighted share of the question's words in the sentence, leaving out years and place names
+        (the side is checked apart) and counting an abbreviation's full form (规上 = 规模以上)."""
+        places = [k for keys in PLACES.values() for k in keys]
+        weights = {t: _token_weight(t) for t in self.retriever.keyword_tokens(question)
+                   if not YEAR.fullmatch(t) and not any(t in k for k in places)}
+        have = set(tokenize(cand.text))
+        found = sum(w for t, w in weights.items() if t in have or any(f in cand.text for f in synonyms([t])))
+        return found / (sum(weights.values()) or 1.0)
+
+    def _complete_sides(self, query: str, chosen: list[_Candidate], candidates: list[_Candidate],
+                        floor: float) -> list[_Candidate]:
+        """A comparison of figures needs a figure from each district: add the side's best sentence with one."""
+        sides = {DISTRICT_OF[p] for p in question_places(query)}
+        if len(sides) < 2 or not (QUANTITY_Q.search(query) or COMPARE_Q.search(query)):
+            return chosen
+        unit = expected_unit(query)
+        figure = re.compile(r"\d[\d.]*\s*(?:万|亿|千|百)?(?:多|余)?\s*(?:" + unit + ")") if unit else NUM_UNIT
+        named = [needed for asked, needed in METRICS if re.search(asked, normalize(query))]
+        years = question_years(query)
+
+        def answers(c: _Candidate, side: str) -> bool:  # the side's figure, of the measure and a year asked
+            text = normalize(c.text)
+            return (c.hit.doc.get("district") == side and bool(figure.search(text))
+                    and all(re.search(n, text) for n in named) and (not years or bool(years & self._years_of(c))))
+
+        for side in sorted(sides):
+            if any(answers(c, side) for c in chosen):
+                continue
+            for cand in candidates:
+                if cand.score < floor:
+                    break
+                if cand in chosen or not answers(cand, side):
+                    continue
+                if self._shares_words(query, cand) >= self.config.complete_overlap:
                     chosen = sorted(chosen + [cand], key=lambda c: (c.hit.rank, c.index))
                     break
         return chosen

@@ -16,6 +16,8 @@ QUANTITY_Q = re.compile(r"多少|多久|多长时间|how long|几[个家项列�
                          r"what (share|percentage|proportion|value|volume|amount)|growth|rate|total|number of", re.I)
 DATE_Q = re.compile(r"什么时候|何时|哪一?年|哪个月|哪天|几月|\bwhen\b|what (year|month|date)|which (year|month)", re.I)
 WHO_Q = re.compile(r"哪家|哪个企业|哪个公司|谁|什么企业|什么公司|which (company|firm|enterprise)|who", re.I)
+COMPARE_Q = re.compile(r"哪边|哪个区|哪一?方|更多|更大|更高|更快|更少|相比|对比|比较|\b(?:which district|more|larger|"
+                       r"higher|bigger|faster|fewer|smaller|compare|versus|vs)\b", re.I)
 # "由哪几部分构成", "what are the three…": answered by a sentence that lists ("即1个领导小组、1个项目公司…")
 LIST_Q = re.compile(r"哪几(?![个家项列台])|哪些|构成|组成|包括|包含|具体指|指什么|what are (?:the|its)\b|which (?:two|three|four|five|"
                     r"six)\b|consist|made up of|components|include|list the", re.I)

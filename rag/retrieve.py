@@ -20,7 +20,7 @@ from .credits import asks_for_credits, find_credits
 from .crosslingual import expand_english, synonyms
 from .pinyin import PinyinNames
 from .question import YEAR, question_years
-from .places import PLACES
+from .places import DISTRICT_OF, PLACES, question_places
 from .tokenize import arabic_percentages, cjk_ratio, is_chinese, normalize, tokenize
 
 MAX_QUERY_CHARS = 1000
@@ -43,6 +43,7 @@ class RetrievalConfig:
     # added to chunks about a year the question names (the year in the chunk, or an undated chunk of an
     # article from that year): "2024年…开行多少列" is about 2024's count, not May 2023's
     year_boost: float = 0.3
+    interleave_sides: bool = True  # a question about both districts alternates their chunks
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -120,7 +121,8 @@ class Retriever:
         scores = self._fuse(query, rows, dense, lexical)
         if credited is not None and len(credited):
             scores = scores + self.config.credit_boost * np.isin(rows, credited)
-        order = np.lexsort((rows, -scores))[:k]
+        order = np.lexsort((rows, -scores))
+        order = (self._interleave_sides(query, rows, order) if self.config.interleave_sides else order)[:k]
         hits = []
         for rank, i in enumerate(order, start=1):
             row = int(rows[i])
@@ -130,6 +132,25 @@ class Retriever:
                             None if dense is None else float(dense[i]),
                             None if lexical is None else float(lexical[i])))
         return hits
+
+    def _interleave_sides(self, query: str, rows: np.ndarray, order: np.ndarray) -> np.ndarray:
+        """For a question about both districts, alternate their best chunks (each side in score order).
+
+        A comparison needs evidence from both sides; the side whose wording is closer to
+        the question would otherwise fill the top of the list.
+        """
+        sides = {DISTRICT_OF[p] for p in question_places(query)}
+        if len(sides) < 2:
+            return order
+        queues: dict[str, list[int]] = {}  # per district (chunks of other articles form one more queue)
+        for i in order:
+            queues.setdefault(self.index.docs[self.index.chunks[int(rows[i])].doc_id].get("district", ""),
+                              []).append(int(i))
+        position = {int(i): n for n, i in enumerate(order)}
+        merged: list[int] = []
+        while any(queues.values()):  # round robin; each round in score order
+            merged += sorted((q.pop(0) for q in queues.values() if q), key=position.__getitem__)
+        return np.asarray(merged, dtype=np.int64)
 
     def _credit_rows(self, kind: str | None) -> np.ndarray | None:
         """Rows of the chunks that hold a credit line of ``kind`` (found once per index, on first use)."""

@@ -596,3 +596,18 @@ def test_the_figure_is_of_the_year_asked(corpus_kb, question, figure):
     assert f"**{figure}**" in answer.answer
     # the same figure does not answer for another year: its sentence is dated, only the article is not
     check_refusal(corpus_kb, corpus_kb.ask(question.replace("2024", "2025").replace("2023", "2022")), zh=True)
+
+
+def test_a_comparison_of_figures_gets_a_figure_from_each_side(corpus_kb):
+    """Only 江津's counts were cited; 青白江's sentence with its count of firms is added."""
+    answer = corpus_kb.ask("2025年青白江和2024年江津的专精特新企业分别新增多少家？")
+    check_answer(corpus_kb, answer)
+    assert {c.district for c in answer.citations if re.search(r"\d+家", c.text)} == {"青白江", "江津"}
+    assert "**11家**" in answer.answer and "**96家**" in answer.answer
+    config = corpus_kb.engine.answerer.config
+    before, config.complete_overlap = config.complete_overlap, 2.0  # nothing can be added
+    try:
+        assert {c.district for c in corpus_kb.ask("2025年青白江和2024年江津的专精特新企业分别新增多少家？").citations} \
+            == {"江津"}
+    finally:
+        config.complete_overlap = before

@@ -139,3 +139,19 @@ def test_a_credit_question_ranks_the_credit_line_first(corpus_kb):
     assert "罗晶 王琳琳 马菱涛" in hits[0].chunk.text
     plain = corpus_kb.search("江津三向发力这篇报道讲了什么？", k=5)  # no credit asked: no boost
     assert "罗晶 王琳琳 马菱涛" not in plain[0].chunk.text
+
+
+def test_a_comparison_alternates_the_two_districts(corpus_kb):
+    """Both sides in the top two: without interleaving, Jiangjin's four trade passages fill the top four."""
+    question = "Compare the 2025 foreign trade of Qingbaijiang and Jiangjin."
+    retriever = corpus_kb.engine.retriever
+    assert {h.doc["district"] for h in retriever.search(question, k=2)} == {"青白江", "江津"}
+    one = "How much foreign trade did Jiangjin do in 2025?"
+    interleaved = [h.chunk.chunk_id for h in retriever.search(one, k=5)]
+    retriever.config.interleave_sides = False
+    try:
+        assert {h.doc["district"] for h in retriever.search(question, k=4)} == {"江津"}
+        # a question about one district is ranked as before
+        assert [h.chunk.chunk_id for h in retriever.search(one, k=5)] == interleaved
+    finally:
+        retriever.config.interleave_sides = True
