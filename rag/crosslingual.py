@@ -56,27 +56,35 @@ def _words(query: str) -> tuple[list[str], list[str]]:
     return words, [_stem(w, vocab) for w in words]
 
 
-def expand_english(query: str) -> list[str]:
-    """Chinese terms for the English phrases in ``query`` (longest match first), plus its numbers.
+def english_phrases(query: str) -> list[tuple[str, list[str]]]:
+    """The glossary phrases in ``query`` (longest match first) with their Chinese terms, and its numbers.
 
     A phrase matches as written or with its words stemmed ("industrial parks" -> "industrial park").
     """
     words, stems = _words(query)
     table = glossary()
     longest = max((len(k) for k in table), default=1)
-    terms: list[str] = []
+    found: list[tuple[str, list[str]]] = []
     i = 0
     while i < len(words):
         for n in range(min(longest, len(words) - i), 0, -1):
             key = next((k for k in (tuple(words[i : i + n]), tuple(stems[i : i + n])) if k in table), None)
             if key:
-                terms.extend(t for t in table[key] if t not in terms)
+                found.append((" ".join(words[i : i + n]), list(table[key])))
                 i += n
                 break
         else:
-            if words[i].isdigit() or re.fullmatch(r"\d+(\.\d+)?", words[i]):
-                terms.append(words[i])
+            if re.fullmatch(r"\d+(\.\d+)?", words[i]):
+                found.append((words[i], [words[i]]))
             i += 1
+    return found
+
+
+def expand_english(query: str) -> list[str]:
+    """Chinese terms for the English phrases in ``query``, plus its numbers (see :func:`english_phrases`)."""
+    terms: list[str] = []
+    for _, chinese in english_phrases(query):
+        terms.extend(t for t in chinese if t not in terms)
     return terms
 
 

@@ -611,3 +611,22 @@ def test_a_comparison_of_figures_gets_a_figure_from_each_side(corpus_kb):
             == {"江津"}
     finally:
         config.complete_overlap = before
+
+
+@pytest.mark.parametrize("answerable, refused", [
+    # 跨境电商 is 青白江's; a Jiangjin train count was cited for it
+    ("How many cross-border e-commerce orders did Qingbaijiang complete in 2025?",
+     "How many cross-border e-commerce orders did Jiangjin handle in 2025?"),
+    ("Where did Qingbaijiang's comprehensive bonded zone rank nationally?",
+     "How many smart gantry cranes work at the container center of Chengdu International Railway Port?"),
+])
+def test_english_questions_need_the_things_they_name_in_the_passages(corpus_kb, answerable, refused):
+    assert corpus_kb.ask(answerable).answerable
+    check_refusal(corpus_kb, corpus_kb.ask(refused), zh=False)
+
+
+def test_the_phrase_check_ignores_places_and_numbers(corpus_kb):
+    """'Qingbaijiang' and '10,000' are left to the place and year checks; 'Chuangxin 5' is found."""
+    answer = corpus_kb.ask("When did the 10,000-ton ocean ship Chuangxin 5 first reach Luohuang Port?")
+    check_answer(corpus_kb, answer)
+    assert "创新5" in answer.answer
