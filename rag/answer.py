@@ -66,7 +66,7 @@ class Answer:
 
 @dataclass
 class AnswerConfig:
-    passages: int = 6  # retrieved passages whose sentences compete
+    passages: int = 10  # retrieved passages whose sentences compete (6 → 10: the completion steps reach further)
     max_sentences: int = 3
     margin: float = 0.12  # further sentences must score within this of the best one
     # refusal thresholds on the best sentence, calibrated on eval/lugang.jsonl: similarity

@@ -9,7 +9,7 @@ import pytest
 
 from rag.answer import Answer, AnswerConfig, Answerer, Citation
 from rag.places import foreign_places, question_places
-from rag.question import expected_unit, question_years, resolve_followup, sub_questions
+from rag.question import DURATION, expected_unit, question_years, resolve_followup, sub_questions
 from rag.errors import InvalidQueryError
 from rag.tokenize import is_chinese
 
@@ -89,6 +89,9 @@ def check_refusal(kb, answer: Answer, zh: bool) -> None:
     ("What was Qingbaijiang's exact GDP growth rate in 2025?", "%"),
     ("青白江GDP增速是多少？", "%"),
     ("江津工业税收增长了多少？", None),  # could be 亿元 or %
+    ("从没电充到百分之八十要多久？", DURATION),  # 百分之八十 is given, not asked
+    ("时效上到底快了多少？", DURATION),
+    ("How long does the journey take?", DURATION),
 ])
 def test_expected_unit(question, unit):
     assert expected_unit(question) == unit
@@ -630,3 +633,23 @@ def test_the_phrase_check_ignores_places_and_numbers(corpus_kb):
     answer = corpus_kb.ask("When did the 10,000-ton ocean ship Chuangxin 5 first reach Luohuang Port?")
     check_answer(corpus_kb, answer)
     assert "创新5" in answer.answer
+
+
+@pytest.mark.parametrize("question, figure", [
+    ("泰国榴莲坐中老泰冷链班列运到江津，时间上快了多少？", "**6天**"),
+    ("How long did the mangosteens take to reach Pengzhou from Southeast Asia?", "**3天**"),
+])
+def test_how_long_asks_for_a_duration(corpus_kb, question, figure):
+    answer = corpus_kb.ask(question)
+    check_answer(corpus_kb, answer)
+    assert figure in answer.answer
+
+
+def test_a_year_is_no_duration():
+    import re as re_
+
+    from rag.question import DURATION
+
+    figure = r"\d[\d.]*\s*(?:" + DURATION + ")"
+    assert re_.search(figure, "仅需7.5分钟") and re_.search(figure, "建设周期3年")
+    assert not re_.search(figure, "2025年6月开通")
