@@ -247,8 +247,27 @@ class Answerer:
             new_place = comparison and bool(_sentence_places(cand) - {p for c in chosen for p in _sentence_places(c)})
             if close or new_place:
                 chosen.append(cand)
+        chosen += self._attributions(chosen, candidates)
         chosen.sort(key=lambda c: (c.hit.rank, c.index))
         return chosen
+
+    def _attributions(self, chosen: list[_Candidate], candidates: list[_Candidate]) -> list[_Candidate]:
+        """Who said a quoted sentence: “计划让大部分产品搭乘国际班列出口。” is followed by "…孙建涛表示。"
+        (in the same chunk or at the start of the next one)."""
+        starts = {(c.hit.chunk.doc_id, c.start): c for c in candidates}
+        have = {(c.hit.chunk.doc_id, c.start) for c in chosen}
+        found = []
+        for c in chosen:
+            if not c.text.lstrip().startswith(("“", '"')):
+                continue
+            source = self.retriever.index.doc_text(c.hit.chunk.doc_id)
+            gap = len(source[c.end:]) - len(source[c.end:].lstrip(" \u3000"))  # the next sentence, same line
+            key = (c.hit.chunk.doc_id, c.end + gap)
+            nxt = starts.get(key)
+            if nxt is not None and key not in have and len(nxt.text) <= 80 and _ATTRIBUTION.search(nxt.text):
+                found.append(nxt)
+                have.add(key)
+        return found
 
     def _neighbours(self, query: str, best: _Candidate, candidates: list[_Candidate]) -> list[_Candidate]:
         """Sentences next to the best one that it cannot stand without.
@@ -497,6 +516,7 @@ class Answerer:
         return Answer(question, text, False, "extractive", [], related, query)
 
 
+_ATTRIBUTION = re.compile(r"(?:表示|说|介绍|称|指出|坦言|告诉记者|透露)[。！!.]?\s*$")
 _PLACE_KEYS = {k for keys in PLACES.values() for k in keys}
 _CLAUSE = re.compile(r"[,，;；:：]")  # a long summary sentence lists one measure per clause
 

@@ -653,3 +653,12 @@ def test_a_year_is_no_duration():
     figure = r"\d[\d.]*\s*(?:" + DURATION + ")"
     assert re_.search(figure, "仅需7.5分钟") and re_.search(figure, "建设周期3年")
     assert not re_.search(figure, "2025年6月开通")
+
+
+def test_a_quote_is_cited_with_who_said_it(corpus_kb):
+    """The attribution opens the next chunk; it follows the quote in the answer, each cited exactly."""
+    answer = corpus_kb.ask("蜜雪冰城哪位高管说要让大部分产品搭乘国际班列出口？")
+    check_answer(corpus_kb, answer)
+    texts = [c.text for c in answer.citations]
+    quote = next(i for i, t in enumerate(texts) if t.startswith("“计划让大部分产品"))
+    assert "孙建涛表示" in texts[quote + 1]
