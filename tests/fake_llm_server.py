@@ -6,7 +6,7 @@ The behaviour is chosen by the request's ``model`` name:
 - ``renumber``: cites passage [3] first, then [1] (the answer must renumber them 1, 2).
 - ``hallucinate``: the good sentence plus one with a figure found in no passage.
 - ``hallucinate_all``: only the invented figure (nothing survives verification).
-- ``badcite``: the good sentence plus one citing [9], which does not exist.
+- ``badcite``: the good sentence plus one citing [42], which does not exist.
 - ``uncited``: the good sentence plus an uncited claim.
 - ``refuse``: the refusal phrase in the question's language.
 - ``malformed``: HTTP 200 whose body is not JSON (or a broken SSE chunk when streaming).
@@ -53,7 +53,7 @@ def canned_reply(model: str, prompt: str) -> str:
     if model == "hallucinate_all":
         return invented
     if model == "badcite":
-        return f"{good}另有说法称班列增加了一倍[9]。"
+        return f"{good}另有说法称班列增加了一倍[42]。"
     if model == "uncited":
         return f"{good}这一成绩在全国排名第一。"
     if model == "refuse":
