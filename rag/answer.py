@@ -19,7 +19,7 @@ from .places import CITY_OF, DISTRICT_OF, PLACES, foreign_places, question_place
 from .question import (COMPANY, COMPARE_Q, DATE_IN, DATE_Q, ENUMERATION, EVENTS, FULL_YEAR_Q, LIST_Q, METRICS, NAME_Q, NEW_ONLY, NUM_UNIT, ORG, PART_OF_YEAR, PERIODS, QUANTITY_Q, TOTAL_IN,
                        TOTAL_Q, WHO_Q, YEAR, expected_unit, has_content, has_person, question_years, relative_years,
                        resolve_followup, sub_questions)
-from .crosslingual import english_phrases, synonyms
+from .crosslingual import english_phrases, glossary_words, synonyms
 from .retrieve import Hit, Retriever, clean_query
 from .tokenize import arabic_percentages, is_chinese, normalize, tokenize
 
@@ -313,6 +313,22 @@ class Answerer:
                     break
         return self._complete_sides(query, chosen, candidates, floor)
 
+    def _unknown_acronym(self, query: str) -> str | None:
+        """A name like "CATL" that no article and no glossary entry has: the question is about something else.
+
+        An acronym next to a bracketed alias ("CISDI's (中冶赛迪)", "Greater Bay Technology (GBT)")
+        is explained by it and passes.
+        """
+        bm25 = self.retriever.index.bm25
+        for m in _ACRONYM.finditer(query):
+            word = m.group(1).lower()
+            around = query[max(0, m.start() - 1) : m.end() + 4]
+            if "(" in around or "（" in around or word in glossary_words():
+                continue
+            if bm25 is None or bm25.term_id(word) is None:
+                return m.group(1)
+        return None
+
     def _shares_words(self, question: str, cand: _Candidate) -> float:
         """Weighted share of the question's words in the sentence, leaving out years and place names
         (the side is checked apart) and counting an abbreviation's full form (规上 = 规模以上)."""
@@ -394,6 +410,8 @@ class Answerer:
         for place in foreign_places(query):
             if place not in evidence:
                 return False
+        if self._unknown_acronym(query):
+            return False
         for part in sub_questions(query):  # "多少家企业进驻？进口的占几成？": each asks its own figure
             if not self._figure_found(part, texts) or not _period_found(part, texts):
                 return False
@@ -516,6 +534,7 @@ class Answerer:
         return Answer(question, text, False, "extractive", [], related, query)
 
 
+_ACRONYM = re.compile(r"\b([A-Z][A-Z0-9&]{2,})\b")
 _ATTRIBUTION = re.compile(r"(?:表示|说|介绍|称|指出|坦言|告诉记者|透露)[。！!.]?\s*$")
 _PLACE_KEYS = {k for keys in PLACES.values() for k in keys}
 _CLAUSE = re.compile(r"[,，;；:：]")  # a long summary sentence lists one measure per clause

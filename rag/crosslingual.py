@@ -32,8 +32,11 @@ def glossary() -> dict[tuple[str, ...], list[str]]:
 
 
 @lru_cache(maxsize=1)
-def _vocabulary() -> frozenset[str]:
+def glossary_words() -> frozenset[str]:
+    """Every English word of the glossary's phrases."""
     return frozenset(w for key in glossary() for w in key)
+
+
 
 
 def _stem(word: str, vocab: frozenset[str]) -> str:
@@ -46,7 +49,7 @@ def _stem(word: str, vocab: frozenset[str]) -> str:
 
 def _words(query: str) -> tuple[list[str], list[str]]:
     """Lower-case words, and their stems; a hyphenated word the glossary does not list is split."""
-    vocab = _vocabulary()
+    vocab = glossary_words()
     words: list[str] = []
     for word in _WORDS.findall(query.lower()):
         if "-" in word and word not in vocab:

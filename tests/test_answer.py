@@ -662,3 +662,16 @@ def test_a_quote_is_cited_with_who_said_it(corpus_kb):
     texts = [c.text for c in answer.citations]
     quote = next(i for i, t in enumerate(texts) if t.startswith("“计划让大部分产品"))
     assert "孙建涛表示" in texts[quote + 1]
+
+
+@pytest.mark.parametrize("question", ["How much is CATL investing in its battery plant in Jiangjin's Luohuang area?",
+                                      "What did BYD build in Qingbaijiang in 2025?"])
+def test_an_acronym_no_article_has_is_refused(corpus_kb, question):
+    check_refusal(corpus_kb, corpus_kb.ask(question), zh=False)
+
+
+@pytest.mark.parametrize("question", ["What is the total investment in CISDI's (中冶赛迪) metal materials project?",
+                                      "How fast does the XFC battery charge?",  # XFC is in the articles
+                                      "How many TEU did Jiangjin's trains carry in 2024?"])  # and TEU in the glossary
+def test_known_or_explained_acronyms_pass(corpus_kb, question):
+    assert corpus_kb.engine.answerer._unknown_acronym(question) is None
