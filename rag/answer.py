@@ -456,7 +456,15 @@ class Answerer:
         for text in texts:
             clauses = _CLAUSE.split(text) if named else [text]
             spans += [(u, " ".join(clauses[i : i + 2])) for i, u in enumerate(clauses)]
-        return any(all(re.search(n, u) for n in named) and re.search(figure, near) for u, near in spans)
+        # ... after the measure or just before it ("30%为进口商品"): "投资50亿元建造的…出口基地" names
+        # 出口 well after a figure that is no export
+        def placed(u: str, near: str) -> bool:
+            if not named:
+                return bool(re.search(figure, near))
+            after = max(re.search(n, u).start() for n in named)
+            return bool(re.search(figure, near[after:]) or any(re.search(f"(?:{figure}).{{0,4}}(?:{n})", u)
+                                                                for n in named))
+        return any(all(re.search(n, u) for n in named) and placed(u, near) for u, near in spans)
 
     # ----------------------------------------------------------------- output
 

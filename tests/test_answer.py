@@ -305,6 +305,18 @@ def test_refuses_what_the_articles_do_not_say(corpus_kb, question):
      "What was Qingbaijiang's exact GDP growth rate in 2025?"),
     # the measure and the figure in one sentence: 实到资金 is cited, but the only % is about trains
     ("江津2023年上半年实到资金是多少？", "江津2023年上半年实到资金比上年同期增长了百分之多少？"),
+    # a standard indicator the articles never give is not answered by another figure of the same year
+    ("How much industrial tax did Jiangjin collect in 2024?", "How much did retail sales of consumer goods in Jiangjin "
+                                                              "grow in 2024?"),
+    ("江津区2024年工业税收多少？", "江津区2024年固定资产投资增长多少？"),
+    # a pinyin name finds its company, whose sentence has no revenue figure
+    ("What does Jiwei Wulian run in Qingbaijiang?", "What was Jiwei Wulian's operating revenue in 2025?"),
+    # the whole year is not answered by a quarter's figure
+    ("2025年一季度江津开行了多少列西部陆海新通道班列？", "江津的西部陆海新通道班列2025年一整年一共开了多少列？"),
+    ("Where did Qingbaijiang's comprehensive bonded zone rank nationally?",
+     "What grade and national ranking did Jiangjin's comprehensive bonded zone get?"),
+    # 出口 in "投资50亿元建造的…出口基地" is no export figure; the base's export rank is given, not its value
+    ("蜜雪冰城在青白江的基地出口量排在第几？", "蜜雪冰城在青白江的生产基地每年出口额大概有多少亿元？"),
 ])
 def test_one_changed_constraint_turns_an_answer_into_a_refusal(corpus_kb, answerable, refused):
     assert corpus_kb.ask(answerable).answerable
