@@ -46,6 +46,8 @@ eval: $(VENV)/.dev index/manifest.json
 	$(RAG) eval --answers eval/fresh.jsonl
 	$(RAG) eval --answers eval/fresh2.jsonl
 	$(RAG) eval --answers eval/fresh3.jsonl
+	$(RAG) eval --answers eval/fresh4.jsonl
+	$(RAG) eval --answers eval/fresh5.jsonl
 
 bench: $(VENV)/.dev
 	$(RAG) bench
