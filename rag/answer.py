@@ -16,8 +16,8 @@ import numpy as np
 
 from .credits import asks_for_credits, find_credits
 from .places import CITY_OF, DISTRICT_OF, PLACES, foreign_places, question_places
-from .question import (COMPANY, COMPARE_Q, DATE_IN, DATE_Q, ENUMERATION, EVENTS, FULL_YEAR_Q, LIST_Q, METRICS, NAME_Q, NEW_ONLY, NUM_UNIT, ORG, PART_OF_YEAR, PERIODS, QUANTITY_Q, TOTAL_IN,
-                       TOTAL_Q, WHO_Q, YEAR, expected_unit, has_content, has_person, question_years, relative_years,
+from .question import (COMPANY, COMPANY_Q, COMPARE_Q, DATE_IN, DATE_Q, ENUMERATION, EVENTS, FULL_YEAR_Q, LIST_Q, METRICS, NAME_Q, NEW_ONLY, NUM_UNIT, ORG, PART_OF_YEAR, PERIODS, QUANTITY_Q, TOTAL_IN,
+                       TOTAL_Q, WHO_Q, YEAR, expected_unit, has_content, has_org, has_person, question_years, relative_years,
                        resolve_followup, sub_questions)
 from .crosslingual import english_phrases, glossary_words, synonyms
 from .retrieve import Hit, Retriever, clean_query
@@ -423,6 +423,9 @@ class Answerer:
                 if not any(part_years & self._years_of(c) for c in holders):
                     return False
         if NAME_Q.search(query) and not has_person(best.text):
+            return False
+        # "which manufacturer supplied the cranes" is not answered by a sentence naming no company
+        if COMPANY_Q.search(query) and not any(has_org(c.text) for c in chosen):
             return False
         return True
 

@@ -6,6 +6,8 @@ date), shared by the answerer's scoring and its refusal checks.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from importlib import resources
 
 from .places import PLACES, question_places
 from .tokenize import normalize
@@ -37,7 +39,8 @@ METRICS += [("入驻|进驻", "入驻|进驻|落户")]
 # English names of the same measures ("output value" asks for 产值, not 税收)
 METRICS += [("output value|gross output", "产值"), ("value added", "增加值"), ("(?<!tax )revenue|turnover", "营收|营业收入|收入"),
             (r"profit", "利润"), (r"\btax", "税收"), ("throughput|handled", "吞吐"), ("population", "人口"),
-            (r"\bjobs?\b|employment", "就业|岗位|用工")]
+            (r"(?:how many|number of|new|creat\w*|generat\w*|provid\w*|add\w*)\s+(?:\w+\s+)?jobs\b|"  # not "her job"
+             r"jobs? (?:created|generated|added)|employment", "就业|岗位|用工")]
 METRICS += [("进出口|外贸|import and export|imports and exports|foreign trade", "进出口|外贸"),
             ("(?<!进)出口", "(?<!进)出口"), ("gdp", "gdp|地区生产总值"),
              # a role asked for: a byline's names do not name a party secretary
@@ -119,6 +122,31 @@ _EN_UNITS = {"trains": "列", "teu": "标箱", "teus": "标箱", "containers": "
 
 
 DURATION = r"天|小时|分钟|秒|周|个月|(?<!\d{4})年"  # "3年", not "2025年"
+# a company as news names it, with or without 有限公司: 重汽(重庆)轻型汽车, 长安汽车, 天马精密, 巨湾技研
+ORG_NAME = re.compile(r"[\u4e00-\u9fff)）]{2,16}(?:公司|集团|企业|汽车|车企|科技|技研|股份|实业|控股|电子|能源|材料|物联|精密|"
+                      r"物流|食品|制造|动力|重工|机械|农机|港务|银行)")
+
+
+def has_org(text: str) -> bool:
+    """A company named in ``text``: by its suffix (ORG_NAME), as a company of the domain dictionary
+    (蜜雪冰城, 巨湾技研: tagged nt, not a port or park), or as jieba tags it (nt)."""
+    if ORG_NAME.search(text) or any(name in text for name in _dictionary_companies()):
+        return True
+    import jieba.posseg
+
+    return any(flag == "nt" and len(word) >= 2 for word, flag in jieba.posseg.cut(text))
+
+
+@lru_cache(maxsize=1)
+def _dictionary_companies() -> frozenset[str]:
+    text = resources.files("rag.data").joinpath("userdict.txt").read_text(encoding="utf-8")
+    rows = [line.split() for line in text.splitlines() if line.strip()]
+    return frozenset(r[0] for r in rows if r[-1] == "nt" and not re.search(r"(?:港|园|区|站|产业城)$", r[0]))
+
+
+COMPANY_Q = re.compile(r"哪(?:一)?家(?:公司|企业|厂商|厂家|制造商|供应商)?|哪个(?:公司|企业|厂家|厂商)|什么(?:公司|企业|厂家|厂商)|"
+                       r"\bwhich (?:company|companies|firm|firms|manufacturer|maker|supplier|enterprise|brand|"
+                       r"carmaker|automaker|developer|operator|builder)\b", re.I)
 NAME_Q = re.compile(r"(?:负责人|经理|书记|记者|主任|董事长|局长|区长|总裁|专家).{0,6}(?:叫什么|姓名|姓甚名谁|名字|是谁)|"
                      r"\bwho is the .{0,30}(?:secretary|head|mayor|manager|director|chairman)", re.I)
 

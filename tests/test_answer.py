@@ -687,3 +687,19 @@ def test_an_acronym_no_article_has_is_refused(corpus_kb, question):
                                       "How many TEU did Jiangjin's trains carry in 2024?"])  # and TEU in the glossary
 def test_known_or_explained_acronyms_pass(corpus_kb, question):
     assert corpus_kb.engine.answerer._unknown_acronym(question) is None
+
+
+def test_which_maker_needs_a_company_in_the_evidence(corpus_kb):
+    """The crane sentence names no company: not an answer to "which manufacturer"."""
+    check_refusal(corpus_kb, corpus_kb.ask("Which manufacturer supplied the smart gantry cranes at Xiaonanya station?"),
+                  zh=False)
+    for question in ("哪家茶饮连锁品牌在青白江建了出口基地？",  # 蜜雪冰城: a company of the domain dictionary
+                     "报道配图里那家在泰国有生产基地的农机企业是哪家？"):  # 威马农机: by its suffix
+        check_answer(corpus_kb, corpus_kb.ask(question))
+
+
+def test_her_job_is_no_employment_figure(corpus_kb):
+    answer = corpus_kb.ask("Who from Chongqing Lee & Man (Liwen) Paper was quoted about the Luohuang sea-rail-river "
+                           "route, and what is her job?")
+    check_answer(corpus_kb, answer)
+    assert "张静萍" in answer.answer and "物流经理" in answer.answer
