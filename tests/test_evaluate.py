@@ -16,13 +16,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Regression floors for eval/lugang.jsonl on the bundled corpus (hybrid retriever, extractive answers),
 # a little under the measured level. Raise them when quality improves. "false_refusal_rate" is a ceiling.
-FLOORS = {  # measured 2026-11-24 (session 3): 0.978, 0.913, 0.934, 0.568, 0.933, 0.022
+FLOORS = {  # measured 2026-11-24 (session 4): 0.978, 0.923, 0.941, 0.577, 0.967, 0.015
     "hit@5": 0.95,
-    "mrr@10": 0.88,
-    "answer_accuracy": 0.90,
+    "mrr@10": 0.90,
+    "answer_accuracy": 0.92,
     "citation_precision": 0.55,
-    "refusal_rate": 0.90,  # 30 questions: one is 0.033
-    "false_refusal_rate": 0.04,
+    "refusal_rate": 0.93,  # 30 questions: one is 0.033
+    "false_refusal_rate": 0.03,
 }
 LOWER_IS_BETTER = {"false_refusal_rate"}
 
