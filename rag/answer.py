@@ -15,11 +15,11 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .credits import asks_for_credits, find_credits
-from .places import CITY_OF, DISTRICT_OF, PLACES, foreign_places, question_places
-from .question import (COMPANY, COMPANY_Q, COMPARE_Q, DATE_IN, DATE_Q, ENUMERATION, EVENTS, FULL_YEAR_Q, LIST_Q, METRICS, NAME_Q, NEW_ONLY, NUM_UNIT, ORG, PART_OF_YEAR, PERIODS, QUANTITY_Q, TOTAL_IN,
-                       TOTAL_Q, WHO_Q, YEAR, expected_unit, has_content, has_org, has_person, question_years, relative_years,
-                       resolve_followup, sub_questions)
-from .crosslingual import english_phrases, glossary_words, synonyms
+from .crosslingual import synonyms
+from .evidence import Candidate, Evidence, on_topic, token_weight
+from .places import DISTRICT_OF, PLACES, question_places
+from .question import (COMPANY, COMPARE_Q, DATE_IN, DATE_Q, ENUMERATION, LIST_Q, METRICS, NUM_UNIT, ORG, QUANTITY_Q,
+                       WHO_Q, YEAR, expected_unit, has_content, question_years, resolve_followup, sub_questions)
 from .retrieve import Hit, Retriever, clean_query
 from .tokenize import arabic_percentages, is_chinese, normalize, tokenize
 
@@ -97,22 +97,11 @@ class AnswerConfig:
 # --------------------------------------------------------------------------- the answerer
 
 
-@dataclass
-class _Candidate:
-    hit: Hit
-    index: int  # sentence index in the chunk
-    text: str
-    start: int
-    end: int
-    score: float = 0.0
-    dense: float = 0.0
-    lexical: float = 0.0
-
-
 class Answerer:
     def __init__(self, retriever: Retriever, config: AnswerConfig | None = None):
         self.retriever = retriever
         self.config = config or AnswerConfig()
+        self.evidence = Evidence(retriever, self.config)
 
     def ask(self, question: str, history: list | None = None, k: int | None = None,
             retrieval_mode: str | None = None, mode: str = "extractive") -> Answer:
@@ -132,9 +121,8 @@ class Answerer:
         if credit_kind:
             return self._credits(question, query, hits, credit_kind)
         candidates = self._score_sentences(query, query_vec, hits)
-        chosen = _on_topic(query, self._complete(query, self._choose(query, candidates), candidates))
-        if (not chosen or not self._confident(query, candidates[0]) or not self._phrases_found(query, chosen)
-                or not self._constraints_met(query, chosen)):
+        chosen = on_topic(query, self._complete(query, self._choose(query, candidates), candidates))
+        if not chosen or not self.evidence.accepts(query, chosen, best=candidates[0]):
             return self._refuse(question, query, hits)
         citations = [self._cite(n, c) for n, c in enumerate(chosen, start=1)]
         text = self._compose(query, chosen)
@@ -162,17 +150,17 @@ class Answerer:
 
     # ----------------------------------------------------------------- scoring
 
-    def _score_sentences(self, query: str, query_vec: np.ndarray, hits: list[Hit]) -> list[_Candidate]:
+    def _score_sentences(self, query: str, query_vec: np.ndarray, hits: list[Hit]) -> list[Candidate]:
         index = self.retriever.index
         q_tokens = set(self.retriever.keyword_tokens(query))
-        weights = {t: _token_weight(t) for t in q_tokens}
+        weights = {t: token_weight(t) for t in q_tokens}
         total = sum(weights.values()) or 1.0
         wants_qty = bool(QUANTITY_Q.search(query))
         wants_date = bool(DATE_Q.search(query))
         wants_who = bool(WHO_Q.search(query))
         wants_list = bool(LIST_Q.search(query))
         cfg = self.config
-        out: list[_Candidate] = []
+        out: list[Candidate] = []
         for rank, hit in enumerate(hits):
             row = index.row(hit.chunk.chunk_id)
             sims = index.sentence_vectors_for([row]) @ query_vec
@@ -194,44 +182,13 @@ class Answerer:
                     type_ok = 1.0
                 score = (cfg.w_dense * float(sim) + cfg.w_lexical * lexical + cfg.w_type * type_ok
                          - cfg.w_rank * rank + cfg.w_passage * hit.score)
-                out.append(_Candidate(hit, i, text, sent.start, sent.end, score, float(sim), lexical))
+                out.append(Candidate(hit, i, text, sent.start, sent.end, score, float(sim), lexical))
         out.sort(key=lambda c: -c.score)
         return out
 
-    def _confident(self, query: str, best: _Candidate) -> bool:
-        cfg = self.config
-        zh = is_chinese(query)
-        weights = {t: _token_weight(t) for t in set(self.retriever.keyword_tokens(query))}
-        # the passage with its title/heading and the article's district and year: a sentence of a
-        # 青白江 article need not repeat "青白江 2025" to answer a question that names them
-        doc = best.hit.doc
-        in_passage = set(tokenize(" ".join((best.hit.chunk.embed_text, doc.get("district", ""),
-                                            str(doc.get("date", ""))[:4]))))
-        coverage = sum(w for t, w in weights.items() if t in in_passage) / (sum(weights.values()) or 1.0)
-        return (best.dense >= (cfg.min_dense_zh if zh else cfg.min_dense_en)
-                and coverage >= (cfg.min_coverage_zh if zh else cfg.min_coverage_en))
 
-    def _phrases_found(self, query: str, chosen: list[_Candidate]) -> bool:
-        """Half the things an English question names must be in the passages cited.
 
-        Token coverage cannot tell for English (its words never match Chinese text): a
-        question about "cross-border e-commerce orders" in Jiangjin was answered with a
-        Jiangjin train count. Each glossary phrase or pinyin name counts once, found if
-        one of its Chinese terms is in a cited passage; places and numbers are left to
-        the place and year checks.
-        """
-        if is_chinese(query):
-            return True
-        phrases = [terms for phrase, terms in english_phrases(query)
-                   if not re.fullmatch(r"[\d.]+", phrase) and not set(terms) & set(PLACES) and phrase not in _PLACE_KEYS]
-        phrases += [[name] for name in self.retriever.pinyin_names().terms(query) if name not in PLACES]
-        if not phrases:
-            return True
-        text = " ".join(f"{c.hit.chunk.embed_text} {c.hit.doc.get('district', '')}" for c in chosen)
-        found = sum(any(t in text for t in terms) for terms in phrases)
-        return found / len(phrases) >= self.config.min_phrase_coverage_en
-
-    def _choose(self, query: str, candidates: list[_Candidate]) -> list[_Candidate]:
+    def _choose(self, query: str, candidates: list[Candidate]) -> list[Candidate]:
         """The best sentence, plus up to two more that score nearly as well (or cover another district)."""
         if not candidates:
             return []
@@ -251,7 +208,7 @@ class Answerer:
         chosen.sort(key=lambda c: (c.hit.rank, c.index))
         return chosen
 
-    def _attributions(self, chosen: list[_Candidate], candidates: list[_Candidate]) -> list[_Candidate]:
+    def _attributions(self, chosen: list[Candidate], candidates: list[Candidate]) -> list[Candidate]:
         """Who said a quoted sentence: “计划让大部分产品搭乘国际班列出口。” is followed by "…孙建涛表示。"
         (in the same chunk or at the start of the next one)."""
         starts = {(c.hit.chunk.doc_id, c.start): c for c in candidates}
@@ -269,7 +226,7 @@ class Answerer:
                 have.add(key)
         return found
 
-    def _neighbours(self, query: str, best: _Candidate, candidates: list[_Candidate]) -> list[_Candidate]:
+    def _neighbours(self, query: str, best: Candidate, candidates: list[Candidate]) -> list[Candidate]:
         """Sentences next to the best one that it cannot stand without.
 
         A short caption or title line ("江津 三向发力…") needs the lines around it; a
@@ -288,7 +245,7 @@ class Answerer:
                     if i in same_chunk and COMPANY.search(same_chunk[i].text)][:1]
         return [same_chunk[i] for i in wanted if i in same_chunk]
 
-    def _complete(self, query: str, chosen: list[_Candidate], candidates: list[_Candidate]) -> list[_Candidate]:
+    def _complete(self, query: str, chosen: list[Candidate], candidates: list[Candidate]) -> list[Candidate]:
         """Add, for a part of the question whose figure the chosen sentences miss, the best sentence that has it.
 
         "蜜雪冰城海外门店有多少家？基地出口量排第几？": the ranking sentence wins on the
@@ -301,46 +258,31 @@ class Answerer:
         floor = candidates[0].score - cfg.complete_margin
         for part in sub_questions(query):
             texts = [normalize(c.text) for c in chosen]
-            if self._figure_found(part, texts):
+            if self.evidence.figure_found(part, texts):
                 continue
             for cand in candidates:
                 if cand.score < floor:
                     break
-                if cand in chosen or not self._figure_found(part, [normalize(cand.text)]):
+                if cand in chosen or not self.evidence.figure_found(part, [normalize(cand.text)]):
                     continue
                 if self._shares_words(part, cand) >= cfg.complete_overlap:
                     chosen = sorted(chosen + [cand], key=lambda c: (c.hit.rank, c.index))
                     break
         return self._complete_sides(query, chosen, candidates, floor)
 
-    def _unknown_acronym(self, query: str) -> str | None:
-        """A name like "CATL" that no article and no glossary entry has: the question is about something else.
 
-        An acronym next to a bracketed alias ("CISDI's (中冶赛迪)", "Greater Bay Technology (GBT)")
-        is explained by it and passes.
-        """
-        bm25 = self.retriever.index.bm25
-        for m in _ACRONYM.finditer(query):
-            word = m.group(1).lower()
-            around = query[max(0, m.start() - 1) : m.end() + 4]
-            if "(" in around or "（" in around or word in glossary_words():
-                continue
-            if bm25 is None or bm25.term_id(word) is None:
-                return m.group(1)
-        return None
-
-    def _shares_words(self, question: str, cand: _Candidate) -> float:
+    def _shares_words(self, question: str, cand: Candidate) -> float:
         """Weighted share of the question's words in the sentence, leaving out years and place names
         (the side is checked apart) and counting an abbreviation's full form (规上 = 规模以上)."""
         places = [k for keys in PLACES.values() for k in keys]
-        weights = {t: _token_weight(t) for t in self.retriever.keyword_tokens(question)
+        weights = {t: token_weight(t) for t in self.retriever.keyword_tokens(question)
                    if not YEAR.fullmatch(t) and not any(t in k for k in places)}
         have = set(tokenize(cand.text))
         found = sum(w for t, w in weights.items() if t in have or any(f in cand.text for f in synonyms([t])))
         return found / (sum(weights.values()) or 1.0)
 
-    def _complete_sides(self, query: str, chosen: list[_Candidate], candidates: list[_Candidate],
-                        floor: float) -> list[_Candidate]:
+    def _complete_sides(self, query: str, chosen: list[Candidate], candidates: list[Candidate],
+                        floor: float) -> list[Candidate]:
         """A comparison of figures needs a figure from each district: add the side's best sentence with one."""
         sides = {DISTRICT_OF[p] for p in question_places(query)}
         if len(sides) < 2 or not (QUANTITY_Q.search(query) or COMPARE_Q.search(query)):
@@ -350,10 +292,11 @@ class Answerer:
         named = [needed for asked, needed in METRICS if re.search(asked, normalize(query))]
         years = question_years(query)
 
-        def answers(c: _Candidate, side: str) -> bool:  # the side's figure, of the measure and a year asked
+        def answers(c: Candidate, side: str) -> bool:  # the side's figure, of the measure and a year asked
             text = normalize(c.text)
             return (c.hit.doc.get("district") == side and bool(figure.search(text))
-                    and all(re.search(n, text) for n in named) and (not years or bool(years & self._years_of(c))))
+                    and all(re.search(n, text) for n in named)
+                    and (not years or bool(years & self.evidence.years_of(c))))
 
         for side in sorted(sides):
             if any(answers(c, side) for c in chosen):
@@ -368,110 +311,18 @@ class Answerer:
                     break
         return chosen
 
-    def _adds_coverage(self, query: str, chosen: list[_Candidate], cand: _Candidate) -> bool:
+    def _adds_coverage(self, query: str, chosen: list[Candidate], cand: Candidate) -> bool:
         """A further sentence earns its place by matching question words the others miss."""
-        q_tokens = {t for t in self.retriever.keyword_tokens(query) if _token_weight(t) >= 1.0}
+        q_tokens = {t for t in self.retriever.keyword_tokens(query) if token_weight(t) >= 1.0}
         have = set().union(*(set(tokenize(c.text)) for c in chosen))
         return bool((q_tokens & set(tokenize(cand.text))) - have)
 
-    def _constraints_met(self, query: str, chosen: list[_Candidate]) -> bool:
-        """Hard constraints of the question must hold in the evidence.
 
-        A question about 2024 is not answered from 2025 figures, one about 江津 not
-        from 青白江, one about 两江新区 not at all, and "多少列" needs a count of trains.
-        """
-        evidence = " ".join(c.text + " " + c.hit.chunk.clean for c in chosen)
-        years = question_years(query)
-        if years:
-            known = set(YEAR.findall(evidence))
-            for c in chosen:
-                known |= relative_years(c.text, c.hit.doc.get("date", ""))
-            if not years & known:
-                return False
-        places = question_places(query)
-        best = max(chosen, key=lambda c: c.score)
-        # one district asked: the best evidence must be about it; a comparison needs either
-        anchors = [best] if len(places) == 1 else chosen
-        if places and not any(_about(c, p) for c in anchors for p in places):
-            return False
-        q_norm = normalize(query)
-        texts = [normalize(c.text) for c in chosen]
-        # in the sentences themselves: a chunk naming 出口 elsewhere does not make 进出口 an export figure
-        named = [needed for asked, needed in METRICS if re.search(asked, q_norm)]
-        if not all(re.search(needed, " ".join(texts)) for needed in named):
-            return False
-        # "When the park launched construction, what path was set?" asks for the path, not a date
-        if DATE_Q.search(query) and not re.match(r"\s*when\b[^?]*,\s*(?:what|which|how|who)\b", query, re.I):
-            for asked, needed in EVENTS:  # the event and a date in one sentence: that event's date
-                if re.search(asked, q_norm) and not any(re.search(needed, t) and DATE_IN.search(t) for t in texts):
-                    return False
-        if TOTAL_Q.search(query) and NEW_ONLY.search(best.text) and not TOTAL_IN.search(best.text):
-            return False
-        for place in foreign_places(query):
-            if place not in evidence:
-                return False
-        if self._unknown_acronym(query):
-            return False
-        for part in sub_questions(query):  # "多少家企业进驻？进口的占几成？": each asks its own figure
-            if not self._figure_found(part, texts) or not _period_found(part, texts):
-                return False
-            # the figure is of the year asked: "2025年一年开行多少列" is not answered by a 2023 article's
-            # running total, cited next to a 2025 sentence that has no count
-            part_years = question_years(part) or years
-            if part_years and expected_unit(part):
-                holders = [c for c, t in zip(chosen, texts) if self._figure_found(part, [t])]
-                if not any(part_years & self._years_of(c) for c in holders):
-                    return False
-        if NAME_Q.search(query) and not has_person(best.text):
-            return False
-        # "which manufacturer supplied the cranes" is not answered by a sentence naming no company
-        if COMPANY_Q.search(query) and not any(has_org(c.text) for c in chosen):
-            return False
-        return True
 
-    def _years_of(self, cand: _Candidate) -> set[str]:
-        """The years a sentence is about: its own, else an earlier sentence's on the same line
-        ("- 2024年工业税收43.5亿元；新增规模以上企业33家"), else its article's (今年/去年 resolved)."""
-        date = cand.hit.doc.get("date", "")
-        if YEAR.search(cand.text) or re.search(r"[今去前明]年", cand.text):  # "从2019年7月起…截至今年5月底"
-            return set(YEAR.findall(cand.text)) | relative_years(cand.text, date)
-        chunk = cand.hit.chunk
-        source, texts = self.retriever.index.doc_text(chunk.doc_id), chunk.sentence_texts()
-        for i in range(cand.index - 1, -1, -1):
-            if "\n" in source[chunk.sentences[i].end : chunk.sentences[i + 1].start]:
-                break
-            if YEAR.search(texts[i]):
-                return set(YEAR.findall(texts[i]))
-        return relative_years(cand.text, date)
-
-    @staticmethod
-    def _figure_found(question: str, texts: list[str]) -> bool:
-        """A question asking "多少列" or "what percentage" needs that figure, by the measure it names."""
-        unit = expected_unit(question)
-        if not unit:
-            return True
-        named = [needed for asked, needed in METRICS if re.search(asked, normalize(question))]
-        figure = r"\d[\d.]*\s*(?:万|亿|千|百)?(?:多|余)?\s*(?:" + unit + ")"
-        # a measure the question names must hold the figure itself, in the same clause: "地区生产总值
-        # …多少亿元" is not answered by "批发业(规模超1500亿元…)…,地区生产总值增速跻身全市前列"
-        # (or the clause after it: "进出口额192.6亿元，同比增长63.9%")
-        spans = []
-        for text in texts:
-            clauses = _CLAUSE.split(text) if named else [text]
-            spans += [(u, " ".join(clauses[i : i + 2])) for i, u in enumerate(clauses)]
-        # ... after the measure or just before it ("30%为进口商品"): "投资50亿元建造的…出口基地" names
-        # 出口 well after a figure that is no export
-        def placed(u: str, near: str) -> bool:
-            if not named:
-                return bool(re.search(figure, near))
-            after = max(re.search(n, u).start() for n in named)
-            return bool(re.search(figure, near[after:]) or any(re.search(f"(?:{figure}).{{0,4}}(?:{n})", u)
-                                                                for n in named))
-        return any(all(re.search(n, u) for n in named) and placed(u, near) for u, near in spans)
 
     # ----------------------------------------------------------------- output
 
-    def _cite(self, n: int, cand: _Candidate) -> Citation:
+    def _cite(self, n: int, cand: Candidate) -> Citation:
         chunk, doc = cand.hit.chunk, cand.hit.doc
         source = self.retriever.index.doc_text(chunk.doc_id)
         return Citation(n=n, doc_id=chunk.doc_id, title=doc.get("title", ""), chunk_id=chunk.chunk_id,
@@ -480,7 +331,7 @@ class Answerer:
                         score=round(cand.score, 4), passage=chunk.text,
                         passage_start=chunk.start, passage_end=chunk.end)
 
-    def _compose(self, query: str, chosen: list[_Candidate]) -> str:
+    def _compose(self, query: str, chosen: list[Candidate]) -> str:
         parts = [f"{_emphasise(_display(c.text), query)}[{n}]" for n, c in enumerate(chosen, start=1)]
         if is_chinese(query):
             return "根据资料：" + "".join(parts)
@@ -545,19 +396,9 @@ class Answerer:
         return Answer(question, text, False, "extractive", [], related, query)
 
 
-_ACRONYM = re.compile(r"\b([A-Z][A-Z0-9&]{2,})\b")
 _ATTRIBUTION = re.compile(r"(?:表示|说|介绍|称|指出|坦言|告诉记者|透露)[。！!.]?\s*$")
-_PLACE_KEYS = {k for keys in PLACES.values() for k in keys}
-_CLAUSE = re.compile(r"[,，;；:：]")  # a long summary sentence lists one measure per clause
 
 
-def _period_found(question: str, texts: list[str]) -> bool:
-    """"上半年" asked needs 上半年 evidence; "全年" asked is not answered by a quarter's figure."""
-    asked = [needed for asked, needed in PERIODS if re.search(asked, question, re.I)]
-    if asked:  # ("上半年…和全年…各是多少" compares the two: the part asked is checked, not the whole year)
-        return all(any(re.search(needed, t) for t in texts) for needed in asked)
-    figures = [t for t in texts if NUM_UNIT.search(t)]
-    return not (FULL_YEAR_Q.search(question) and figures and all(PART_OF_YEAR.search(t) for t in figures))
 
 
 def _is_sentence(text: str) -> bool:
@@ -565,14 +406,6 @@ def _is_sentence(text: str) -> bool:
     return text.rstrip("”’」』)） ").endswith(("。", "！", "？", "；", ".", "!", "?", ";"))
 
 
-def _on_topic(query: str, chosen: list[_Candidate]) -> list[_Candidate]:
-    """For a question about one district, drop sentences about the other one."""
-    # "成都国际铁路港" names 青白江 and 成都: still one side, and 江津's figures are off topic
-    sides = {DISTRICT_OF[p] for p in question_places(query)}
-    if len(sides) != 1:
-        return chosen
-    place = next(iter(sides))
-    return [c for c in chosen if _about(c, place)]
 
 
 def _display(sentence: str) -> str:
@@ -580,21 +413,13 @@ def _display(sentence: str) -> str:
     return re.sub(r"^[-*•]\s*", "", sentence.strip()).replace("**", "")
 
 
-def _token_weight(token: str) -> float:
-    if re.fullmatch(r"\d+(\.\d+)?%?", token):
-        return 2.0
-    return min(len(token), 4) / 2.0
 
 
 
 
-def _about(c: _Candidate, place: str) -> bool:
-    """Is this evidence about ``place``? (青白江 is part of 成都, 江津 of 重庆.)"""
-    district = c.hit.doc.get("district", "")
-    return place == district or place == CITY_OF.get(district) or place in c.hit.chunk.clean
 
 
-def _sentence_places(c: _Candidate) -> set[str]:
+def _sentence_places(c: Candidate) -> set[str]:
     places = {p for p in ("青白江", "江津") if p in c.text or p in c.hit.chunk.clean}
     return places or ({c.hit.doc.get("district")} - {""})
 

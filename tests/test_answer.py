@@ -686,7 +686,7 @@ def test_an_acronym_no_article_has_is_refused(corpus_kb, question):
                                       "How fast does the XFC battery charge?",  # XFC is in the articles
                                       "How many TEU did Jiangjin's trains carry in 2024?"])  # and TEU in the glossary
 def test_known_or_explained_acronyms_pass(corpus_kb, question):
-    assert corpus_kb.engine.answerer._unknown_acronym(question) is None
+    assert corpus_kb.engine.answerer.evidence.unknown_acronym(question) is None
 
 
 def test_which_maker_needs_a_company_in_the_evidence(corpus_kb):

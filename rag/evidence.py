@@ -1,0 +1,230 @@
+"""Does the evidence answer the question? The answerer's hard checks, and what they share with it.
+
+A sentence can be close to a question and still not answer it: another year, the
+other district, another measure, a quarter for a whole year, a company the
+articles never name. :class:`Evidence` holds those checks; when one fails the
+answerer refuses. The thresholds live in :class:`rag.answer.AnswerConfig`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .crosslingual import english_phrases, glossary_words
+from .places import CITY_OF, DISTRICT_OF, PLACES, foreign_places, question_places
+from .question import (COMPANY_Q, DATE_IN, DATE_Q, EVENTS, FULL_YEAR_Q, METRICS, NAME_Q, NEW_ONLY, NUM_UNIT,
+                       PART_OF_YEAR, PERIODS, TOTAL_IN, TOTAL_Q, YEAR, expected_unit, has_org, has_person,
+                       question_years, relative_years, sub_questions)
+from .retrieve import Hit, Retriever
+from .tokenize import is_chinese, normalize, tokenize
+
+if TYPE_CHECKING:
+    from .answer import AnswerConfig
+
+
+@dataclass
+class Candidate:
+    """A sentence of a retrieved passage, scored as an answer."""
+
+    hit: Hit
+    index: int  # sentence index in the chunk
+    text: str
+    start: int
+    end: int
+    score: float = 0.0
+    dense: float = 0.0
+    lexical: float = 0.0
+
+
+class Evidence:
+    """The checks a set of chosen sentences must pass to be an answer."""
+
+    def __init__(self, retriever: Retriever, config: AnswerConfig):
+        self.retriever = retriever
+        self.config = config
+
+    def accepts(self, query: str, chosen: list[Candidate], best: Candidate) -> bool:
+        """The best sentence is close enough, and the chosen ones meet every hard constraint."""
+        return self.confident(query, best) and self.phrases_found(query, chosen) and self.constraints_met(query, chosen)
+
+    def confident(self, query: str, best: Candidate) -> bool:
+        cfg = self.config
+        zh = is_chinese(query)
+        weights = {t: token_weight(t) for t in set(self.retriever.keyword_tokens(query))}
+        # the passage with its title/heading and the article's district and year: a sentence of a
+        # 青白江 article need not repeat "青白江 2025" to answer a question that names them
+        doc = best.hit.doc
+        in_passage = set(tokenize(" ".join((best.hit.chunk.embed_text, doc.get("district", ""),
+                                            str(doc.get("date", ""))[:4]))))
+        coverage = sum(w for t, w in weights.items() if t in in_passage) / (sum(weights.values()) or 1.0)
+        return (best.dense >= (cfg.min_dense_zh if zh else cfg.min_dense_en)
+                and coverage >= (cfg.min_coverage_zh if zh else cfg.min_coverage_en))
+
+    def phrases_found(self, query: str, chosen: list[Candidate]) -> bool:
+        """Half the things an English question names must be in the passages cited.
+
+        Token coverage cannot tell for English (its words never match Chinese text): a
+        question about "cross-border e-commerce orders" in Jiangjin was answered with a
+        Jiangjin train count. Each glossary phrase or pinyin name counts once, found if
+        one of its Chinese terms is in a cited passage; places and numbers are left to
+        the place and year checks.
+        """
+        if is_chinese(query):
+            return True
+        phrases = [terms for phrase, terms in english_phrases(query)
+                   if not re.fullmatch(r"[\d.]+", phrase) and not set(terms) & set(PLACES)
+                   and phrase not in _PLACE_KEYS]
+        phrases += [[name] for name in self.retriever.pinyin_names().terms(query) if name not in PLACES]
+        if not phrases:
+            return True
+        text = " ".join(f"{c.hit.chunk.embed_text} {c.hit.doc.get('district', '')}" for c in chosen)
+        found = sum(any(t in text for t in terms) for terms in phrases)
+        return found / len(phrases) >= self.config.min_phrase_coverage_en
+
+    def unknown_acronym(self, query: str) -> str | None:
+        """A name like "CATL" that no article and no glossary entry has: the question is about something else.
+
+        An acronym next to a bracketed alias ("CISDI's (中冶赛迪)", "Greater Bay Technology (GBT)")
+        is explained by it and passes.
+        """
+        bm25 = self.retriever.index.bm25
+        for m in _ACRONYM.finditer(query):
+            word = m.group(1).lower()
+            around = query[max(0, m.start() - 1) : m.end() + 4]
+            if "(" in around or "（" in around or word in glossary_words():
+                continue
+            if bm25 is None or bm25.term_id(word) is None:
+                return m.group(1)
+        return None
+
+    def constraints_met(self, query: str, chosen: list[Candidate]) -> bool:
+        """Hard constraints of the question must hold in the evidence.
+
+        A question about 2024 is not answered from 2025 figures, one about 江津 not
+        from 青白江, one about 两江新区 not at all, and "多少列" needs a count of trains.
+        """
+        evidence = " ".join(c.text + " " + c.hit.chunk.clean for c in chosen)
+        years = question_years(query)
+        if years:
+            known = set(YEAR.findall(evidence))
+            for c in chosen:
+                known |= relative_years(c.text, c.hit.doc.get("date", ""))
+            if not years & known:
+                return False
+        places = question_places(query)
+        best = max(chosen, key=lambda c: c.score)
+        # one district asked: the best evidence must be about it; a comparison needs either
+        anchors = [best] if len(places) == 1 else chosen
+        if places and not any(_about(c, p) for c in anchors for p in places):
+            return False
+        q_norm = normalize(query)
+        texts = [normalize(c.text) for c in chosen]
+        # in the sentences themselves: a chunk naming 出口 elsewhere does not make 进出口 an export figure
+        named = [needed for asked, needed in METRICS if re.search(asked, q_norm)]
+        if not all(re.search(needed, " ".join(texts)) for needed in named):
+            return False
+        # "When the park launched construction, what path was set?" asks for the path, not a date
+        if DATE_Q.search(query) and not re.match(r"\s*when\b[^?]*,\s*(?:what|which|how|who)\b", query, re.I):
+            for asked, needed in EVENTS:  # the event and a date in one sentence: that event's date
+                if re.search(asked, q_norm) and not any(re.search(needed, t) and DATE_IN.search(t) for t in texts):
+                    return False
+        if TOTAL_Q.search(query) and NEW_ONLY.search(best.text) and not TOTAL_IN.search(best.text):
+            return False
+        for place in foreign_places(query):
+            if place not in evidence:
+                return False
+        if self.unknown_acronym(query):
+            return False
+        for part in sub_questions(query):  # "多少家企业进驻？进口的占几成？": each asks its own figure
+            if not self.figure_found(part, texts) or not _period_found(part, texts):
+                return False
+            # the figure is of the year asked: "2025年一年开行多少列" is not answered by a 2023 article's
+            # running total, cited next to a 2025 sentence that has no count
+            part_years = question_years(part) or years
+            if part_years and expected_unit(part):
+                holders = [c for c, t in zip(chosen, texts) if self.figure_found(part, [t])]
+                if not any(part_years & self.years_of(c) for c in holders):
+                    return False
+        if NAME_Q.search(query) and not has_person(best.text):
+            return False
+        # "which manufacturer supplied the cranes" is not answered by a sentence naming no company
+        if COMPANY_Q.search(query) and not any(has_org(c.text) for c in chosen):
+            return False
+        return True
+
+    def years_of(self, cand: Candidate) -> set[str]:
+        """The years a sentence is about: its own, else an earlier sentence's on the same line
+        ("- 2024年工业税收43.5亿元；新增规模以上企业33家"), else its article's (今年/去年 resolved)."""
+        date = cand.hit.doc.get("date", "")
+        if YEAR.search(cand.text) or re.search(r"[今去前明]年", cand.text):  # "从2019年7月起…截至今年5月底"
+            return set(YEAR.findall(cand.text)) | relative_years(cand.text, date)
+        chunk = cand.hit.chunk
+        source, texts = self.retriever.index.doc_text(chunk.doc_id), chunk.sentence_texts()
+        for i in range(cand.index - 1, -1, -1):
+            if "\n" in source[chunk.sentences[i].end : chunk.sentences[i + 1].start]:
+                break
+            if YEAR.search(texts[i]):
+                return set(YEAR.findall(texts[i]))
+        return relative_years(cand.text, date)
+
+    @staticmethod
+    def figure_found(question: str, texts: list[str]) -> bool:
+        """A question asking "多少列" or "what percentage" needs that figure, by the measure it names."""
+        unit = expected_unit(question)
+        if not unit:
+            return True
+        named = [needed for asked, needed in METRICS if re.search(asked, normalize(question))]
+        figure = r"\d[\d.]*\s*(?:万|亿|千|百)?(?:多|余)?\s*(?:" + unit + ")"
+        # a measure the question names must hold the figure itself, in the same clause: "地区生产总值
+        # …多少亿元" is not answered by "批发业(规模超1500亿元…)…,地区生产总值增速跻身全市前列"
+        # (or the clause after it: "进出口额192.6亿元，同比增长63.9%")
+        spans = []
+        for text in texts:
+            clauses = _CLAUSE.split(text) if named else [text]
+            spans += [(u, " ".join(clauses[i : i + 2])) for i, u in enumerate(clauses)]
+        # ... after the measure or just before it ("30%为进口商品"): "投资50亿元建造的…出口基地" names
+        # 出口 well after a figure that is no export
+        def placed(u: str, near: str) -> bool:
+            if not named:
+                return bool(re.search(figure, near))
+            after = max(re.search(n, u).start() for n in named)
+            return bool(re.search(figure, near[after:]) or any(re.search(f"(?:{figure}).{{0,4}}(?:{n})", u)
+                                                                for n in named))
+        return any(all(re.search(n, u) for n in named) and placed(u, near) for u, near in spans)
+
+
+_ACRONYM = re.compile(r"\b([A-Z][A-Z0-9&]{2,})\b")
+_PLACE_KEYS = {k for keys in PLACES.values() for k in keys}
+_CLAUSE = re.compile(r"[,，;；:：]")  # a long summary sentence lists one measure per clause
+
+
+def _period_found(question: str, texts: list[str]) -> bool:
+    """"上半年" asked needs 上半年 evidence; "全年" asked is not answered by a quarter's figure."""
+    asked = [needed for asked, needed in PERIODS if re.search(asked, question, re.I)]
+    if asked:  # ("上半年…和全年…各是多少" compares the two: the part asked is checked, not the whole year)
+        return all(any(re.search(needed, t) for t in texts) for needed in asked)
+    figures = [t for t in texts if NUM_UNIT.search(t)]
+    return not (FULL_YEAR_Q.search(question) and figures and all(PART_OF_YEAR.search(t) for t in figures))
+
+
+def on_topic(query: str, chosen: list[Candidate]) -> list[Candidate]:
+    """For a question about one district, drop sentences about the other one."""
+    # "成都国际铁路港" names 青白江 and 成都: still one side, and 江津's figures are off topic
+    sides = {DISTRICT_OF[p] for p in question_places(query)}
+    if len(sides) != 1:
+        return chosen
+    place = next(iter(sides))
+    return [c for c in chosen if _about(c, place)]
+
+
+def token_weight(token: str) -> float:
+    if re.fullmatch(r"\d+(\.\d+)?%?", token):
+        return 2.0
+    return min(len(token), 4) / 2.0
+
+
+def _about(c: Candidate, place: str) -> bool:
+    """Is this evidence about ``place``? (青白江 is part of 成都, 江津 of 重庆.)"""
+    district = c.hit.doc.get("district", "")
+    return place == district or place == CITY_OF.get(district) or place in c.hit.chunk.clean
