@@ -12,14 +12,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
-import numpy as np
-
 from .credits import asks_for_credits, find_credits
 from .crosslingual import synonyms
-from .evidence import Candidate, Evidence, on_topic, token_weight
+from .evidence import Evidence, on_topic
+from .rerank import Candidate, SentenceWeights, score_sentences, token_weight
 from .places import DISTRICT_OF, PLACES, question_places
-from .question import (COMPANY, COMPARE_Q, DATE_IN, DATE_Q, ENUMERATION, LIST_Q, METRICS, NUM_UNIT, ORG, QUANTITY_Q,
-                       WHO_Q, YEAR, expected_unit, has_content, question_years, resolve_followup, sub_questions)
+from .question import (COMPANY, COMPARE_Q, DATE_Q, METRICS, NUM_UNIT, QUANTITY_Q, WHO_Q, YEAR, expected_unit, has_content,
+                       question_years, resolve_followup, sub_questions)
 from .retrieve import Hit, Retriever, clean_query
 from .tokenize import arabic_percentages, is_chinese, normalize, tokenize
 
@@ -83,7 +82,6 @@ class AnswerConfig:
     w_dense: float = 1.0
     w_lexical: float = 0.2
     w_type: float = 0.05
-    w_rank: float = 0.0
     w_passage: float = 0.1
     # a part of the question whose figure the chosen sentences miss may take a sentence scoring within
     # this of the best, if it shares this share of the part's words (see Answerer._complete)
@@ -120,7 +118,7 @@ class Answerer:
         credit_kind = asks_for_credits(query)
         if credit_kind:
             return self._credits(question, query, hits, credit_kind)
-        candidates = self._score_sentences(query, query_vec, hits)
+        candidates = score_sentences(self.retriever, query, query_vec, hits, self._weights())
         chosen = on_topic(query, self._complete(query, self._choose(query, candidates), candidates))
         if not chosen or not self.evidence.accepts(query, chosen, best=candidates[0]):
             return self._refuse(question, query, hits)
@@ -150,43 +148,9 @@ class Answerer:
 
     # ----------------------------------------------------------------- scoring
 
-    def _score_sentences(self, query: str, query_vec: np.ndarray, hits: list[Hit]) -> list[Candidate]:
-        index = self.retriever.index
-        q_tokens = set(self.retriever.keyword_tokens(query))
-        weights = {t: token_weight(t) for t in q_tokens}
-        total = sum(weights.values()) or 1.0
-        wants_qty = bool(QUANTITY_Q.search(query))
-        wants_date = bool(DATE_Q.search(query))
-        wants_who = bool(WHO_Q.search(query))
-        wants_list = bool(LIST_Q.search(query))
+    def _weights(self) -> SentenceWeights:
         cfg = self.config
-        out: list[Candidate] = []
-        for rank, hit in enumerate(hits):
-            row = index.row(hit.chunk.chunk_id)
-            sims = index.sentence_vectors_for([row]) @ query_vec
-            texts = hit.chunk.sentence_texts()
-            for i, (sent, sim) in enumerate(zip(hit.chunk.sentences, sims)):
-                text = texts[i]
-                if text == hit.chunk.heading:
-                    continue  # a section heading names a topic; the facts are in the sentences below
-                toks = set(tokenize(text))
-                lexical = sum(w for t, w in weights.items() if t in toks) / total
-                type_ok = 0.0
-                if wants_qty and NUM_UNIT.search(text):
-                    type_ok = 1.0
-                elif wants_date and DATE_IN.search(text):
-                    type_ok = 1.0
-                elif wants_who and ORG.search(text):
-                    type_ok = 1.0
-                elif wants_list and ENUMERATION.search(text):
-                    type_ok = 1.0
-                score = (cfg.w_dense * float(sim) + cfg.w_lexical * lexical + cfg.w_type * type_ok
-                         - cfg.w_rank * rank + cfg.w_passage * hit.score)
-                out.append(Candidate(hit, i, text, sent.start, sent.end, score, float(sim), lexical))
-        out.sort(key=lambda c: -c.score)
-        return out
-
-
+        return SentenceWeights(cfg.w_dense, cfg.w_lexical, cfg.w_type, cfg.w_passage)
 
     def _choose(self, query: str, candidates: list[Candidate]) -> list[Candidate]:
         """The best sentence, plus up to two more that score nearly as well (or cover another district)."""

@@ -8,7 +8,6 @@ answerer refuses. The thresholds live in :class:`rag.answer.AnswerConfig`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .crosslingual import english_phrases, glossary_words
@@ -16,25 +15,12 @@ from .places import CITY_OF, DISTRICT_OF, PLACES, foreign_places, question_place
 from .question import (COMPANY_Q, DATE_IN, DATE_Q, EVENTS, FULL_YEAR_Q, METRICS, NAME_Q, NEW_ONLY, NUM_UNIT,
                        PART_OF_YEAR, PERIODS, TOTAL_IN, TOTAL_Q, YEAR, expected_unit, has_org, has_person,
                        question_years, relative_years, sub_questions)
-from .retrieve import Hit, Retriever
+from .rerank import Candidate, token_weight
+from .retrieve import Retriever
 from .tokenize import is_chinese, normalize, tokenize
 
 if TYPE_CHECKING:
     from .answer import AnswerConfig
-
-
-@dataclass
-class Candidate:
-    """A sentence of a retrieved passage, scored as an answer."""
-
-    hit: Hit
-    index: int  # sentence index in the chunk
-    text: str
-    start: int
-    end: int
-    score: float = 0.0
-    dense: float = 0.0
-    lexical: float = 0.0
 
 
 class Evidence:
@@ -216,12 +202,6 @@ def on_topic(query: str, chosen: list[Candidate]) -> list[Candidate]:
         return chosen
     place = next(iter(sides))
     return [c for c in chosen if _about(c, place)]
-
-
-def token_weight(token: str) -> float:
-    if re.fullmatch(r"\d+(\.\d+)?%?", token):
-        return 2.0
-    return min(len(token), 4) / 2.0
 
 
 def _about(c: Candidate, place: str) -> bool:
