@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .question import DATE_IN, DATE_Q, ENUMERATION, LIST_Q, NUM_UNIT, ORG, QUANTITY_Q, WHO_Q
-from .tokenize import tokenize
+from .tokenize import normalize, tokenize
 
 if TYPE_CHECKING:
     from .retrieve import Hit, Retriever
@@ -53,8 +54,14 @@ def token_weight(token: str) -> float:
     return min(len(token), 4) / 2.0
 
 
+@lru_cache(maxsize=65536)
+def sentence_tokens(text: str) -> frozenset[str]:
+    """A sentence's words, once per process: an answer scores the sentences its search just reranked."""
+    return frozenset(tokenize(text))
+
+
 def score_sentences(retriever: Retriever, query: str, query_vec: np.ndarray, hits: list[Hit],
-                    weights: SentenceWeights) -> list[Candidate]:
+                    weights: SentenceWeights, whole_words: bool = True) -> list[Candidate]:
     """Every sentence of ``hits`` (headings left out), best first."""
     index = retriever.index
     q_weights = {t: token_weight(t) for t in set(retriever.keyword_tokens(query))}
@@ -70,11 +77,13 @@ def score_sentences(retriever: Retriever, query: str, query_vec: np.ndarray, hit
             text = texts[i]
             if text == hit.chunk.heading:
                 continue  # a section heading names a topic; the facts are in the sentences below
-            toks = set(tokenize(text))
-            lexical = sum(w for t, w in q_weights.items() if t in toks) / total
+            # the reranker tests substrings (jieba over ~40 sentences would cost 4–5 ms a search); the answerer
+            # matches whole words, cached per sentence
+            words = sentence_tokens(text) if whole_words else normalize(text)
+            lexical = sum(w for t, w in q_weights.items() if t in words) / total
             type_ok = 1.0 if any(p.search(text) for p in wants) else 0.0
             score = (weights.dense * float(sim) + weights.lexical * lexical + weights.type * type_ok
-                     + weights.passage * hit.score)
+                     + weights.passage * (hit.score if hit.fused is None else hit.fused))
             out.append(Candidate(hit, i, text, sent.start, sent.end, score, float(sim), lexical))
     out.sort(key=lambda c: -c.score)
     return out
@@ -86,6 +95,7 @@ def rerank(hits: list[Hit], candidates: list[Candidate], weight: float) -> list[
     for c in candidates:
         best[c.hit.chunk.chunk_id] = max(best.get(c.hit.chunk.chunk_id, float("-inf")), c.score)
     for h in hits:
+        h.fused = h.score
         h.score = h.score + weight * best.get(h.chunk.chunk_id, 0.0)
     hits = sorted(hits, key=lambda h: -h.score)
     for rank, h in enumerate(hits, start=1):

@@ -371,7 +371,8 @@ def test_config_caps_sentences_and_sets_refusal_thresholds(corpus_kb):
     check_answer(corpus_kb, one)
     # a two-part question cannot be answered by one sentence: the 税收 half is missing from it
     both = "2024年江津工业税收多少？2025年青白江规上工业增加值增长多少？"
-    assert len(corpus_kb.ask(both).citations) == 3
+    answer = corpus_kb.ask(both)
+    assert 2 <= len(answer.citations) <= 3 and "**43.5亿元**" in answer.answer and "**12.7%**" in answer.answer
     assert not single.ask(both).answerable
     strict = Answerer(retriever, AnswerConfig(min_dense_zh=1.01)).ask("青白江2025年规上工业增加值增长多少？")
     assert not strict.answerable and strict.answer == ZH_REFUSAL
