@@ -113,12 +113,14 @@ def question_years(question: str) -> set[str]:
 _UNIT_Q = re.compile(r"(?<![第哪])(?:多少|几)(列|标箱|家|台|辆|吨|亩|项|单|GWh|平方米|公里|亿元|万元|亿)|"
                      r"(?:百分之(?:几|多少)|百分比|比例|占比|几成|增速是?多少|增长率|growth rate|how fast)|"
                      r"how many (?:[\w'-]+ ){0,3}?(trains|teus?|containers|companies|firms|enterprises|projects|tonnes|"
-                     r"tons|jobs)\b|"
+                     r"tons|jobs|vehicles|cars|ships|vessels|cranes|stores|shops)\b|"
                      r"what (percentage|share|proportion)|"
                      r"(多久|多长时间|几天|多少天|(?:时效|时间|耗时|用时|周期)[^，,？?]{0,6}(?:多少|几)|how long|"
                      r"how many (?:days|hours|minutes)|how much (?:time|shorter))", re.I)
 _EN_UNITS = {"trains": "列", "teu": "标箱", "teus": "标箱", "containers": "标箱", "companies": "家", "firms": "家",
-             "enterprises": "家", "projects": "个", "tonnes": "吨", "tons": "吨", "jobs": "个|人"}
+             "enterprises": "家", "projects": "个", "tonnes": "吨", "tons": "吨", "jobs": "个|人",
+             "vehicles": "辆|台", "cars": "辆|台", "ships": "艘", "vessels": "艘", "cranes": "台", "stores": "家|个",
+             "shops": "家|个"}
 
 
 DURATION = r"天|小时|分钟|秒|周|个月|(?<!\d{4})年"  # "3年", not "2025年"
@@ -148,7 +150,8 @@ COMPANY_Q = re.compile(r"哪(?:一)?家(?:公司|企业|厂商|厂家|制造商|
                        r"\bwhich (?:company|companies|firm|firms|manufacturer|maker|supplier|enterprise|brand|"
                        r"carmaker|automaker|developer|operator|builder)\b", re.I)
 NAME_Q = re.compile(r"(?:负责人|经理|书记|记者|主任|董事长|局长|区长|总裁|专家).{0,6}(?:叫什么|姓名|姓甚名谁|名字|是谁)|"
-                     r"\bwho is the .{0,30}(?:secretary|head|mayor|manager|director|chairman)", re.I)
+                     r"\b(?:who is|name of) the .{0,30}(?:secretary|head|mayor|manager|director|chairman|chief)",
+                     re.I)
 
 
 def has_person(text: str) -> bool:

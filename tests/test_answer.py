@@ -77,6 +77,8 @@ def check_refusal(kb, answer: Answer, zh: bool) -> None:
     ("江津占全市的百分之多少", "%"),
     ("进口商品占比多少？", "%"),
     ("How many TEUs did Jiangjin carry?", "标箱"),
+    ("How many vehicles were on the first train to Peru?", "辆|台"),
+    ("How many overseas stores does the chain have?", "家|个"),
     ("How many trains ran in 2024?", "列"),
     ("how many companies moved in?", "家"),
     ("How many China-Europe freight trains left in 2025?", "列"),  # words between "how many" and the noun
@@ -704,3 +706,11 @@ def test_her_job_is_no_employment_figure(corpus_kb):
                            "route, and what is her job?")
     check_answer(corpus_kb, answer)
     assert "张静萍" in answer.answer and "物流经理" in answer.answer
+
+
+@pytest.mark.parametrize("question", [
+    "How many vehicles were loaded on the June 2025 Changan train from Luohuang to Peru?",  # only trains are counted
+    "What is the name of the head of Jiangjin's investment promotion bureau quoted in the 2025 feature?",
+])
+def test_english_counts_of_things_and_names_of_officials_need_them(corpus_kb, question):
+    check_refusal(corpus_kb, corpus_kb.ask(question), zh=False)
