@@ -80,7 +80,7 @@ NEW_ONLY = re.compile(r"新增|新培育|新引进|新认定|新签约")
 TOTAL_IN = re.compile(r"累计|总数|总量|共有|共计|已有|拥有|达到?\d")
 
 
-_PARTS = re.compile(r"[？?；;]|[，,]\s*(?=(?:and )?(?:how|what|when|which|who)\b)|[，,]\s*(?=(?:其中|那么|并且|而且)?[^，,]{0,12}?"
+_PARTS = re.compile(r"[？?；;]|[，,]\s*(?=(?:and )?(?:how|what|when|which|who|where|why)\b)|[，,]\s*(?=(?:其中|那么|并且|而且)?[^，,]{0,12}?"
                     r"(?:多少|几[个家项列台成]|哪))", re.I)
 
 

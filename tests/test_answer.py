@@ -552,6 +552,8 @@ def test_a_bare_place_without_an_earlier_question_asks_nothing(corpus_kb, questi
     ("So far, how many projects were signed, and what is their total investment?",
      ["So far how many projects were signed", "and what is their total investment"]),
     ("2024年江津外贸进出口额多少亿元", ["2024年江津外贸进出口额多少亿元"]),
+    ("How many stores does it have, and where does its base rank?",
+     ["How many stores does it have", "and where does its base rank"]),
 ])
 def test_sub_questions(question, parts):
     assert sub_questions(question) == parts
