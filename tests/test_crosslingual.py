@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from rag.crosslingual import expand_english
+from rag.retrieve import RetrievalConfig
 
 
 def test_phrases_map_to_the_articles_terms():
@@ -37,12 +38,18 @@ def test_chinese_abbreviations_expand_to_their_full_form_for_retrieval_only(corp
     def rank(hits):
         return next((h.rank for h in hits if "综合保税区绩效评估" in h.chunk.text), 99)
 
-    expanded = rank(corpus_kb.search(question, k=10))
-    r.bm25_tokens = r.keyword_tokens  # as it ranked before the expansion
+    ranks = {}
     try:
-        assert expanded <= 5 and expanded < rank(corpus_kb.search(question, k=10))
+        for rerank in (0.0, RetrievalConfig().rerank):  # the keyword side alone, then with the sentence reranker
+            r.config.rerank = rerank
+            r.__dict__.pop("bm25_tokens", None)
+            expanded = rank(corpus_kb.search(question, k=10))
+            r.bm25_tokens = r.keyword_tokens  # as it ranked before the expansion
+            ranks[rerank] = (expanded, rank(corpus_kb.search(question, k=10)))
     finally:
-        del r.bm25_tokens
+        r.config.rerank = RetrievalConfig().rerank
+        r.__dict__.pop("bm25_tokens", None)
+    assert ranks[0.0][0] <= 5 and all(expanded < plain for expanded, plain in ranks.values())
 
 
 def test_scales_map_to_their_one_word_chinese_form():
