@@ -49,6 +49,7 @@ eval: $(VENV)/.dev index/manifest.json
 	$(RAG) eval --answers eval/fresh4.jsonl
 	$(RAG) eval --answers eval/fresh5.jsonl
 	$(RAG) eval --answers eval/fresh6.jsonl
+	$(RAG) eval --answers eval/fresh7.jsonl
 
 bench: $(VENV)/.dev
 	$(RAG) bench
