@@ -9,16 +9,16 @@ is weak or misses a hard constraint of the question (a year, a district).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 
 from .credits import asks_for_credits, find_credits
 from .crosslingual import synonyms
 from .evidence import Evidence, on_topic
-from .rerank import Candidate, SentenceWeights, score_sentences, token_weight
-from .places import DISTRICT_OF, PLACES, question_places
-from .question import (COMPANY, COMPARE_Q, DATE_Q, METRICS, NUM_UNIT, QUANTITY_Q, WHO_Q, YEAR, expected_unit, has_content,
-                       question_years, resolve_followup, sub_questions)
+from .places import DISTRICT_OF, in_place_name, question_places
+from .question import (COMPANY, COMPARE_Q, DATE_Q, METRICS, NUM_UNIT, QUANTITY_Q, WHO_Q, YEAR, expected_unit,
+                       figure_pattern, has_content, question_years, resolve_followup, sub_questions)
+from .rerank import Candidate, SentenceWeights, score_sentences, sentence_tokens, token_weight
 from .retrieve import Hit, Retriever, clean_query
 from .tokenize import arabic_percentages, is_chinese, normalize, tokenize
 
@@ -218,32 +218,12 @@ class Answerer:
         """
         if not chosen:
             return chosen
-        cfg = self.config
-        floor = candidates[0].score - cfg.complete_margin
+        floor = candidates[0].score - self.config.complete_margin
         for part in sub_questions(query):
-            texts = [normalize(c.text) for c in chosen]
-            if self.evidence.figure_found(part, texts):
-                continue
-            for cand in candidates:
-                if cand.score < floor:
-                    break
-                if cand in chosen or not self.evidence.figure_found(part, [normalize(cand.text)]):
-                    continue
-                if self._shares_words(part, cand) >= cfg.complete_overlap:
-                    chosen = sorted(chosen + [cand], key=lambda c: (c.hit.rank, c.index))
-                    break
+            if not self.evidence.figure_found(part, [normalize(c.text) for c in chosen]):
+                chosen = self._add_best(part, chosen, candidates, floor,
+                                        lambda c, part=part: self.evidence.figure_found(part, [normalize(c.text)]))
         return self._complete_sides(query, chosen, candidates, floor)
-
-
-    def _shares_words(self, question: str, cand: Candidate) -> float:
-        """Weighted share of the question's words in the sentence, leaving out years and place names
-        (the side is checked apart) and counting an abbreviation's full form (规上 = 规模以上)."""
-        places = [k for keys in PLACES.values() for k in keys]
-        weights = {t: token_weight(t) for t in self.retriever.keyword_tokens(question)
-                   if not YEAR.fullmatch(t) and not any(t in k for k in places)}
-        have = set(tokenize(cand.text))
-        found = sum(w for t, w in weights.items() if t in have or any(f in cand.text for f in synonyms([t])))
-        return found / (sum(weights.values()) or 1.0)
 
     def _complete_sides(self, query: str, chosen: list[Candidate], candidates: list[Candidate],
                         floor: float) -> list[Candidate]:
@@ -252,7 +232,7 @@ class Answerer:
         if len(sides) < 2 or not (QUANTITY_Q.search(query) or COMPARE_Q.search(query)):
             return chosen
         unit = expected_unit(query)
-        figure = re.compile(r"\d[\d.]*\s*(?:万|亿|千|百)?(?:多|余)?\s*(?:" + unit + ")") if unit else NUM_UNIT
+        figure = re.compile(figure_pattern(unit)) if unit else NUM_UNIT
         named = [needed for asked, needed in METRICS if re.search(asked, normalize(query))]
         years = question_years(query)
 
@@ -263,25 +243,34 @@ class Answerer:
                     and (not years or bool(years & self.evidence.years_of(c))))
 
         for side in sorted(sides):
-            if any(answers(c, side) for c in chosen):
+            if not any(answers(c, side) for c in chosen):
+                chosen = self._add_best(query, chosen, candidates, floor, lambda c, side=side: answers(c, side))
+        return chosen
+
+    def _add_best(self, question: str, chosen: list[Candidate], candidates: list[Candidate], floor: float,
+                  fits: Callable[[Candidate], bool]) -> list[Candidate]:
+        """``chosen`` plus the best candidate scoring at least ``floor`` that ``fits`` and shares enough of
+        ``question``'s words (years and place names left out: the side is checked apart; an
+        abbreviation's full form counts, 规上 = 规模以上)."""
+        weights = {t: token_weight(t) for t in self.retriever.keyword_tokens(question)
+                   if not YEAR.fullmatch(t) and not in_place_name(t)}
+        total = sum(weights.values()) or 1.0
+        for cand in candidates:
+            if cand.score < floor:
+                break
+            if cand in chosen or not fits(cand):
                 continue
-            for cand in candidates:
-                if cand.score < floor:
-                    break
-                if cand in chosen or not answers(cand, side):
-                    continue
-                if self._shares_words(query, cand) >= self.config.complete_overlap:
-                    chosen = sorted(chosen + [cand], key=lambda c: (c.hit.rank, c.index))
-                    break
+            have = sentence_tokens(cand.text)
+            found = sum(w for t, w in weights.items() if t in have or any(f in cand.text for f in synonyms([t])))
+            if found / total >= self.config.complete_overlap:
+                return sorted(chosen + [cand], key=lambda c: (c.hit.rank, c.index))
         return chosen
 
     def _adds_coverage(self, query: str, chosen: list[Candidate], cand: Candidate) -> bool:
         """A further sentence earns its place by matching question words the others miss."""
         q_tokens = {t for t in self.retriever.keyword_tokens(query) if token_weight(t) >= 1.0}
-        have = set().union(*(set(tokenize(c.text)) for c in chosen))
-        return bool((q_tokens & set(tokenize(cand.text))) - have)
-
-
+        have = set().union(*(sentence_tokens(c.text) for c in chosen))
+        return bool((q_tokens & sentence_tokens(cand.text)) - have)
 
 
     # ----------------------------------------------------------------- output
@@ -363,24 +352,14 @@ class Answerer:
 _ATTRIBUTION = re.compile(r"(?:表示|说|介绍|称|指出|坦言|告诉记者|透露)[。！!.]?\s*$")
 
 
-
-
 def _is_sentence(text: str) -> bool:
     """Ends like a sentence (a caption or a title line does not)."""
     return text.rstrip("”’」』)） ").endswith(("。", "！", "？", "；", ".", "!", "?", ";"))
 
 
-
-
 def _display(sentence: str) -> str:
     """A sentence as shown in the answer: no list bullet, no stray markdown."""
     return re.sub(r"^[-*•]\s*", "", sentence.strip()).replace("**", "")
-
-
-
-
-
-
 
 
 def _sentence_places(c: Candidate) -> set[str]:

@@ -11,10 +11,10 @@ import re
 from typing import TYPE_CHECKING
 
 from .crosslingual import english_phrases, glossary_words
-from .places import CITY_OF, DISTRICT_OF, PLACES, foreign_places, question_places
+from .places import CITY_OF, DISTRICT_OF, PLACE_KEYS, PLACES, foreign_places, question_places
 from .question import (COMPANY_Q, DATE_IN, DATE_Q, EVENTS, FULL_YEAR_Q, METRICS, NAME_Q, NEW_ONLY, NUM_UNIT,
-                       PART_OF_YEAR, PERIODS, TOTAL_IN, TOTAL_Q, YEAR, expected_unit, has_org, has_person,
-                       question_years, relative_years, sub_questions)
+                       PART_OF_YEAR, PERIODS, TOTAL_IN, TOTAL_Q, YEAR, expected_unit, figure_pattern, has_org,
+                       has_person, question_years, relative_years, sub_questions)
 from .rerank import Candidate, token_weight
 from .retrieve import Retriever
 from .tokenize import is_chinese, normalize, tokenize
@@ -60,7 +60,7 @@ class Evidence:
             return True
         phrases = [terms for phrase, terms in english_phrases(query)
                    if not re.fullmatch(r"[\d.]+", phrase) and not set(terms) & set(PLACES)
-                   and phrase not in _PLACE_KEYS]
+                   and phrase not in PLACE_KEYS]
         phrases += [[name] for name in self.retriever.pinyin_names().terms(query) if name not in PLACES]
         if not phrases:
             return True
@@ -161,7 +161,7 @@ class Evidence:
         if not unit:
             return True
         named = [needed for asked, needed in METRICS if re.search(asked, normalize(question))]
-        figure = r"\d[\d.]*\s*(?:万|亿|千|百)?(?:多|余)?\s*(?:" + unit + ")"
+        figure = figure_pattern(unit)
         # a measure the question names must hold the figure itself, in the same clause: "地区生产总值
         # …多少亿元" is not answered by "批发业(规模超1500亿元…)…,地区生产总值增速跻身全市前列"
         # (or the clause after it: "进出口额192.6亿元，同比增长63.9%")
@@ -181,7 +181,6 @@ class Evidence:
 
 
 _ACRONYM = re.compile(r"\b([A-Z][A-Z0-9&]{2,})\b")
-_PLACE_KEYS = {k for keys in PLACES.values() for k in keys}
 _CLAUSE = re.compile(r"[,，;；:：]")  # a long summary sentence lists one measure per clause
 
 

@@ -29,6 +29,14 @@ OTHER_PLACES = {
 }
 
 
+PLACE_KEYS = frozenset(k for keys in PLACES.values() for k in keys)  # every spelling of the four places
+
+
+def in_place_name(token: str) -> bool:
+    """``token`` is (part of) a name of the districts or their cities: 青白, 江津, qingbaijiang."""
+    return any(token in key for key in PLACE_KEYS)
+
+
 def question_places(question: str) -> set[str]:
     q = normalize(question)
     return {name for name, keys in PLACES.items() if any(k in q for k in keys)}

@@ -9,7 +9,7 @@ import re
 from functools import lru_cache
 from importlib import resources
 
-from .places import PLACES, question_places
+from .places import PLACES, in_place_name, question_places
 from .tokenize import normalize
 
 # --------------------------------------------------------------------------- question analysis
@@ -177,6 +177,11 @@ def expected_unit(question: str) -> str | None:
     return "%"
 
 
+def figure_pattern(unit: str) -> str:
+    """A figure with ``unit`` (a regular expression, e.g. from :func:`expected_unit`): "3000多家", "1.5亿元"."""
+    return r"\d[\d.]*\s*(?:万|亿|千|百)?(?:多|余)?\s*(?:" + unit + ")"
+
+
 def relative_years(sentence: str, doc_date: str) -> set[str]:
     """Years meant by 今年/去年/前年 in an article dated ``doc_date``."""
     year = YEAR.match(doc_date or "")
@@ -240,9 +245,6 @@ def _last_user_turn(history: list) -> str:
 _VAGUE = {"about", "怎么样", "如何", "情况", "怎样", "什么", "呢", "那", "tell", "me", "more", "anything", "news"}
 
 
-_PLACE_KEYS = [k for keys in PLACES.values() for k in keys]
-
-
 def has_content(tokens: list[str]) -> bool:
     """More than place names and vague words: "那江津呢？" with no earlier question asks nothing."""
-    return any(t not in _VAGUE and not any(t in k for k in _PLACE_KEYS) for t in tokens)
+    return any(t not in _VAGUE and not in_place_name(t) for t in tokens)

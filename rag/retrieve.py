@@ -13,15 +13,15 @@ import numpy as np
 
 from .bm25_index import top_rows
 from .chunking import Chunk
+from .credits import asks_for_credits, find_credits
+from .crosslingual import expand_english, synonyms
 from .embedding import Embedder, load_embedder
 from .errors import InvalidQueryError
 from .index import Index
-from .credits import asks_for_credits, find_credits
-from .crosslingual import expand_english, synonyms
 from .pinyin import PinyinNames
+from .places import DISTRICT_OF, PLACES, question_places
 from .question import YEAR, question_years
 from .rerank import SentenceWeights, rerank, score_sentences
-from .places import DISTRICT_OF, PLACES, question_places
 from .tokenize import arabic_percentages, cjk_ratio, is_chinese, normalize, tokenize
 
 MAX_QUERY_CHARS = 1000
@@ -115,7 +115,8 @@ class Retriever:
                 query_vec = self.embedder.embed_query(query)
             rows, dense = self._dense(query_vec, cand, rows)
         credited = self._credit_rows(asks_for_credits(query)) if self.config.credit_boost else None
-        if credited is not None and len(credited):
+        has_credits = credited is not None and len(credited) > 0
+        if has_credits:
             extra = np.setdiff1d(credited, rows)
             if len(extra) and mode in ("hybrid", "dense"):
                 more, more_dense = self._dense(query_vec, 0, extra)  # no candidates: just these rows
@@ -125,12 +126,11 @@ class Retriever:
         if mode in ("hybrid", "bm25"):
             lexical = all_lexical[rows]
         scores = self._fuse(query, rows, dense, lexical)
-        if credited is not None and len(credited):
+        if has_credits:
             scores = scores + self.config.credit_boost * np.isin(rows, credited)
         order = np.lexsort((rows, -scores))
         # a credit question is routed to its credit line; sentence scores would undo that
-        rerank_now = (mode == "hybrid" and self.config.rerank > 0 and query_vec is not None
-                      and not (credited is not None and len(credited)))
+        rerank_now = mode == "hybrid" and self.config.rerank > 0 and query_vec is not None and not has_credits
         depth = max(k, self.config.rerank_depth) if rerank_now else k
         order = (self._interleave_sides(query, rows, order) if self.config.interleave_sides else order)[:depth]
         hits = []
@@ -143,10 +143,7 @@ class Retriever:
                             None if lexical is None else float(lexical[i])))
         if rerank_now:
             scored = score_sentences(self, query, query_vec, hits, SentenceWeights(), whole_words=False)
-            hits = rerank(hits, scored, self.config.rerank)
-            hits = hits[:k]
-            for rank, h in enumerate(hits, start=1):
-                h.rank = rank
+            hits = rerank(hits, scored, self.config.rerank)[:k]  # ranks renumbered by rerank
         return hits
 
     def _interleave_sides(self, query: str, rows: np.ndarray, order: np.ndarray) -> np.ndarray:
