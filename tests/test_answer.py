@@ -59,6 +59,14 @@ def check_answer(kb, answer: Answer) -> None:
         assert _squash(shown[c.n]) == _squash(c.text), (shown[c.n], c.text)
 
 
+def answered(kb, question: str, *fragments: str) -> Answer:
+    """``kb``'s answer to ``question``, checked (see :func:`check_answer`) and holding every fragment."""
+    answer = kb.ask(question)
+    check_answer(kb, answer)
+    assert all(f in answer.answer for f in fragments), answer.answer
+    return answer
+
+
 def check_refusal(kb, answer: Answer, zh: bool) -> None:
     assert not answer.answerable
     assert answer.answer == (ZH_REFUSAL if zh else EN_REFUSAL)
@@ -570,9 +578,7 @@ def test_sub_questions(question, parts):
     ("江津2023年上半年协议引资和2024年全年协议引资各是多少？", ["570亿元", "966亿元"]),
 ])
 def test_multi_part_and_period_questions_are_answered(corpus_kb, question, figures):
-    answer = corpus_kb.ask(question)
-    check_answer(corpus_kb, answer)
-    assert all(f in answer.answer for f in figures), answer.answer
+    answered(corpus_kb, question, *figures)
 
 
 @pytest.mark.parametrize("question, items", [
@@ -599,9 +605,7 @@ def test_respectively_is_no_list_question():
                                       "rank among the district's exporters?"])
 def test_each_part_gets_its_sentence(corpus_kb, question):
     """The ranking sentence wins on the whole question; the store count is added for the first part."""
-    answer = corpus_kb.ask(question)
-    check_answer(corpus_kb, answer)
-    assert "**达3000多家**" in answer.answer and "出口第二位" in answer.answer
+    answered(corpus_kb, question, "**达3000多家**", "出口第二位")
 
 
 @pytest.mark.parametrize("question, figure", [
@@ -611,9 +615,7 @@ def test_each_part_gets_its_sentence(corpus_kb, question):
     ("2023年1到5月江津班列开了多少列？", "407列"),
 ])
 def test_the_figure_is_of_the_year_asked(corpus_kb, question, figure):
-    answer = corpus_kb.ask(question)
-    check_answer(corpus_kb, answer)
-    assert f"**{figure}**" in answer.answer
+    answered(corpus_kb, question, f"**{figure}**")
     # the same figure does not answer for another year: its sentence is dated, only the article is not
     check_refusal(corpus_kb, corpus_kb.ask(question.replace("2024", "2025").replace("2023", "2022")), zh=True)
 
@@ -647,9 +649,7 @@ def test_english_questions_need_the_things_they_name_in_the_passages(corpus_kb, 
 
 def test_the_phrase_check_ignores_places_and_numbers(corpus_kb):
     """'Qingbaijiang' and '10,000' are left to the place and year checks; 'Chuangxin 5' is found."""
-    answer = corpus_kb.ask("When did the 10,000-ton ocean ship Chuangxin 5 first reach Luohuang Port?")
-    check_answer(corpus_kb, answer)
-    assert "创新5" in answer.answer
+    answered(corpus_kb, "When did the 10,000-ton ocean ship Chuangxin 5 first reach Luohuang Port?", "创新5")
 
 
 @pytest.mark.parametrize("question, figure", [
@@ -657,19 +657,15 @@ def test_the_phrase_check_ignores_places_and_numbers(corpus_kb):
     ("How long did the mangosteens take to reach Pengzhou from Southeast Asia?", "**3天**"),
 ])
 def test_how_long_asks_for_a_duration(corpus_kb, question, figure):
-    answer = corpus_kb.ask(question)
-    check_answer(corpus_kb, answer)
-    assert figure in answer.answer
+    answered(corpus_kb, question, figure)
 
 
 def test_a_year_is_no_duration():
-    import re as re_
+    from rag.question import DURATION, figure_pattern
 
-    from rag.question import DURATION
-
-    figure = r"\d[\d.]*\s*(?:" + DURATION + ")"
-    assert re_.search(figure, "仅需7.5分钟") and re_.search(figure, "建设周期3年")
-    assert not re_.search(figure, "2025年6月开通")
+    figure = figure_pattern(DURATION)
+    assert re.search(figure, "仅需7.5分钟") and re.search(figure, "建设周期3年")
+    assert not re.search(figure, "2025年6月开通")
 
 
 def test_a_quote_is_cited_with_who_said_it(corpus_kb):
@@ -698,16 +694,13 @@ def test_which_maker_needs_a_company_in_the_evidence(corpus_kb):
     """The crane sentence names no company: not an answer to "which manufacturer"."""
     check_refusal(corpus_kb, corpus_kb.ask("Which manufacturer supplied the smart gantry cranes at Xiaonanya station?"),
                   zh=False)
-    for question in ("哪家茶饮连锁品牌在青白江建了出口基地？",  # 蜜雪冰城: a company of the domain dictionary
-                     "报道配图里那家在泰国有生产基地的农机企业是哪家？"):  # 威马农机: by its suffix
-        check_answer(corpus_kb, corpus_kb.ask(question))
+    answered(corpus_kb, "哪家茶饮连锁品牌在青白江建了出口基地？")  # 蜜雪冰城: a company of the domain dictionary
+    answered(corpus_kb, "报道配图里那家在泰国有生产基地的农机企业是哪家？")  # 威马农机: by its suffix
 
 
 def test_her_job_is_no_employment_figure(corpus_kb):
-    answer = corpus_kb.ask("Who from Chongqing Lee & Man (Liwen) Paper was quoted about the Luohuang sea-rail-river "
-                           "route, and what is her job?")
-    check_answer(corpus_kb, answer)
-    assert "张静萍" in answer.answer and "物流经理" in answer.answer
+    answered(corpus_kb, "Who from Chongqing Lee & Man (Liwen) Paper was quoted about the Luohuang sea-rail-river "
+                        "route, and what is her job?", "张静萍", "物流经理")
 
 
 @pytest.mark.parametrize("question", [
@@ -720,6 +713,4 @@ def test_english_counts_of_things_and_names_of_officials_need_them(corpus_kb, qu
 
 def test_an_english_question_whose_names_are_all_found_is_answered_at_a_lower_similarity(corpus_kb):
     """Sentence cosine 0.737 fell under the old 0.74; every phrase it names is in the passage."""
-    answer = corpus_kb.ask("When did the first Changan car train leave Jiangjin for Peru?")
-    check_answer(corpus_kb, answer)
-    assert "**2025年6月**" in answer.answer
+    answered(corpus_kb, "When did the first Changan car train leave Jiangjin for Peru?", "**2025年6月**")
