@@ -20,7 +20,7 @@ from .question import (COMPANY, COMPARE_Q, DATE_Q, METRICS, NUM_UNIT, QUANTITY_Q
                        figure_pattern, has_content, question_years, resolve_followup, sub_questions)
 from .rerank import Candidate, SentenceWeights, score_sentences, sentence_tokens, token_weight
 from .retrieve import Hit, Retriever, clean_query
-from .tokenize import arabic_percentages, is_chinese, normalize, tokenize
+from .tokenize import as_written, full_years, is_chinese, normalize, tokenize
 
 # --------------------------------------------------------------------------- data
 
@@ -104,7 +104,7 @@ class Answerer:
     def ask(self, question: str, history: list | None = None, k: int | None = None,
             retrieval_mode: str | None = None, mode: str = "extractive") -> Answer:
         question = clean_query(question)
-        query = resolve_followup(question, history)
+        query = full_years(resolve_followup(question, history))  # "25年" → "2025年", as the articles write it
         if mode == "llm":
             from .llm import llm_answer  # optional extra: langchain-openai
 
@@ -376,7 +376,7 @@ def _emphasise(text: str, query: str) -> str:
     wants = QUANTITY_Q.search(query) or DATE_Q.search(query)
     if not wants:
         return text
-    q_numbers = {n for m in re.findall(r"\d+(?:\.\d+)?%?", arabic_percentages(normalize(query)))
+    q_numbers = {n for m in re.findall(r"\d+(?:\.\d+)?%?", as_written(normalize(query)))
                  for n in (m, m.rstrip("%"))}
     out, last, bolded = [], 0, 0
     for m in _KEY.finditer(text):

@@ -123,7 +123,7 @@ class Evidence:
         if self.unknown_acronym(query):
             return False
         for part in sub_questions(query):  # "多少家企业进驻？进口的占几成？": each asks its own figure
-            if not self.figure_found(part, texts) or not _period_found(part, texts):
+            if not self.figure_found(part, texts) or not _period_found(part, texts, named):
                 return False
             # the figure is of the year asked: "2025年一年开行多少列" is not answered by a 2023 article's
             # running total, cited next to a 2025 sentence that has no count
@@ -132,7 +132,8 @@ class Evidence:
                 holders = [c for c, t in zip(chosen, texts) if self.figure_found(part, [t])]
                 if not any(part_years & self.years_of(c) for c in holders):
                     return False
-        if NAME_Q.search(query) and not has_person(best.text):
+        # the name may be in the line after a quote ("…”\n物流经理张静萍说"), cited with it
+        if NAME_Q.search(query) and not any(has_person(c.text) for c in chosen):
             return False
         # "which manufacturer supplied the cranes" is not answered by a sentence naming no company
         if COMPANY_Q.search(query) and not any(has_org(c.text) for c in chosen):
@@ -184,12 +185,13 @@ _ACRONYM = re.compile(r"\b([A-Z][A-Z0-9&]{2,})\b")
 _CLAUSE = re.compile(r"[,，;；:：]")  # a long summary sentence lists one measure per clause
 
 
-def _period_found(question: str, texts: list[str]) -> bool:
-    """"上半年" asked needs 上半年 evidence; "全年" asked is not answered by a quarter's figure."""
+def _period_found(question: str, texts: list[str], named: list[str]) -> bool:
+    """"上半年" asked needs 上半年 evidence; "全年" asked is not answered by a quarter's figure
+    (of the measures ``named``, when the question names one)."""
     asked = [needed for asked, needed in PERIODS if re.search(asked, question, re.I)]
     if asked:  # ("上半年…和全年…各是多少" compares the two: the part asked is checked, not the whole year)
         return all(any(re.search(needed, t) for t in texts) for needed in asked)
-    figures = [t for t in texts if NUM_UNIT.search(t)]
+    figures = [t for t in texts if NUM_UNIT.search(t) and all(re.search(n, t) for n in named)]
     return not (FULL_YEAR_Q.search(question) and figures and all(PART_OF_YEAR.search(t) for t in figures))
 
 

@@ -10,7 +10,7 @@ from functools import lru_cache
 from importlib import resources
 
 from .places import PLACES, in_place_name, question_places
-from .tokenize import normalize
+from .tokenize import full_years, normalize
 
 # --------------------------------------------------------------------------- question analysis
 
@@ -38,13 +38,15 @@ METRICS = [(m, m) for m in ("产值", "增加值", "进口", "营收", "利润",
 METRICS += [("入驻|进驻", "入驻|进驻|落户")]
 # English names of the same measures ("output value" asks for 产值, not 税收)
 METRICS += [("output value|gross output", "产值"), ("value added", "增加值"), ("(?<!tax )revenue|turnover", "营收|营业收入|收入"),
-            (r"profit", "利润"), (r"\btax", "税收"), ("throughput|handled", "吞吐"), ("population", "人口"),
+            (r"profit", "利润"), (r"\btax", "税收"), (r"throughput|handl\w* (?:\w+ ){0,3}(?:cargo|freight|containers|goods|tons|tonnes|teus?)\b|"
+             r"(?:cargo|freight|containers|goods|tons|tonnes|teus?) (?:\w+ ){0,2}handled", "吞吐"), ("population", "人口"),
             (r"(?:how many|number of|new|creat\w*|generat\w*|provid\w*|add\w*)\s+(?:\w+\s+)?jobs\b|"  # not "her job"
              r"jobs? (?:created|generated|added)|employment", "就业|岗位|用工")]
 METRICS += [("进出口|外贸|import and export|imports and exports|foreign trade", "进出口|外贸"),
             ("(?<!进)出口", "(?<!进)出口"), ("gdp", "gdp|地区生产总值"),
              # a role asked for: a byline's names do not name a party secretary
-             ("(?<!副)书记|party secretary", "(?<!副)书记"), ("区长|mayor", "区长|市长"), ("董事长|chairman", "董事长")]
+             ("(?<!副)书记|(?<!deputy )party secretary", "(?<!副)书记"),
+             ("副书记|deputy (?:party )?secretary", "副书记"), ("区长|mayor", "区长|市长"), ("董事长|chairman", "董事长")]
 # Standard indicators of Chinese statistical bulletins: a question about one is not answered by another
 # figure of the same district and year ("retail sales in 2024" by 工业税收)
 METRICS += [("社会消费品零售|社零|零售|retail", "零售|社零"), ("固定资产投资|fixed[- ]assets?", "固定资产"),
@@ -56,7 +58,8 @@ METRICS += [("社会消费品零售|社零|零售|retail", "零售|社零"), ("�
             ("房地产|商品房|real estate|property sales|housing sales", "房地产|商品房"),
             ("城镇化|urbani[sz]ation", "城镇化"), ("失业|unemployment", "失业"),
             ("工资|薪酬|wages?|salar(?:y|ies)", "工资|薪"), ("市值|market (?:value|cap)", "市值"),
-            ("存款|deposits", "存款"), ("贷款|loans", "贷款"), ("市场份额|占有率|market share", "份额|占有率"),
+            ("小巨人|little giants?", "小巨人"),
+            (r"多大年纪|年龄|几岁|多少岁|how old|\bage\b", r"\d+岁|年龄"), ("存款|deposits", "存款"), ("贷款|loans", "贷款"), ("市场份额|占有率|market share", "份额|占有率"),
             (r"价格|售价|单价|\bprices?\b|how much does it cost", "价格|售价|单价|元/"),
             (r"排名|\brank(?:ing|ed|s)?\b", r"排名|排位|位列|位居|位次|第[一二三四五六七八九十百\d]|前列|前\d|领先|首位"),
             (r"评级|\bgrade\b|rating", r"等级|评级|[a-e]类|[a-e]级|双a|\d[a-e]|星级")]
@@ -71,6 +74,9 @@ EVENTS = [("建成|竣工|completed?|finished", "建成|竣工"), ("投产|put i
 # A part of the year asked for needs that part in the evidence; a whole year is not answered by a part
 PERIODS = [(r"上半年|first half|\bh1\b", r"上半年|1月?[-—~至到]6月|前(?:6|六)个?月"), (r"下半年|second half", r"下半年"),
            (r"(?<!前)一季度|第一季度|first quarter|\bq1\b", r"一季度|1月?[-—~至到]3月|前(?:3|三)个?月"),
+           (r"(?<!前)二季度|第二季度|second quarter|\bq2\b", r"二季度|4月?[-—~至到]6月"),
+           (r"(?<!前)三季度|第三季度|third quarter|\bq3\b", r"(?<!前)三季度|7月?[-—~至到]9月"),
+           (r"四季度|fourth quarter|\bq4\b", r"四季度|10月?[-—~至到]12月"),
            (r"前三季度|first three quarters", r"前三季度|1月?[-—~至到]9月")]
 FULL_YEAR_Q = re.compile(r"全年|一整年|整年|full[- ]year|whole year|entire year|all of (?:19|20)\d\d", re.I)
 PART_OF_YEAR = re.compile(r"上半年|下半年|[一二三四]季度|1月?[-—~至到]\d{1,2}月|前\d{1,2}个?月|\d{1,2}月份")
@@ -106,7 +112,7 @@ def sub_questions(question: str) -> list[str]:
 
 
 def question_years(question: str) -> set[str]:
-    return set(YEAR.findall(normalize(question)))
+    return set(YEAR.findall(full_years(normalize(question))))
 
 
 # "多少列" asks for a count of trains: the answer sentence must hold a number with that unit.
@@ -116,7 +122,7 @@ _UNIT_Q = re.compile(r"(?<![第哪])(?:多少|几)(列|标箱|家|台|辆|吨|�
                      r"tons|jobs|vehicles|cars|ships|vessels|cranes|stores|shops)\b|"
                      r"what (percentage|share|proportion)|"
                      r"(多久|多长时间|几天|多少天|(?:时效|时间|耗时|用时|周期)[^，,？?]{0,6}(?:多少|几)|how long|"
-                     r"how many (?:days|hours|minutes)|how much (?:time|shorter))", re.I)
+                     r"how many (?:days|hours|minutes)|how much (?:time|shorter))|(单|箱)量", re.I)
 _EN_UNITS = {"trains": "列", "teu": "标箱", "teus": "标箱", "containers": "标箱", "companies": "家", "firms": "家",
              "enterprises": "家", "projects": "个", "tonnes": "吨", "tons": "吨", "jobs": "个|人",
              "vehicles": "辆|台", "cars": "辆|台", "ships": "艘", "vessels": "艘", "cranes": "台", "stores": "家|个",
@@ -171,6 +177,8 @@ def expected_unit(question: str) -> str | None:
         return None
     if match.group(4):  # how long: a duration
         return DURATION
+    if match.group(5):  # "单量", "箱量": a count of orders or containers
+        return {"单": "单", "箱": "标箱"}[match.group(5)]
     unit = match.group(1) or match.group(2)
     if unit:
         return _EN_UNITS.get(unit.lower(), unit)

@@ -22,7 +22,7 @@ from .pinyin import PinyinNames
 from .places import DISTRICT_OF, PLACES, question_places
 from .question import YEAR, question_years
 from .rerank import SentenceWeights, rerank, score_sentences
-from .tokenize import arabic_percentages, cjk_ratio, is_chinese, normalize, tokenize
+from .tokenize import as_written, cjk_ratio, full_years, is_chinese, normalize, tokenize
 
 MAX_QUERY_CHARS = 1000
 MODES = ("hybrid", "dense", "bm25")
@@ -96,7 +96,7 @@ class Retriever:
 
     def search(self, query: str, k: int | None = None, mode: str | None = None,
                query_vec: np.ndarray | None = None) -> list[Hit]:
-        query = clean_query(query)
+        query = full_years(clean_query(query))
         k = k or self.config.k
         mode = mode or self.config.mode
         if mode not in MODES:
@@ -183,7 +183,7 @@ class Retriever:
     def keyword_tokens(self, query: str) -> list[str]:
         """BM25 tokens; an English question is expanded with Chinese glossary terms."""
         if is_chinese(query):
-            return tokenize(arabic_percentages(query))
+            return tokenize(as_written(query))
         terms = expand_english(query)
         # district and city names are left to the glossary: in nearly every chunk of their side, they
         # pull a comparison towards the side named first ("Qingbaijiang's … versus Jiangjin's …")

@@ -83,6 +83,19 @@ def arabic_percentages(text: str) -> str:
     return _PERCENT.sub(repl, text)
 
 
+_SHORT_YEAR = re.compile(r"(?<![\d.])(1[5-9]|2\d)年(?![来间内多以前后左代])")
+
+
+def full_years(text: str) -> str:
+    """"25年" → "2025年": people shorten recent years, the articles never do."""
+    return _SHORT_YEAR.sub(r"20\1年", text)
+
+
+def as_written(text: str) -> str:
+    """A question's figures as the articles write them (percentages in digits, years in full)."""
+    return full_years(arabic_percentages(text))
+
+
 def cjk_ratio(text: str) -> float:
     letters = [c for c in text if c.isalpha()]
     if not letters:

@@ -61,3 +61,17 @@ def test_search_reranks_only_hybrid_and_not_credit_questions(corpus_kb):
 def test_token_weight_and_the_sentence_cache():
     assert token_weight("43.5") == 2.0 and token_weight("中欧班列") == 2.0 and token_weight("港") == 0.5
     assert sentence_tokens("江津班列开行1804列") is sentence_tokens("江津班列开行1804列")
+
+
+def test_the_articles_district_and_year_count_as_words_of_each_sentence(corpus_kb):
+    """"青白江 25年 跨境电商 单量": the sentence with 1207万单 names neither 青白江 nor 2025; its article does."""
+    retriever = corpus_kb.engine.retriever
+    question = "青白江 2025年 跨境电商 单量和增速"
+    query_vec = retriever.embedder.embed_query(question)
+    hits = _hits(corpus_kb, question)
+    scored = score_sentences(retriever, question, query_vec, hits, SentenceWeights())
+    orders = next(c for c in scored if "1207万单" in c.text)
+    assert "青白江" not in orders.text and "2025" not in orders.text
+    words = {t: token_weight(t) for t in set(retriever.keyword_tokens(question))}
+    in_sentence = sum(w for t, w in words.items() if t in sentence_tokens(orders.text))
+    assert orders.lexical > in_sentence / sum(words.values())  # 青白江 and 2025 matched by the article

@@ -53,3 +53,13 @@ def test_percentages_written_in_characters_become_digits():
     assert arabic_percentages("从没电充到百分之八十要多久") == "从没电充到80%要多久"
     assert arabic_percentages("百分之十五点五和百分之一百二十") == "15.5%和120%"
     assert arabic_percentages("增长了百分之几？") == "增长了百分之几？"  # asked, not given
+
+
+def test_short_years_become_full_years():
+    from rag.tokenize import as_written, full_years
+
+    assert full_years("青白江25年跨境电商单量") == "青白江2025年跨境电商单量"
+    assert full_years("江津24年新增几家") == "江津2024年新增几家"
+    # durations and full years are left alone
+    assert full_years("近25年来") == "近25年来" and full_years("2025年") == "2025年" and full_years("3年") == "3年"
+    assert as_written("24年增长百分之八十") == "2024年增长80%"
