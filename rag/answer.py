@@ -16,7 +16,8 @@ from .credits import asks_for_credits, find_credits
 from .crosslingual import synonyms
 from .evidence import Evidence, on_topic
 from .places import DISTRICT_OF, in_place_name, question_places
-from .question import (COMPANY, COMPARE_Q, DATE_Q, METRICS, NUM_UNIT, QUANTITY_Q, WHO_Q, YEAR, expected_unit,
+from .question import (COMPANY, COMPARE_Q, DATE_Q, ENUMERATION, LIST_Q, METRICS, NUM_UNIT, QUANTITY_Q, REASON, WHO_Q,
+                       WHY_Q, YEAR, expected_unit,
                        figure_pattern, has_content, question_years, resolve_followup, sub_questions)
 from .rerank import Candidate, SentenceWeights, score_sentences, sentence_tokens, token_weight
 from .retrieve import Hit, Retriever, clean_query
@@ -223,6 +224,11 @@ class Answerer:
             if not self.evidence.figure_found(part, [normalize(c.text) for c in chosen]):
                 chosen = self._add_best(part, chosen, candidates, floor,
                                         lambda c, part=part: self.evidence.figure_found(part, [normalize(c.text)]))
+        # "…机制具体指什么" wants the sentence that lists ("即1个领导小组、…"), "为什么" the one with a reason
+        for asks, gives in ((LIST_Q, ENUMERATION), (WHY_Q, REASON)):
+            if asks.search(query) and not any(gives.search(c.text) for c in chosen):
+                chosen = self._add_best(query, chosen, candidates, floor, lambda c, g=gives: bool(g.search(c.text)),
+                                        in_passage=True)
         return self._complete_sides(query, chosen, candidates, floor)
 
     def _complete_sides(self, query: str, chosen: list[Candidate], candidates: list[Candidate],
@@ -248,20 +254,25 @@ class Answerer:
         return chosen
 
     def _add_best(self, question: str, chosen: list[Candidate], candidates: list[Candidate], floor: float,
-                  fits: Callable[[Candidate], bool]) -> list[Candidate]:
+                  fits: Callable[[Candidate], bool], in_passage: bool = False) -> list[Candidate]:
         """``chosen`` plus the best candidate scoring at least ``floor`` that ``fits`` and shares enough of
         ``question``'s words (years and place names left out: the side is checked apart; an
-        abbreviation's full form counts, 规上 = 规模以上)."""
+        abbreviation's full form counts, 规上 = 规模以上) — ``in_passage``: words of its passage count
+        (a quoted reason names no company; the line after it, "巨湾技研相关负责人介绍", does)."""
+        bm25 = self.retriever.index.bm25
         weights = {t: token_weight(t) for t in self.retriever.keyword_tokens(question)
-                   if not YEAR.fullmatch(t) and not in_place_name(t)}
+                   if not YEAR.fullmatch(t) and not in_place_name(t)
+                   # English words no article has ("why", "pick") could never be shared
+                   and not (t.isascii() and t.isalpha() and bm25 is not None and bm25.term_id(t) is None)}
         total = sum(weights.values()) or 1.0
         for cand in candidates:
             if cand.score < floor:
                 break
             if cand in chosen or not fits(cand):
                 continue
-            have = sentence_tokens(cand.text)
-            found = sum(w for t, w in weights.items() if t in have or any(f in cand.text for f in synonyms([t])))
+            text = cand.hit.chunk.clean if in_passage else cand.text
+            have = sentence_tokens(text)
+            found = sum(w for t, w in weights.items() if t in have or any(f in text for f in synonyms([t])))
             if found / total >= self.config.complete_overlap:
                 return sorted(chosen + [cand], key=lambda c: (c.hit.rank, c.index))
         return chosen

@@ -22,7 +22,10 @@ COMPARE_Q = re.compile(r"哪边|哪个区|哪一?方|更多|更大|更高|更快
                        r"higher|bigger|faster|fewer|smaller|compare|versus|vs)\b", re.I)
 # "由哪几部分构成", "what are the three…": answered by a sentence that lists ("即1个领导小组、1个项目公司…")
 LIST_Q = re.compile(r"哪几(?![个家项列台])|哪些|构成|组成|包括|包含|具体指|指什么|what are (?:the|its)\b|which (?:two|three|four|five|"
-                    r"six)\b|consist|made up of|components|include|list the", re.I)
+                    r"six)\b|which are the\b|consist|made up of|components|include|list the|stand for|refer to", re.I)
+# "为什么看中江津" is answered by the sentence giving the reason ("不仅区位优势突出,更有…")
+WHY_Q = re.compile(r"为什么|为何|凭什么|什么原因|原因是|理由|\bwhy\b|how come|what made|what makes|reasons?\b", re.I)
+REASON = re.compile(r"因为|由于|得益于|凭借|依托|背靠|源于|在于|优势(?:突出|明显|[，,。；;、”])|不仅|因此|所以|从而|为了")
 ENUMERATION = re.compile(r"即|分别|包括|[^、，,]{1,20}、[^、，,]{1,20}、|[一二三四五六七八九十\d][是为]")
 NUM_UNIT = re.compile(r"\d+(?:\.\d+)?\s*(?:%|万|亿|千|百|个|家|列|台|辆|吨|标箱|项|亩|平方米|公里|倍|批|条|场|名|单|元|天|小时|分钟|人|件|GWh)")
 DATE_IN = re.compile(r"(?:19|20)\d\d年|\d{1,2}月(?:\d{1,2}日)?|今年|去年|上半年|一季度")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .question import DATE_IN, DATE_Q, ENUMERATION, LIST_Q, NUM_UNIT, ORG, QUANTITY_Q, WHO_Q
+from .question import DATE_IN, DATE_Q, ENUMERATION, LIST_Q, NUM_UNIT, ORG, QUANTITY_Q, REASON, WHO_Q, WHY_Q
 from .tokenize import normalize, tokenize
 
 if TYPE_CHECKING:
@@ -70,7 +70,8 @@ def score_sentences(retriever: Retriever, query: str, query_vec: np.ndarray, hit
     q_weights = {t: token_weight(t) for t in set(retriever.keyword_tokens(query))}
     total = sum(q_weights.values()) or 1.0
     wants = [(bool(QUANTITY_Q.search(query)), NUM_UNIT), (bool(DATE_Q.search(query)), DATE_IN),
-             (bool(WHO_Q.search(query)), ORG), (bool(LIST_Q.search(query)), ENUMERATION)]
+             (bool(WHO_Q.search(query)), ORG), (bool(LIST_Q.search(query)), ENUMERATION),
+             (bool(WHY_Q.search(query)), REASON)]
     wants = [pattern for wanted, pattern in wants if wanted]
     out: list[Candidate] = []
     for hit in hits:

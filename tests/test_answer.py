@@ -616,6 +616,18 @@ def test_what_a_formula_consists_of_is_answered_by_the_sentence_that_lists_it(co
     assert all(item in answer.citations[0].text for item in items), answer.answer
 
 
+@pytest.mark.parametrize("question, items", [
+    # the sentence that uses the name ranks first; the one that spells it out is added
+    ("What does the '1+1+3+N' service mechanism of the Chongqing hub port industrial park stand for?",
+     ["1个领导小组", "N种特定服务"]),
+    # "why" is answered by the sentence giving the reason, a quote that names no company (the line after does)
+    ("巨湾技研为什么选择落户江津？", ["区位优势突出"]),
+    ("Why did Greater Bay Technology pick Jiangjin for its battery base?", ["区位优势突出"]),
+])
+def test_a_list_or_a_reason_asked_adds_the_sentence_that_gives_it(corpus_kb, question, items):
+    answered(corpus_kb, question, *items)
+
+
 def test_respectively_is_no_list_question():
     from rag.question import LIST_Q
 
