@@ -16,9 +16,9 @@ from .credits import asks_for_credits, find_credits
 from .crosslingual import synonyms
 from .evidence import Evidence, on_topic
 from .places import DISTRICT_OF, in_place_name, question_places
-from .question import (COMPANY, COMPARE_Q, DATE_Q, ENUMERATION, LIST_Q, METRICS, NUM_UNIT, QUANTITY_Q, REASON, WHO_Q,
+from .question import (ASKS, COMPANY, COMPANY_Q, COMPARE_Q, DATE_IN, DATE_Q, ENUMERATION, EVENTS, LIST_Q, METRICS, NUM_UNIT, QUANTITY_Q, REASON, WHO_Q,
                        WHY_Q, YEAR, expected_unit,
-                       figure_pattern, has_content, question_years, resolve_followup, sub_questions)
+                       figure_pattern, has_content, has_org, question_years, resolve_followup, sub_questions)
 from .rerank import Candidate, SentenceWeights, score_sentences, sentence_tokens, token_weight
 from .retrieve import Hit, Retriever, clean_query
 from .tokenize import as_written, full_years, is_chinese, normalize, tokenize
@@ -88,6 +88,10 @@ class AnswerConfig:
     # this of the best, if it shares this share of the part's words (see Answerer._complete)
     complete_margin: float = 0.2
     complete_overlap: float = 0.3
+    complete_tied: float = 0.02  # ... unless it scores this close to the best sentence
+    # ... taken also from the passages just before and after the top ``neighbour_depth`` ones: a chunk
+    # boundary can fall between "链主企业的带动作用…成都王牌…销量达2.7万台" and the hits around it
+    neighbour_depth: int = 5
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -120,7 +124,9 @@ class Answerer:
         if credit_kind:
             return self._credits(question, query, hits, credit_kind)
         candidates = score_sentences(self.retriever, query, query_vec, hits, self._weights())
-        chosen = on_topic(query, self._complete(query, self._choose(query, candidates), candidates))
+        nearby = score_sentences(self.retriever, query, query_vec, self._next_to(hits), self._weights())
+        wider = sorted(candidates + nearby, key=lambda c: -c.score)
+        chosen = on_topic(query, self._complete(query, self._choose(query, candidates, nearby), wider))
         if not chosen or not self.evidence.accepts(query, chosen, best=candidates[0]):
             return self._refuse(question, query, hits)
         citations = [self._cite(n, c) for n, c in enumerate(chosen, start=1)]
@@ -153,8 +159,9 @@ class Answerer:
         cfg = self.config
         return SentenceWeights(cfg.w_dense, cfg.w_lexical, cfg.w_type, cfg.w_passage)
 
-    def _choose(self, query: str, candidates: list[Candidate]) -> list[Candidate]:
-        """The best sentence, plus up to two more that score nearly as well (or cover another district)."""
+    def _choose(self, query: str, candidates: list[Candidate], nearby: list[Candidate]) -> list[Candidate]:
+        """The best sentence, plus up to two more that score nearly as well (or cover another district),
+        and who said a quote among them (from ``nearby`` passages too)."""
         if not candidates:
             return []
         best = candidates[0]
@@ -169,7 +176,7 @@ class Answerer:
             new_place = comparison and bool(_sentence_places(cand) - {p for c in chosen for p in _sentence_places(c)})
             if close or new_place:
                 chosen.append(cand)
-        chosen += self._attributions(chosen, candidates)
+        chosen += self._attributions(chosen, candidates + nearby)
         chosen.sort(key=lambda c: (c.hit.rank, c.index))
         return chosen
 
@@ -204,11 +211,27 @@ class Answerer:
             wanted = [best.index - 1, best.index + 1]
         elif QUANTITY_Q.search(query) and not NUM_UNIT.search(best.text):
             wanted = [best.index + 1]
-        elif WHO_Q.search(query) and not COMPANY.search(best.text):
+        elif WHO_Q.search(query) and not has_org(best.text):
             # "…基地项目签约落户德感组团。" then "…重庆厨大娘食品有限公司再投2亿元": the company is next door
             return [same_chunk[i] for i in (best.index + 1, best.index - 1)
-                    if i in same_chunk and COMPANY.search(same_chunk[i].text)][:1]
+                    if i in same_chunk and has_org(same_chunk[i].text)][:1]
         return [same_chunk[i] for i in wanted if i in same_chunk]
+
+    def _next_to(self, hits: list[Hit]) -> list[Hit]:
+        """The chunks just before and after the top ``neighbour_depth`` hits that are not hits themselves."""
+        index = self.retriever.index
+        have = {h.chunk.chunk_id for h in hits}
+        out: list[Hit] = []
+        for hit in hits[: self.config.neighbour_depth]:
+            row = index.row(hit.chunk.chunk_id)
+            for r in (row - 1, row + 1):
+                if not 0 <= r < len(index.chunks):
+                    continue
+                chunk = index.chunks[r]
+                if chunk.doc_id == hit.chunk.doc_id and chunk.chunk_id not in have:
+                    have.add(chunk.chunk_id)
+                    out.append(Hit(len(hits) + len(out) + 1, hit.score, chunk, hit.doc, fused=hit.fused))
+        return out
 
     def _complete(self, query: str, chosen: list[Candidate], candidates: list[Candidate]) -> list[Candidate]:
         """Add, for a part of the question whose figure the chosen sentences miss, the best sentence that has it.
@@ -222,8 +245,24 @@ class Answerer:
         floor = candidates[0].score - self.config.complete_margin
         for part in sub_questions(query):
             if not self.evidence.figure_found(part, [normalize(c.text) for c in chosen]):
-                chosen = self._add_best(part, chosen, candidates, floor,
-                                        lambda c, part=part: self.evidence.figure_found(part, [normalize(c.text)]))
+                # the part's own words, else the whole question's: "它2025年卖出去多少台车" is about the
+                # company the part before it asks for
+                for words in (part, query):
+                    before = len(chosen)
+                    chosen = self._add_best(words, chosen, candidates, floor,
+                                            lambda c, part=part: self.evidence.figure_found(part, [normalize(c.text)]))
+                    if len(chosen) > before:
+                        break
+        if DATE_Q.search(query):  # a date, of the event asked ("开工" asks for 开工's date, not 签约's)
+            events = [needed for asked, needed in EVENTS if re.search(asked, normalize(query))]
+
+            def dated(c: Candidate) -> bool:
+                return bool(DATE_IN.search(c.text)) and all(re.search(e, c.text) for e in events)
+
+            if not any(dated(c) for c in chosen):
+                chosen = self._add_best(query, chosen, candidates, floor, dated)
+        if COMPANY_Q.search(query) and not any(has_org(c.text) for c in chosen):  # "哪家企业…": one named
+            chosen = self._add_best(query, chosen, candidates, floor, lambda c: has_org(c.text))
         # "…机制具体指什么" wants the sentence that lists ("即1个领导小组、…"), "为什么" the one with a reason
         for asks, gives in ((LIST_Q, ENUMERATION), (WHY_Q, REASON)):
             if asks.search(query) and not any(gives.search(c.text) for c in chosen):
@@ -261,7 +300,7 @@ class Answerer:
         (a quoted reason names no company; the line after it, "巨湾技研相关负责人介绍", does)."""
         bm25 = self.retriever.index.bm25
         weights = {t: token_weight(t) for t in self.retriever.keyword_tokens(question)
-                   if not YEAR.fullmatch(t) and not in_place_name(t)
+                   if not YEAR.fullmatch(t) and not in_place_name(t) and not ASKS.search(t)  # 哪家, 多少: no answer has them
                    # English words no article has ("why", "pick") could never be shared
                    and not (t.isascii() and t.isalpha() and bm25 is not None and bm25.term_id(t) is None)}
         total = sum(weights.values()) or 1.0
@@ -273,7 +312,8 @@ class Answerer:
             text = cand.hit.chunk.clean if in_passage else cand.text
             have = sentence_tokens(text)
             found = sum(w for t, w in weights.items() if t in have or any(f in text for f in synonyms([t])))
-            if found / total >= self.config.complete_overlap:
+            tied = cand.score >= candidates[0].score - self.config.complete_tied
+            if tied or found / total >= self.config.complete_overlap:
                 return sorted(chosen + [cand], key=lambda c: (c.hit.rank, c.index))
         return chosen
 

@@ -70,7 +70,8 @@ METRICS += [("社会消费品零售|社零|零售|retail", "零售|社零"), ("�
 # event needs a sentence naming that event (question pattern, required in an answer sentence)
 EVENTS = [("建成|竣工|completed?|finished", "建成|竣工"), ("投产|put into (?:production|operation)|start(?:ed)? production",
                                                            "投产|投用|运营"),
-          ("开工|break ground|broke ground|construction (?:start|began|begin)", "开工|动工|启动建设"),
+          ("开工|break ground|broke ground|construction (?:start|began|begin)|construction .{0,50}kick(?:ed)? off",
+           "开工|动工|启动建设"),
           ("签约|sign(?:ed)?", "签约|签订|签署"), ("开通|首发|开行|launch(?:ed)?|first (?:train|departure)",
                                                "开通|首发|开行|发出|启动"),
           ("揭牌|成立|established|set up|founded", "揭牌|成立|设立"), ("投用|put into use", "投用|投入使用|启用")]
@@ -93,7 +94,7 @@ _PARTS = re.compile(r"[？?；;]|[，,]\s*(?=(?:and )?(?:how|what|when|which|who
                     r"(?:多少|几[个家项列台成]|哪))", re.I)
 
 
-_ASKS = re.compile(r"多少|几|什么|哪|谁|何|吗|怎|是否|\b(?:how|what|when|which|who|whom|whose|why|where|is|are|was|"
+ASKS = re.compile(r"多少|几|什么|哪|谁|何|吗|怎|是否|\b(?:how|what|when|which|who|whom|whose|why|where|is|are|was|"
                    r"were|did|does|do|has|have)\b", re.I)
 
 
@@ -104,7 +105,7 @@ def sub_questions(question: str) -> list[str]:
     for part in (p.strip() for p in _PARTS.split(question)):
         if not part:
             continue
-        if _ASKS.search(part):
+        if ASKS.search(part):
             parts.append(f"{context} {part}".strip())
             context = ""
         else:
@@ -121,7 +122,7 @@ def question_years(question: str) -> set[str]:
 # "多少列" asks for a count of trains: the answer sentence must hold a number with that unit.
 _UNIT_Q = re.compile(r"(?<![第哪])(?:多少|几)(列|标箱|家|台|辆|吨|亩|项|单|GWh|平方米|公里|亿元|万元|亿)|"
                      r"(?:百分之(?:几|多少)|百分比|比例|占比|几成|增速是?多少|增长率|growth rate|how fast)|"
-                     r"how many (?:[\w'-]+ ){0,3}?(trains|teus?|containers|companies|firms|enterprises|projects|tonnes|"
+                     r"how many (?:[\w'-]+ ){0,4}?(trains|teus?|containers|companies|firms|enterprises|projects|tonnes|"
                      r"tons|jobs|vehicles|cars|ships|vessels|cranes|stores|shops)\b|"
                      r"what (percentage|share|proportion)|"
                      r"(多久|多长时间|几天|多少天|(?:时效|时间|耗时|用时|周期)[^，,？?]{0,6}(?:多少|几)|how long|"
@@ -138,10 +139,17 @@ ORG_NAME = re.compile(r"[\u4e00-\u9fff)）]{2,16}(?:公司|集团|企业|汽车|
                       r"物流|食品|制造|动力|重工|机械|农机|港务|银行)")
 
 
+# a kind of company, no name: "链主企业的带动作用持续凸显" names none
+_KIND_OF_COMPANY = re.compile(r"(?:链主|龙头|规上|规模以上|生产型|外资|外贸|专精特新|高新技术|科技型|创新型|中小|重点|骨干|相关|"
+                              r"配套|头部|实体|工业|民营|国有|贸易|制造业?|物流|上下游)企业$")
+
+
 def has_org(text: str) -> bool:
     """A company named in ``text``: by its suffix (ORG_NAME), as a company of the domain dictionary
     (蜜雪冰城, 巨湾技研: tagged nt, not a port or park), or as jieba tags it (nt)."""
-    if ORG_NAME.search(text) or any(name in text for name in _dictionary_companies()):
+    if any(not _KIND_OF_COMPANY.search(m.group(0)) for m in ORG_NAME.finditer(text)):
+        return True
+    if any(name in text for name in _dictionary_companies()):
         return True
     import jieba.posseg
 

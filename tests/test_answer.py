@@ -9,7 +9,7 @@ import pytest
 
 from rag.answer import Answer, AnswerConfig, Answerer, Citation
 from rag.places import foreign_places, question_places
-from rag.question import DURATION, expected_unit, question_years, resolve_followup, sub_questions
+from rag.question import DURATION, expected_unit, has_org, question_years, resolve_followup, sub_questions
 from rag.errors import InvalidQueryError
 from rag.tokenize import is_chinese
 
@@ -335,6 +335,8 @@ def test_refuses_what_the_articles_do_not_say(corpus_kb, question):
      "What was the full-year 2025 output value of Qingbaijiang's advanced energy cluster?"),
     # 小巨人 is its own measure: 2023's list of 专精特新 firms does not count 2023's "little giants"
     ("How many 'little giant' firms did Jiangjin add in 2024?", "How many 'little giant' firms did Jiangjin add in 2023?"),
+    ("How many 'little giant' firms did Jiangjin add in 2024?",
+     "How many national-level 'little giant' specialised enterprises did Jiangjin add in 2023?"),
     ("蜜雪冰城的孙建涛是什么职务？", "孙建涛今年多大年纪？"),  # an age the articles never give
 ])
 def test_one_changed_constraint_turns_an_answer_into_a_refusal(corpus_kb, answerable, refused):
@@ -628,6 +630,25 @@ def test_a_list_or_a_reason_asked_adds_the_sentence_that_gives_it(corpus_kb, que
     answered(corpus_kb, question, *items)
 
 
+@pytest.mark.parametrize("question, items", [
+    # the sentence with 2.7万台 is in the chunk between two hits; it ties with the best sentence, sharing
+    # few words with "它…卖出去多少台车" (the company is the part before)
+    ("青白江那家带动新能源车产业链的龙头车企是哪家？它2025年卖出去多少台车？", ["成都王牌", "2.7万台"]),
+    # the quote is a hit; who said it opens the next chunk, which is not
+    ("Which Mixue executive said most products would go abroad by international train?", ["孙建涛"]),
+    # a date question whose best sentences are title lines takes the dated sentence of the event asked
+    ("When did construction of the Chongqing hub port industrial park kick off?", ["2024年4月18日"]),
+])
+def test_completion_reaches_neighbouring_passages_and_dates(corpus_kb, question, items):
+    answered(corpus_kb, question, *items)
+
+
+def test_a_kind_of_company_is_no_company():
+    assert not has_org("链主企业的带动作用持续凸显。") and not has_org("全区新培育规上工业企业29家")
+    assert has_org("龙头企业积微物联凭借双平台优势") and has_org("重庆厨大娘食品有限公司再投2亿元")
+    assert has_org("成都王牌作为先进能源产业链主")  # a company of the domain dictionary
+
+
 def test_respectively_is_no_list_question():
     from rag.question import LIST_Q
 
@@ -730,8 +751,10 @@ def test_which_maker_needs_a_company_in_the_evidence(corpus_kb):
     """The crane sentence names no company: not an answer to "which manufacturer"."""
     check_refusal(corpus_kb, corpus_kb.ask("Which manufacturer supplied the smart gantry cranes at Xiaonanya station?"),
                   zh=False)
-    answered(corpus_kb, "哪家茶饮连锁品牌在青白江建了出口基地？")  # 蜜雪冰城: a company of the domain dictionary
-    answered(corpus_kb, "报道配图里那家在泰国有生产基地的农机企业是哪家？")  # 威马农机: by its suffix
+    # 蜜雪冰城: a company of the domain dictionary; the best sentence says only "生产型企业", so the one
+    # naming it is added
+    answered(corpus_kb, "哪家茶饮连锁品牌在青白江建了出口基地？", "蜜雪冰城")
+    answered(corpus_kb, "报道配图里那家在泰国有生产基地的农机企业是哪家？", "威马农机")  # by its suffix
 
 
 def test_her_job_is_no_employment_figure(corpus_kb):
