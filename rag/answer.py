@@ -18,10 +18,10 @@ from .evidence import Evidence, on_topic
 from .places import DISTRICT_OF, in_place_name, question_places
 from .question import (ASKS, COMPANY, COMPANY_Q, COMPARE_Q, DATE_IN, DATE_Q, ENUMERATION, EVENTS, LIST_Q, METRICS, NUM_UNIT, QUANTITY_Q, REASON, WHO_Q,
                        WHY_Q, YEAR, expected_unit,
-                       figure_pattern, has_content, has_org, question_years, resolve_followup, sub_questions)
+                       as_asked, figure_pattern, has_content, has_org, names_company, question_years, resolve_followup, sub_questions)
 from .rerank import Candidate, SentenceWeights, score_sentences, sentence_tokens, token_weight
 from .retrieve import Hit, Retriever, clean_query
-from .tokenize import as_written, full_years, is_chinese, normalize, tokenize
+from .tokenize import as_written, is_chinese, normalize, tokenize
 
 # --------------------------------------------------------------------------- data
 
@@ -109,7 +109,7 @@ class Answerer:
     def ask(self, question: str, history: list | None = None, k: int | None = None,
             retrieval_mode: str | None = None, mode: str = "extractive") -> Answer:
         question = clean_query(question)
-        query = full_years(resolve_followup(question, history))  # "25年" → "2025年", as the articles write it
+        query = as_asked(resolve_followup(question, history))  # "25年" → "2025年", "Jiangjing" → "jiangjin"
         if mode == "llm":
             from .llm import llm_answer  # optional extra: langchain-openai
 
@@ -261,8 +261,10 @@ class Answerer:
 
             if not any(dated(c) for c in chosen):
                 chosen = self._add_best(query, chosen, candidates, floor, dated)
-        if COMPANY_Q.search(query) and not any(has_org(c.text) for c in chosen):  # "哪家企业…": one named
-            chosen = self._add_best(query, chosen, candidates, floor, lambda c: has_org(c.text))
+        if COMPANY_Q.search(query) and not any(has_org(c.text) for c in chosen):  # "哪家企业…": one named,
+            # scoring nearly as well as the best (most sentences name some company)
+            chosen = self._add_best(query, chosen, candidates, candidates[0].score - self.config.margin,
+                                    lambda c: names_company(c.text))
         # "…机制具体指什么" wants the sentence that lists ("即1个领导小组、…"), "为什么" the one with a reason
         for asks, gives in ((LIST_Q, ENUMERATION), (WHY_Q, REASON)):
             if asks.search(query) and not any(gives.search(c.text) for c in chosen):
@@ -347,15 +349,16 @@ class Answerer:
         places = places & {"青白江", "江津"} or places  # a district named beats cities ("Chengdu-Chongqing")
         q_tokens = set(self.retriever.keyword_tokens(query))
         votes: dict[str, float] = {}
-        for hit in hits:  # the article: retrieval score, plus its title matching the question
+        for hit in hits:  # the article: its best retrieval score, plus its title matching the question
             doc = hit.doc
             if years and str(doc.get("date", ""))[:4] not in years:
                 continue
             if places and not any(DISTRICT_OF[p] == doc.get("district") for p in places):
                 continue
             title = set(tokenize(doc.get("title", "")))
-            votes[hit.chunk.doc_id] = votes.get(hit.chunk.doc_id, 0.0) + hit.score + \
-                (len(q_tokens & title) / len(q_tokens) if q_tokens and hit.chunk.doc_id not in votes else 0.0)
+            # (its best, not the sum: an article with more chunks among the hits is not more likely the one)
+            if hit.chunk.doc_id not in votes:
+                votes[hit.chunk.doc_id] = hit.score + (len(q_tokens & title) / len(q_tokens) if q_tokens else 0.0)
         if not votes:
             return self._refuse(question, query, hits)
         doc_id = max(votes, key=votes.get)

@@ -1,6 +1,8 @@
 """Places named in a question: the two districts the articles cover, their cities, and places they do not cover."""
 from __future__ import annotations
 
+import re
+
 from .tokenize import normalize
 
 PLACES = {
@@ -25,7 +27,7 @@ OTHER_PLACES = {
     "郑州": ("郑州", "zhengzhou"), "武汉": ("武汉", "wuhan"), "义乌": ("义乌", "yiwu"),
     "上海": ("上海", "shanghai"), "北京": ("北京", "beijing"), "广州": ("广州", "guangzhou"),
     "昆明": ("昆明", "kunming"), "贵阳": ("贵阳", "guiyang"), "南宁": ("南宁", "nanning"),
-    "钦州": ("钦州", "qinzhou"), "兰州": ("兰州", "lanzhou"),
+    "钦州": ("钦州", "qinzhou"), "兰州": ("兰州", "lanzhou"), "承德": ("承德", "chengde"),
 }
 
 
@@ -46,3 +48,29 @@ def foreign_places(question: str) -> set[str]:
     q = normalize(question)
     return {name for name, keys in OTHER_PLACES.items() if any(k in q for k in keys)}
 
+
+
+_OTHER_LATIN = frozenset(k for keys in OTHER_PLACES.values() for k in keys if k.isascii())
+_LATIN_KEYS = sorted({k for keys in PLACES.values() for k in keys if k.isascii() and " " not in k and len(k) >= 6})
+
+
+def correct_place_spelling(text: str) -> str:
+    """"Jiangjing", "Qingbaijang", "Luohaung" → the district's spelling (one letter off: added, missing,
+    changed or two swapped); a misspelt place would otherwise match nothing."""
+    def fix(m: re.Match) -> str:
+        word = m.group(0).lower()
+        if word in _LATIN_KEYS or word in _OTHER_LATIN:
+            return m.group(0)
+        return next((k for k in _LATIN_KEYS if _one_edit(word, k)), m.group(0))
+    return re.sub(r"[A-Za-z]{6,}", fix, text)
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """``a`` and ``b`` differ by one insertion, deletion, substitution or swap of neighbours."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    i = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    if len(a) == len(b):
+        return a[i + 1:] == b[i + 1:] or (a[i + 1:i + 2] == b[i:i + 1] and a[i:i + 1] == b[i + 1:i + 2]
+                                          and a[i + 2:] == b[i + 2:])
+    return a[i + 1:] == b[i:] if len(a) > len(b) else a[i:] == b[i + 1:]

@@ -9,7 +9,7 @@ import re
 from functools import lru_cache
 from importlib import resources
 
-from .places import PLACES, in_place_name, question_places
+from .places import PLACES, correct_place_spelling, in_place_name, question_places
 from .tokenize import full_years, normalize
 
 # --------------------------------------------------------------------------- question analysis
@@ -64,7 +64,7 @@ METRICS += [("社会消费品零售|社零|零售|retail", "零售|社零"), ("�
             ("小巨人|little giants?", "小巨人"),
             (r"多大年纪|年龄|几岁|多少岁|how old|\bage\b", r"\d+岁|年龄"), ("存款|deposits", "存款"), ("贷款|loans", "贷款"), ("市场份额|占有率|market share", "份额|占有率"),
             (r"价格|售价|单价|\bprices?\b|how much does it cost", "价格|售价|单价|元/"),
-            (r"排名|\brank(?:ing|ed|s)?\b", r"排名|排位|位列|位居|位次|第[一二三四五六七八九十百\d]|前列|前\d|领先|首位"),
+            (r"排名|排第几|排在第几|第几名|位列第几|\brank(?:ing|ed|s)?\b", r"排名|排位|位列|位居|位次|第[一二三四五六七八九十百\d]|前列|前\d|领先|首位"),
             (r"评级|\bgrade\b|rating", r"等级|评级|[a-e]类|[a-e]级|双a|\d[a-e]|星级")]
 # "when was it completed" is not answered by the date it broke ground: a date question naming an
 # event needs a sentence naming that event (question pattern, required in an answer sentence)
@@ -115,6 +115,11 @@ def sub_questions(question: str) -> list[str]:
     return parts
 
 
+def as_asked(query: str) -> str:
+    """What a question means as the articles would write it: "25年" → "2025年", "Jiangjing" → "jiangjin"."""
+    return full_years(correct_place_spelling(query))
+
+
 def question_years(question: str) -> set[str]:
     return set(YEAR.findall(full_years(normalize(question))))
 
@@ -123,14 +128,14 @@ def question_years(question: str) -> set[str]:
 _UNIT_Q = re.compile(r"(?<![第哪])(?:多少|几)(列|标箱|家|台|辆|吨|亩|项|单|GWh|平方米|公里|亿元|万元|亿)|"
                      r"(?:百分之(?:几|多少)|百分比|比例|占比|几成|增速是?多少|增长率|growth rate|how fast)|"
                      r"how many (?:[\w'-]+ ){0,4}?(trains|teus?|containers|companies|firms|enterprises|projects|tonnes|"
-                     r"tons|jobs|vehicles|cars|ships|vessels|cranes|stores|shops)\b|"
+                     r"tons|jobs|vehicles|cars|ships|vessels|cranes|stores|shops|merchants|businesses|tenants)\b|"
                      r"what (percentage|share|proportion)|"
                      r"(多久|多长时间|几天|多少天|(?:时效|时间|耗时|用时|周期)[^，,？?]{0,6}(?:多少|几)|how long|"
                      r"how many (?:days|hours|minutes)|how much (?:time|shorter))|(单|箱)量", re.I)
 _EN_UNITS = {"trains": "列", "teu": "标箱", "teus": "标箱", "containers": "标箱", "companies": "家", "firms": "家",
              "enterprises": "家", "projects": "个", "tonnes": "吨", "tons": "吨", "jobs": "个|人",
              "vehicles": "辆|台", "cars": "辆|台", "ships": "艘", "vessels": "艘", "cranes": "台", "stores": "家|个",
-             "shops": "家|个"}
+             "shops": "家|个", "merchants": "家|户", "businesses": "家|户", "tenants": "家|户"}
 
 
 DURATION = r"天|小时|分钟|秒|周|个月|(?<!\d{4})年"  # "3年", not "2025年"
@@ -140,8 +145,16 @@ ORG_NAME = re.compile(r"[\u4e00-\u9fff)）]{2,16}(?:公司|集团|企业|汽车|
 
 
 # a kind of company, no name: "链主企业的带动作用持续凸显" names none
-_KIND_OF_COMPANY = re.compile(r"(?:链主|龙头|规上|规模以上|生产型|外资|外贸|专精特新|高新技术|科技型|创新型|中小|重点|骨干|相关|"
-                              r"配套|头部|实体|工业|民营|国有|贸易|制造业?|物流|上下游)企业$")
+# ... nor does an industry: "围绕智能网联新能源汽车", "现代制造业", "冷链物流"
+_KIND_OF_COMPANY = re.compile(r"(?:(?:链主|龙头|规上|规模以上|生产型|外资|外贸|专精特新|高新技术|科技型|创新型|中小|重点|骨干|相关|"
+                              r"配套|头部|实体|工业|民营|国有|贸易|制造业?|物流|上下游)企业|新能源汽车|整车|现代制造|先进制造|"
+                              r"智能制造|装备制造|新材料|电子信息|新能源|现代物流|冷链物流|国际物流|绿色食品|预制菜食品)$")
+
+
+def names_company(text: str) -> bool:
+    """A company named outright: "…有限公司", "…集团", or one of the domain dictionary (蜜雪冰城, 成都王牌).
+    Stricter than :func:`has_org`, whose suffixes (汽车, 制造) also fit "新能源汽车" or "现代制造"."""
+    return bool(COMPANY.search(text)) or any(name in text for name in _dictionary_companies())
 
 
 def has_org(text: str) -> bool:

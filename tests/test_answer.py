@@ -9,7 +9,7 @@ import pytest
 
 from rag.answer import Answer, AnswerConfig, Answerer, Citation
 from rag.places import foreign_places, question_places
-from rag.question import DURATION, expected_unit, has_org, question_years, resolve_followup, sub_questions
+from rag.question import DURATION, expected_unit, has_org, names_company, question_years, resolve_followup, sub_questions
 from rag.errors import InvalidQueryError
 from rag.tokenize import is_chinese
 
@@ -338,6 +338,10 @@ def test_refuses_what_the_articles_do_not_say(corpus_kb, question):
     ("How many 'little giant' firms did Jiangjin add in 2024?",
      "How many national-level 'little giant' specialised enterprises did Jiangjin add in 2023?"),
     ("蜜雪冰城的孙建涛是什么职务？", "孙建涛今年多大年纪？"),  # an age the articles never give
+    # a count of merchants, a ranking asked as 排第几: none given, though the place is named
+    ("How many trains did Jiangjin run in 2024?",
+     "How many merchants operate at the Shuangfu International Agricultural Trade City in Jiangjin?"),
+    ("青白江综合保税区的绩效评估在全国排第几？", "江津综合保税区的绩效评估在全国排第几？"),
 ])
 def test_one_changed_constraint_turns_an_answer_into_a_refusal(corpus_kb, answerable, refused):
     assert corpus_kb.ask(answerable).answerable
@@ -647,6 +651,9 @@ def test_a_kind_of_company_is_no_company():
     assert not has_org("链主企业的带动作用持续凸显。") and not has_org("全区新培育规上工业企业29家")
     assert has_org("龙头企业积微物联凭借双平台优势") and has_org("重庆厨大娘食品有限公司再投2亿元")
     assert has_org("成都王牌作为先进能源产业链主")  # a company of the domain dictionary
+    assert not has_org("围绕智能网联新能源汽车、智能装备等重点产业") and not has_org("围绕全市现代制造")  # industries
+    assert names_company("重庆厨大娘食品有限公司") and names_company("蜜雪冰城投资50亿元")
+    assert not names_company("威马农机泰国生产基地")  # only has_org's suffixes know 农机
 
 
 def test_respectively_is_no_list_question():

@@ -42,6 +42,36 @@ def test_year_in_question_decides_between_two_train_counts(corpus_kb):
         config.year_boost, config.rerank = before
 
 
+def test_a_district_named_lifts_its_own_chunks(corpus_kb):
+    """A Jiangjin timeline of 2025 outranked Qingbaijiang's cross-border e-commerce passage until the place boost."""
+    question = "how many cross-border e-commerce orders did Qingbaijiang process in 2025?"
+    assert corpus_kb.search(question, k=3)[0].chunk.chunk_id == "000_b33ada6247a9846e#0004"  # 1207万单
+    config = corpus_kb.engine.retriever.config
+    try:
+        config.place_boost = 0.0
+        assert _doc(corpus_kb.search(question, k=3)[0]) == "001"
+    finally:
+        config.place_boost = RetrievalConfig().place_boost
+
+
+@pytest.mark.parametrize("misspelt, right", [("Jiangjing", "jiangjin"), ("Qingbaijang", "qingbaijiang"),
+                                             ("Luohaung", "luohuang"), ("Qingbaijaing", "qingbaijiang")])
+def test_a_place_one_letter_off_is_read_as_the_place(corpus_kb, misspelt, right):
+    from rag.places import correct_place_spelling
+
+    assert correct_place_spelling(f"How many trains did {misspelt} run?") == f"How many trains did {right} run?"
+    district = "江津" if right in ("jiangjin", "luohuang") else "青白江"
+    hits = corpus_kb.search(f"What did {misspelt}'s industry and trade achieve?", k=3)
+    assert hits and hits[0].doc["district"] == district
+
+
+def test_ordinary_words_and_other_places_keep_their_spelling():
+    from rag.places import correct_place_spelling
+
+    text = "Chengde, changing, shipping, Jiangxi, Jiangjin's and Chengdu"
+    assert correct_place_spelling(text) == text
+
+
 @pytest.mark.parametrize("question, want", [q for q in QUESTIONS if q[1] != "001"])
 def test_top_hit_is_the_right_article(corpus_kb, question, want):
     assert _doc(corpus_kb.search(question, k=1)[0]) == want
