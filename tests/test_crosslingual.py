@@ -56,3 +56,12 @@ def test_scales_map_to_their_one_word_chinese_form():
     assert "百亿" in expand_english("clusters each reaching the 10-billion-yuan scale")
     assert "千亿" in expand_english("a hundred billion yuan industry")
     assert "组团" in expand_english("Which four zones make up the park?")
+
+
+def test_general_vocabulary_of_bases_goods_and_days(corpus_kb):
+    """English questions whose nouns the glossary lacked ranked the wrong passage first."""
+    assert "示范基地" in expand_english("national demonstration bases")
+    assert {"品类", "每天"} <= set(expand_english("how many categories of goods every day"))
+    assert "车间" in expand_english("whose factory floor is in the photo")
+    hits = corpus_kb.search("What kinds of goods ride on Jiangjin's land-sea corridor trains, and how many categories?", k=3)
+    assert "600余种" in hits[0].chunk.text
