@@ -9,18 +9,16 @@ is weak or misses a hard constraint of the question (a year, a district).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
 from .credits import asks_for_credits, find_credits
-from .crosslingual import synonyms
 from .evidence import Evidence, on_topic
-from .places import DISTRICT_OF, in_place_name, question_places
-from .question import (ASKS, COMPANY, COMPANY_Q, COMPARE_Q, DATE_IN, DATE_Q, ENUMERATION, EVENTS, LIST_Q, METRICS, NUM_UNIT, QUANTITY_Q, REASON, WHO_Q,
-                       WHY_Q, YEAR, expected_unit,
-                       as_asked, figure_pattern, has_content, has_org, names_company, question_years, resolve_followup, sub_questions)
-from .rerank import Candidate, SentenceWeights, score_sentences, sentence_tokens, token_weight
+from .places import DISTRICT_OF, question_places
+from .question import DATE_Q, QUANTITY_Q, as_asked, has_content, question_years, resolve_followup
+from .rerank import Candidate, SentenceWeights, score_sentences
 from .retrieve import Hit, Retriever, clean_query
+from .selection import Selector
 from .tokenize import as_written, is_chinese, normalize, tokenize
 
 # --------------------------------------------------------------------------- data
@@ -105,6 +103,7 @@ class Answerer:
         self.retriever = retriever
         self.config = config or AnswerConfig()
         self.evidence = Evidence(retriever, self.config)
+        self.selector = Selector(retriever, self.evidence, self.config)
 
     def ask(self, question: str, history: list | None = None, k: int | None = None,
             retrieval_mode: str | None = None, mode: str = "extractive") -> Answer:
@@ -124,9 +123,10 @@ class Answerer:
         if credit_kind:
             return self._credits(question, query, hits, credit_kind)
         candidates = score_sentences(self.retriever, query, query_vec, hits, self._weights())
-        nearby = score_sentences(self.retriever, query, query_vec, self._next_to(hits), self._weights())
+        select = self.selector
+        nearby = score_sentences(self.retriever, query, query_vec, select.next_to(hits), self._weights())
         wider = sorted(candidates + nearby, key=lambda c: -c.score)
-        chosen = on_topic(query, self._complete(query, self._choose(query, candidates, nearby), wider))
+        chosen = on_topic(query, select.complete(query, select.choose(query, candidates, nearby), wider))
         if not chosen or not self.evidence.accepts(query, chosen, best=candidates[0]):
             return self._refuse(question, query, hits)
         citations = [self._cite(n, c) for n, c in enumerate(chosen, start=1)]
@@ -158,173 +158,6 @@ class Answerer:
     def _weights(self) -> SentenceWeights:
         cfg = self.config
         return SentenceWeights(cfg.w_dense, cfg.w_lexical, cfg.w_type, cfg.w_passage)
-
-    def _choose(self, query: str, candidates: list[Candidate], nearby: list[Candidate]) -> list[Candidate]:
-        """The best sentence, plus up to two more that score nearly as well (or cover another district),
-        and who said a quote among them (from ``nearby`` passages too)."""
-        if not candidates:
-            return []
-        best = candidates[0]
-        chosen = [best] + self._neighbours(query, best, candidates)
-        comparison = len(question_places(query) & {"青白江", "江津"}) >= 2
-        for cand in candidates[1:]:
-            if len(chosen) >= self.config.max_sentences:
-                break
-            if any(cand.text == c.text for c in chosen):
-                continue
-            close = cand.score >= best.score - self.config.margin and self._adds_coverage(query, chosen, cand)
-            new_place = comparison and bool(_sentence_places(cand) - {p for c in chosen for p in _sentence_places(c)})
-            if close or new_place:
-                chosen.append(cand)
-        chosen += self._attributions(chosen, candidates + nearby)
-        chosen.sort(key=lambda c: (c.hit.rank, c.index))
-        return chosen
-
-    def _attributions(self, chosen: list[Candidate], candidates: list[Candidate]) -> list[Candidate]:
-        """Who said a quoted sentence: “计划让大部分产品搭乘国际班列出口。” is followed by "…孙建涛表示。"
-        (in the same chunk or at the start of the next one)."""
-        starts = {(c.hit.chunk.doc_id, c.start): c for c in candidates}
-        have = {(c.hit.chunk.doc_id, c.start) for c in chosen}
-        found = []
-        for c in chosen:
-            if not c.text.lstrip().startswith(("“", '"')):
-                continue
-            source = self.retriever.index.doc_text(c.hit.chunk.doc_id)
-            gap = len(source[c.end:]) - len(source[c.end:].lstrip(" \u3000"))  # the next sentence, same line
-            key = (c.hit.chunk.doc_id, c.end + gap)
-            nxt = starts.get(key)
-            if nxt is not None and key not in have and len(nxt.text) <= 80 and _ATTRIBUTION.search(nxt.text):
-                found.append(nxt)
-                have.add(key)
-        return found
-
-    def _neighbours(self, query: str, best: Candidate, candidates: list[Candidate]) -> list[Candidate]:
-        """Sentences next to the best one that it cannot stand without.
-
-        A short caption or title line ("江津 三向发力…") needs the lines around it; a
-        sentence that announces an event ("…举行集中开工竣工活动。") when the question
-        asks for a figure is followed by the sentence that has the figure.
-        """
-        same_chunk = {c.index: c for c in candidates if c.hit.chunk.chunk_id == best.hit.chunk.chunk_id}
-        wanted: list[int] = []
-        if len(best.text) < 40 and not _is_sentence(best.text):
-            wanted = [best.index - 1, best.index + 1]
-        elif QUANTITY_Q.search(query) and not NUM_UNIT.search(best.text):
-            wanted = [best.index + 1]
-        elif WHO_Q.search(query) and not has_org(best.text):
-            # "…基地项目签约落户德感组团。" then "…重庆厨大娘食品有限公司再投2亿元": the company is next door
-            return [same_chunk[i] for i in (best.index + 1, best.index - 1)
-                    if i in same_chunk and has_org(same_chunk[i].text)][:1]
-        return [same_chunk[i] for i in wanted if i in same_chunk]
-
-    def _next_to(self, hits: list[Hit]) -> list[Hit]:
-        """The chunks just before and after the top ``neighbour_depth`` hits that are not hits themselves."""
-        index = self.retriever.index
-        have = {h.chunk.chunk_id for h in hits}
-        out: list[Hit] = []
-        for hit in hits[: self.config.neighbour_depth]:
-            row = index.row(hit.chunk.chunk_id)
-            for r in (row - 1, row + 1):
-                if not 0 <= r < len(index.chunks):
-                    continue
-                chunk = index.chunks[r]
-                if chunk.doc_id == hit.chunk.doc_id and chunk.chunk_id not in have:
-                    have.add(chunk.chunk_id)
-                    out.append(Hit(len(hits) + len(out) + 1, hit.score, chunk, hit.doc, fused=hit.fused))
-        return out
-
-    def _complete(self, query: str, chosen: list[Candidate], candidates: list[Candidate]) -> list[Candidate]:
-        """Add, for a part of the question whose figure the chosen sentences miss, the best sentence that has it.
-
-        "蜜雪冰城海外门店有多少家？基地出口量排第几？": the ranking sentence wins on the
-        whole question; the store count is a lower-scoring sentence that shares the
-        first part's words. It must score near the best and match that part's words.
-        """
-        if not chosen:
-            return chosen
-        floor = candidates[0].score - self.config.complete_margin
-        for part in sub_questions(query):
-            if not self.evidence.figure_found(part, [normalize(c.text) for c in chosen]):
-                # the part's own words, else the whole question's: "它2025年卖出去多少台车" is about the
-                # company the part before it asks for
-                for words in (part, query):
-                    before = len(chosen)
-                    chosen = self._add_best(words, chosen, candidates, floor,
-                                            lambda c, part=part: self.evidence.figure_found(part, [normalize(c.text)]))
-                    if len(chosen) > before:
-                        break
-        if DATE_Q.search(query):  # a date, of the event asked ("开工" asks for 开工's date, not 签约's)
-            events = [needed for asked, needed in EVENTS if re.search(asked, normalize(query))]
-
-            def dated(c: Candidate) -> bool:
-                return bool(DATE_IN.search(c.text)) and all(re.search(e, c.text) for e in events)
-
-            if not any(dated(c) for c in chosen):
-                chosen = self._add_best(query, chosen, candidates, floor, dated)
-        if COMPANY_Q.search(query) and not any(has_org(c.text) for c in chosen):  # "哪家企业…": one named,
-            # scoring nearly as well as the best (most sentences name some company)
-            chosen = self._add_best(query, chosen, candidates, candidates[0].score - self.config.margin,
-                                    lambda c: names_company(c.text))
-        # "…机制具体指什么" wants the sentence that lists ("即1个领导小组、…"), "为什么" the one with a reason
-        for asks, gives in ((LIST_Q, ENUMERATION), (WHY_Q, REASON)):
-            if asks.search(query) and not any(gives.search(c.text) for c in chosen):
-                chosen = self._add_best(query, chosen, candidates, floor, lambda c, g=gives: bool(g.search(c.text)),
-                                        in_passage=True)
-        return self._complete_sides(query, chosen, candidates, floor)
-
-    def _complete_sides(self, query: str, chosen: list[Candidate], candidates: list[Candidate],
-                        floor: float) -> list[Candidate]:
-        """A comparison of figures needs a figure from each district: add the side's best sentence with one."""
-        sides = {DISTRICT_OF[p] for p in question_places(query)}
-        if len(sides) < 2 or not (QUANTITY_Q.search(query) or COMPARE_Q.search(query)):
-            return chosen
-        unit = expected_unit(query)
-        figure = re.compile(figure_pattern(unit)) if unit else NUM_UNIT
-        named = [needed for asked, needed in METRICS if re.search(asked, normalize(query))]
-        years = question_years(query)
-
-        def answers(c: Candidate, side: str) -> bool:  # the side's figure, of the measure and a year asked
-            text = normalize(c.text)
-            return (c.hit.doc.get("district") == side and bool(figure.search(text))
-                    and all(re.search(n, text) for n in named)
-                    and (not years or bool(years & self.evidence.years_of(c))))
-
-        for side in sorted(sides):
-            if not any(answers(c, side) for c in chosen):
-                chosen = self._add_best(query, chosen, candidates, floor, lambda c, side=side: answers(c, side))
-        return chosen
-
-    def _add_best(self, question: str, chosen: list[Candidate], candidates: list[Candidate], floor: float,
-                  fits: Callable[[Candidate], bool], in_passage: bool = False) -> list[Candidate]:
-        """``chosen`` plus the best candidate scoring at least ``floor`` that ``fits`` and shares enough of
-        ``question``'s words (years and place names left out: the side is checked apart; an
-        abbreviation's full form counts, 规上 = 规模以上) — ``in_passage``: words of its passage count
-        (a quoted reason names no company; the line after it, "巨湾技研相关负责人介绍", does)."""
-        bm25 = self.retriever.index.bm25
-        weights = {t: token_weight(t) for t in self.retriever.keyword_tokens(question)
-                   if not YEAR.fullmatch(t) and not in_place_name(t) and not ASKS.search(t)  # 哪家, 多少: no answer has them
-                   # English words no article has ("why", "pick") could never be shared
-                   and not (t.isascii() and t.isalpha() and bm25 is not None and bm25.term_id(t) is None)}
-        total = sum(weights.values()) or 1.0
-        for cand in candidates:
-            if cand.score < floor:
-                break
-            if cand in chosen or not fits(cand):
-                continue
-            text = cand.hit.chunk.clean if in_passage else cand.text
-            have = sentence_tokens(text)
-            found = sum(w for t, w in weights.items() if t in have or any(f in text for f in synonyms([t])))
-            tied = cand.score >= candidates[0].score - self.config.complete_tied
-            if tied or found / total >= self.config.complete_overlap:
-                return sorted(chosen + [cand], key=lambda c: (c.hit.rank, c.index))
-        return chosen
-
-    def _adds_coverage(self, query: str, chosen: list[Candidate], cand: Candidate) -> bool:
-        """A further sentence earns its place by matching question words the others miss."""
-        q_tokens = {t for t in self.retriever.keyword_tokens(query) if token_weight(t) >= 1.0}
-        have = set().union(*(sentence_tokens(c.text) for c in chosen))
-        return bool((q_tokens & sentence_tokens(cand.text)) - have)
-
 
     # ----------------------------------------------------------------- output
 
@@ -403,22 +236,9 @@ class Answerer:
         return Answer(question, text, False, "extractive", [], related, query)
 
 
-_ATTRIBUTION = re.compile(r"(?:表示|说|介绍|称|指出|坦言|告诉记者|透露)[。！!.]?\s*$")
-
-
-def _is_sentence(text: str) -> bool:
-    """Ends like a sentence (a caption or a title line does not)."""
-    return text.rstrip("”’」』)） ").endswith(("。", "！", "？", "；", ".", "!", "?", ";"))
-
-
 def _display(sentence: str) -> str:
     """A sentence as shown in the answer: no list bullet, no stray markdown."""
     return re.sub(r"^[-*•]\s*", "", sentence.strip()).replace("**", "")
-
-
-def _sentence_places(c: Candidate) -> set[str]:
-    places = {p for p in ("青白江", "江津") if p in c.text or p in c.hit.chunk.clean}
-    return places or ({c.hit.doc.get("district")} - {""})
 
 
 _KEY = re.compile(r"(?:(?:19|20)\d\d年(?:\d{1,2}月)?(?:\d{1,2}日)?)|(?:\d{1,2}月\d{1,2}日)|"
