@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from .crosslingual import english_phrases, glossary_words
 from .places import CITY_OF, DISTRICT_OF, PLACE_KEYS, PLACES, foreign_places, question_places
-from .question import (COMPANY_Q, DATE_IN, DATE_Q, EVENTS, FULL_YEAR_Q, METRICS, NAME_Q, NEW_ONLY, NUM_UNIT,
+from .question import (COMPANY_Q, DATE_IN, DATE_Q, EVENTS, FULL_YEAR_Q, METRICS, NAME_Q, NEW_ONLY, NUM_UNIT, QUANTITY_Q,
                        PART_OF_YEAR, PERIODS, TOTAL_IN, TOTAL_Q, YEAR, expected_unit, figure_pattern, has_org,
                        has_person, question_years, relative_years, sub_questions)
 from .rerank import Candidate, token_weight
@@ -131,6 +131,11 @@ class Evidence:
             if part_years and expected_unit(part):
                 holders = [c for c, t in zip(chosen, texts) if self.figure_found(part, [t])]
                 if not any(part_years & self.years_of(c) for c in holders):
+                    return False
+            elif part_years and named and QUANTITY_Q.search(part):  # "the foreign trade value in 2024":
+                # a sentence with the measure and a figure must be of that year, not 2025's
+                holders = [c for c, t in zip(chosen, texts) if NUM_UNIT.search(t) and all(re.search(n, t) for n in named)]
+                if holders and not any(part_years & self.years_of(c) for c in holders):
                     return False
         # the name may be in the line after a quote ("…”\n物流经理张静萍说"), cited with it
         if NAME_Q.search(query) and not any(has_person(c.text) for c in chosen):

@@ -12,7 +12,7 @@ def test_phrases_map_to_the_articles_terms():
 
 def test_plurals_and_inflections_fall_back_to_the_listed_form():
     assert "通道" in expand_english("How many corridors?")  # corridor
-    assert expand_english("industrial parks") == expand_english("industrial park")
+    assert expand_english("logistics hubs") == expand_english("logistics hub")
     assert expand_english("the projected growth")[:1] == ["预计"]  # listed as such, not "project" -> 项目
 
 
@@ -65,3 +65,11 @@ def test_general_vocabulary_of_bases_goods_and_days(corpus_kb):
     assert "车间" in expand_english("whose factory floor is in the photo")
     hits = corpus_kb.search("What kinds of goods ride on Jiangjin's land-sea corridor trains, and how many categories?", k=3)
     assert "600余种" in hits[0].chunk.text
+
+
+def test_the_articles_terms_have_their_common_english_names():
+    """A second pass over the articles' vocabulary: statistics, project stages, logistics, roles."""
+    assert "规模以上" in expand_english("above designated size firms")
+    assert "投产" in expand_english("when was it commissioned")
+    assert "副总裁" in expand_english("the vice president")
+    assert "老旧小区" in expand_english("old neighbourhoods")
