@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from .crosslingual import english_phrases, glossary_words
 from .places import CITY_OF, DISTRICT_OF, PLACE_KEYS, PLACES, foreign_places, question_places
 from .question import (COMPANY_Q, DATE_IN, DATE_Q, EVENTS, FULL_YEAR_Q, METRICS, NAME_Q, NEW_ONLY, NUM_UNIT, QUANTITY_Q,
-                       PART_OF_YEAR, PERIODS, TOTAL_IN, TOTAL_Q, YEAR, expected_unit, figure_pattern, has_org,
+                       PART_OF_YEAR, TOTAL_IN, asked_periods, TOTAL_Q, YEAR, expected_unit, figure_pattern, has_org,
                        has_person, question_years, relative_years, sub_questions)
 from .rerank import Candidate, token_weight
 from .retrieve import Retriever
@@ -123,14 +123,16 @@ class Evidence:
         if self.unknown_acronym(query):
             return False
         for part in sub_questions(query):  # "多少家企业进驻？进口的占几成？": each asks its own figure
-            if not self.figure_found(part, texts) or not _period_found(part, texts, named):
+            if not self.figure_found(part, texts) or not period_found(part, texts, named):
                 return False
             # the figure is of the year asked: "2025年一年开行多少列" is not answered by a 2023 article's
             # running total, cited next to a 2025 sentence that has no count
             part_years = question_years(part) or years
-            if part_years and expected_unit(part):
-                holders = [c for c, t in zip(chosen, texts) if self.figure_found(part, [t])]
-                if not any(part_years & self.years_of(c) for c in holders):
+            if expected_unit(part):  # ... and of the period asked, in one sentence: a 2025 quarter and
+                # 2024's whole year together do not answer "2025年一整年"
+                holders = [c for c, t in zip(chosen, texts) if self.figure_found(part, [t])
+                           and (not FULL_YEAR_Q.search(part) or period_found(part, [t], named))]
+                if not any(not part_years or part_years & self.years_of(c) for c in holders):
                     return False
             elif part_years and named and QUANTITY_Q.search(part):  # "the foreign trade value in 2024":
                 # a sentence with the measure and a figure must be of that year, not 2025's
@@ -190,13 +192,13 @@ _ACRONYM = re.compile(r"\b([A-Z][A-Z0-9&]{2,})\b")
 _CLAUSE = re.compile(r"[,，;；:：]")  # a long summary sentence lists one measure per clause
 
 
-def _period_found(question: str, texts: list[str], named: list[str]) -> bool:
+def period_found(question: str, texts: list[str], named: list[str] | None = None) -> bool:
     """"上半年" asked needs 上半年 evidence; "全年" asked is not answered by a quarter's figure
     (of the measures ``named``, when the question names one)."""
-    asked = [needed for asked, needed in PERIODS if re.search(asked, question, re.I)]
+    asked = asked_periods(question)
     if asked:  # ("上半年…和全年…各是多少" compares the two: the part asked is checked, not the whole year)
         return all(any(re.search(needed, t) for t in texts) for needed in asked)
-    figures = [t for t in texts if NUM_UNIT.search(t) and all(re.search(n, t) for n in named)]
+    figures = [t for t in texts if NUM_UNIT.search(t) and all(re.search(n, t) for n in named or ())]
     return not (FULL_YEAR_Q.search(question) and figures and all(PART_OF_YEAR.search(t) for t in figures))
 
 

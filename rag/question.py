@@ -82,6 +82,38 @@ PERIODS = [(r"上半年|first half|\bh1\b", r"上半年|1月?[-—~至到]6月|�
            (r"(?<!前)三季度|第三季度|third quarter|\bq3\b", r"(?<!前)三季度|7月?[-—~至到]9月"),
            (r"四季度|fourth quarter|\bq4\b", r"四季度|10月?[-—~至到]12月"),
            (r"前三季度|first three quarters", r"前三季度|1月?[-—~至到]9月")]
+_MONTHS = {m: i for i, m in enumerate(("january", "february", "march", "april", "may", "june", "july", "august",
+                                         "september", "october", "november", "december"), start=1)}
+_MONTH_RANGE = re.compile(r"(?:from )?(january|february|march|april|may|june|july|august|september|october|november|"
+                          r"december)\s*(?:to|through|-|–|until)\s*(january|february|march|april|may|june|july|august|"
+                          r"september|october|november|december)|(\d{1,2})\s*(?:月)?\s*[-—~至到]\s*(\d{1,2})\s*月|"
+                          r"前(\d{1,2}|[一二三四五六七八九十]{1,2})个?月|first (\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|"
+                          r"eleven) months", re.I)
+_NUMBER_WORDS = {w: i for i, w in enumerate("一 二 三 四 五 六 七 八 九 十 十一".split(), start=1)}
+_NUMBER_WORDS.update({w: i for i, w in enumerate("one two three four five six seven eight nine ten eleven".split(),
+                                                 start=1)})
+
+
+def asked_periods(question: str) -> list[str]:
+    """Patterns the evidence must hold for the part of a year asked: 上半年, 一季度, "January to May" / 1-5月."""
+    found = [needed for asked, needed in PERIODS if re.search(asked, question, re.I)]
+    question = re.sub(r"\bbetween (\w+) and (\w+)", r"\1 to \2", question, flags=re.I)
+    for m in _MONTH_RANGE.finditer(question):
+        if m.group(1):
+            first, last = _MONTHS[m.group(1).lower()], _MONTHS[m.group(2).lower()]
+        elif m.group(3):
+            first, last = int(m.group(3)), int(m.group(4))
+        else:
+            n = m.group(5) or m.group(6)
+            first, last = 1, int(n) if n.isdigit() else _NUMBER_WORDS.get(n.lower(), 0)
+        if 1 <= first < last <= 12:
+            words = "一二三四五六七八九十"
+            spoken = words[last - 1] if last <= 10 else "十" + words[last - 11]
+            named = {(1, 3): "|一季度", (1, 6): "|上半年", (1, 9): "|前三季度", (7, 12): "|下半年"}.get((first, last), "")
+            found.append(rf"{first}月?[-—~至到]{last}月" + (rf"|前(?:{last}|{spoken})个?月" if first == 1 else "") + named)
+    return found
+
+
 FULL_YEAR_Q = re.compile(r"全年|一整年|整年|full[- ]year|whole year|entire year|all of (?:19|20)\d\d", re.I)
 PART_OF_YEAR = re.compile(r"上半年|下半年|[一二三四]季度|1月?[-—~至到]\d{1,2}月|前\d{1,2}个?月|\d{1,2}月份")
 # "how many in total" is not answered by a count of the year's new ones

@@ -20,7 +20,7 @@ from .errors import InvalidQueryError
 from .index import Index
 from .pinyin import PinyinNames
 from .places import DISTRICT_OF, PLACES, question_places
-from .question import YEAR, as_asked, question_years
+from .question import YEAR, as_asked, asked_periods, question_years
 from .rerank import SentenceWeights, rerank, score_sentences
 from .tokenize import as_written, cjk_ratio, is_chinese, normalize, tokenize
 
@@ -46,6 +46,8 @@ class RetrievalConfig:
     year_boost: float = 0.3
     # added to chunks about the one district a question names (its article's district, or the chunk
     # names it): "how many orders did Qingbaijiang process in 2025" ranked a Jiangjin 2025 timeline first
+    # added to chunks that give the part of the year asked (上半年, 一季度, "January to May" = 1月-5月)
+    period_boost: float = 0.3  # swept 0–0.5 on ten sets: fresh7 MRR 0.844 → 0.867, no set lower (0.2–0.5 alike)
     place_boost: float = 0.3  # swept 0–0.5 on ten sets: MRR 0.891 → 0.896, no set lower (0.5 the same)
     interleave_sides: bool = True  # a question about both districts alternates their chunks
     # the top ``rerank_depth`` hybrid hits are reordered by fused score + rerank × their best sentence's
@@ -237,6 +239,11 @@ class Retriever:
                 chunk = self.index.chunks[int(row)]
                 found = set(YEAR.findall(chunk.clean)) or {str(self.index.docs[chunk.doc_id].get("date", ""))[:4]}
                 scores[i] += cfg.year_boost * bool(years & found)
+        periods = asked_periods(query) if cfg.period_boost else []
+        if periods:
+            for i, row in enumerate(rows):
+                clean = self.index.chunks[int(row)].clean
+                scores[i] += cfg.period_boost * any(re.search(p, clean) for p in periods)
         sides = {DISTRICT_OF[p] for p in question_places(query)} if cfg.place_boost else set()
         if len(sides) == 1:
             side = next(iter(sides))

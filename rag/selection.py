@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .crosslingual import synonyms
-from .evidence import Evidence
+from .evidence import Evidence, period_found
 from .places import DISTRICT_OF, in_place_name, question_places
 from .question import (ASKS, COMPANY_Q, COMPARE_Q, DATE_IN, DATE_Q, ENUMERATION, EVENTS, LIST_Q, METRICS,
                        NUM_UNIT, QUANTITY_Q, REASON, WHO_Q, WHY_Q, YEAR, expected_unit, figure_pattern, has_org,
@@ -120,13 +120,16 @@ class Selector:
             return chosen
         floor = candidates[0].score - self.config.complete_margin
         for part in sub_questions(query):
-            if not self.evidence.figure_found(part, [normalize(c.text) for c in chosen]):
+            # the figure, of the period asked: "当年1到5月开了多少列" is not answered by the running total
+            def has(texts: list[str], part: str = part) -> bool:
+                return self.evidence.figure_found(part, texts) and period_found(part, texts)
+
+            if not has([normalize(c.text) for c in chosen]):
                 # the part's own words, else the whole question's: "它2025年卖出去多少台车" is about the
                 # company the part before it asks for
                 for words in (part, query):
                     before = len(chosen)
-                    chosen = self._add_best(words, chosen, candidates, floor,
-                                            lambda c, part=part: self.evidence.figure_found(part, [normalize(c.text)]))
+                    chosen = self._add_best(words, chosen, candidates, floor, lambda c, has=has: has([normalize(c.text)]))
                     if len(chosen) > before:
                         break
         if DATE_Q.search(query):  # a date, of the event asked ("开工" asks for 开工's date, not 签约's)

@@ -107,6 +107,17 @@ def test_expected_unit(question, unit):
     assert expected_unit(question) == unit
 
 
+def test_asked_periods_read_month_ranges():
+    from rag.question import asked_periods
+
+    may = asked_periods("For January to May 2023, how many trains?")
+    assert may == asked_periods("2023年1-5月开了多少列") == asked_periods("Between January and May 2023?")
+    assert re.search(may[0], "今年1月-5月已累计开行407列") and re.search(may[0], "前5个月")
+    assert not re.search(may[0], "今年一季度")
+    assert re.search(asked_periods("前六个月外贸多少")[0], "今年上半年")  # named as 上半年
+    assert asked_periods("2025年一季度") and asked_periods("How many in 2024?") == []
+
+
 def test_question_years():
     assert question_years("青白江2025年规上工业增加值增长多少？") == {"2025"}
     assert question_years("江津2023年和２０２４年各引资多少") == {"2023", "2024"}  # full-width digits too
@@ -609,6 +620,8 @@ def test_sub_questions(question, parts):
     ("Jiangjin's industrial tax revenue in 2024 and its year-on-year growth?", ["43.5亿元", "11.6%"]),
     # 上半年 is written 1月-6月 in the article; the whole year is compared with it
     ("江津2023年上半年协议引资和2024年全年协议引资各是多少？", ["570亿元", "966亿元"]),
+    # the running total answers the first part; "前5个月" needs the sentence of January to May
+    ("江津陆海新通道班列截至2023年5月底累计开行多少列？当年前5个月呢，开了多少列？", ["1277列", "407列"]),
 ])
 def test_multi_part_and_period_questions_are_answered(corpus_kb, question, figures):
     answered(corpus_kb, question, *figures)

@@ -54,6 +54,17 @@ def test_a_district_named_lifts_its_own_chunks(corpus_kb):
         config.place_boost = RetrievalConfig().place_boost
 
 
+def test_the_period_asked_lifts_the_chunks_that_give_it(corpus_kb):
+    question = "Between January and May 2023, how many land-sea corridor trains did Jiangjin send out?"
+    assert "1月-5月" in corpus_kb.search(question, k=3)[0].chunk.clean
+    config = corpus_kb.engine.retriever.config
+    try:
+        config.period_boost = 0.0
+        assert "1月-5月" not in corpus_kb.search(question, k=3)[0].chunk.clean
+    finally:
+        config.period_boost = RetrievalConfig().period_boost
+
+
 @pytest.mark.parametrize("misspelt, right", [("Jiangjing", "jiangjin"), ("Qingbaijang", "qingbaijiang"),
                                              ("Luohaung", "luohuang"), ("Qingbaijaing", "qingbaijiang")])
 def test_a_place_one_letter_off_is_read_as_the_place(corpus_kb, misspelt, right):
