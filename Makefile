@@ -50,6 +50,9 @@ eval: $(VENV)/.dev index/manifest.json
 	$(RAG) eval --answers eval/fresh5.jsonl
 	$(RAG) eval --answers eval/fresh6.jsonl
 	$(RAG) eval --answers eval/fresh7.jsonl
+	$(RAG) eval --answers eval/fresh8.jsonl
+	$(RAG) eval --answers eval/fresh9.jsonl
+	$(RAG) eval --answers eval/fresh10.jsonl eval/fresh11.jsonl
 
 bench: $(VENV)/.dev
 	$(RAG) bench
