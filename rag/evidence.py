@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from .crosslingual import english_phrases, glossary_words
 from .places import CITY_OF, DISTRICT_OF, PLACE_KEYS, PLACES, foreign_places, question_places
-from .question import (COMPANY_Q, DATE_IN, DATE_Q, EVENTS, FULL_YEAR_Q, METRICS, NAME_Q, NEW_ONLY, NUM_UNIT, QUANTITY_Q,
+from .question import (COMPANY_Q, DATE_IN, DATE_Q, EVENTS, FULL_YEAR_Q, METRICS, NAME_Q, NEW_ONLY, NUM_UNIT,
                        PART_OF_YEAR, TOTAL_IN, asked_periods, TOTAL_Q, YEAR, expected_unit, figure_pattern, has_org,
                        has_person, question_years, relative_years, sub_questions)
 from .rerank import Candidate, token_weight
@@ -129,12 +129,15 @@ class Evidence:
             # running total, cited next to a 2025 sentence that has no count
             part_years = question_years(part) or years
             if expected_unit(part):  # ... and of the period asked, in one sentence: a 2025 quarter and
-                # 2024's whole year together do not answer "2025年一整年"
+                # 2024's whole year together do not answer "2025年一整年", nor a first quarter's count next
+                # to "第二季度重点项目集中开工" the second
+                # (a quarter asked may be named once for its passage: "2023年第二季度…活动" then its figures)
                 holders = [c for c, t in zip(chosen, texts) if self.figure_found(part, [t])
-                           and (not FULL_YEAR_Q.search(part) or period_found(part, [t], named))]
+                           and (period_found(part, [t], named) or bool(asked_periods(part))
+                                and period_found(part, [normalize(c.hit.chunk.clean)], named))]
                 if not any(not part_years or part_years & self.years_of(c) for c in holders):
                     return False
-            elif part_years and named and QUANTITY_Q.search(part):  # "the foreign trade value in 2024":
+            elif part_years and named:  # "the foreign trade value in 2024", "tax revenue in 2025":
                 # a sentence with the measure and a figure must be of that year, not 2025's
                 holders = [c for c, t in zip(chosen, texts) if NUM_UNIT.search(t) and all(re.search(n, t) for n in named)]
                 if holders and not any(part_years & self.years_of(c) for c in holders):

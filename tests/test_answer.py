@@ -353,6 +353,13 @@ def test_refuses_what_the_articles_do_not_say(corpus_kb, question):
     ("How many trains did Jiangjin run in 2024?",
      "How many merchants operate at the Shuangfu International Agricultural Trade City in Jiangjin?"),
     ("青白江综合保税区的绩效评估在全国排第几？", "江津综合保税区的绩效评估在全国排第几？"),
+    # the quarter asked, with the figure: a first quarter's count is not the second's, though another
+    # passage names a second quarter; a quarter named once for its passage still counts
+    ("In Jiangjin's Q2 2023 groundbreaking and completion event, how many projects broke ground and with what "
+     "investment?", "how many western land-sea corridor trains did jiangjin run in the second quarter of 2025"),
+    # a measure and a year, no unit asked: 2024's tax is not 2025's
+    ("What was Jiangjin's industrial tax revenue in 2024, and how did it change year on year?",
+     "What was Jiangjin district's industrial tax revenue in 2025, and how did it change year on year?"),
     # a measure asked for a year, with no unit: the sentence holding it must be of that year
     ("What was the foreign trade value of the Chongqing Hub Port Industrial Park in 2025?",
      "What was the total foreign trade value of the Chongqing Hub Port Industrial Park in 2024?"),
