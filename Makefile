@@ -53,6 +53,8 @@ eval: $(VENV)/.dev index/manifest.json
 	$(RAG) eval --answers eval/fresh8.jsonl
 	$(RAG) eval --answers eval/fresh9.jsonl
 	$(RAG) eval --answers eval/fresh10.jsonl eval/fresh11.jsonl
+	$(RAG) eval --answers eval/fresh12.jsonl eval/fresh13.jsonl
+	$(RAG) eval --answers eval/fresh14.jsonl eval/fresh15.jsonl
 
 bench: $(VENV)/.dev
 	$(RAG) bench

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Regression floors for eval/lugang.jsonl on the bundled corpus (hybrid retriever, extractive answers),
 # a little under the measured level. Raise them when quality improves. "false_refusal_rate" is a ceiling.
-FLOORS = {  # measured 2026-11-25 (session 5): 0.978, 0.945, 0.949, 0.577, 0.967, 0.015
+FLOORS = {  # measured 2026-11-25 (session 5): 0.978, 0.936, 0.949, 0.577, 0.967, 0.015
     "hit@5": 0.95,
     "mrr@10": 0.92,
     "answer_accuracy": 0.93,
