@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 
 from .crosslingual import english_phrases, glossary_words
 from .places import CITY_OF, DISTRICT_OF, PLACE_KEYS, PLACES, foreign_places, question_places
-from .question import (COMPANY_Q, DATE_IN, DATE_Q, EVENTS, FULL_YEAR_Q, METRICS, NAME_Q, NEW_ONLY, NUM_UNIT,
+from .question import (COMPANY_Q, DATE_IN, DATE_Q, EVENTS, FULL_YEAR_Q, NAME_Q, NEW_ONLY, NUM_UNIT,
                        PART_OF_YEAR, TOTAL_IN, asked_periods, TOTAL_Q, YEAR, expected_unit, figure_pattern, has_org,
-                       has_person, question_years, relative_years, sub_questions)
+                       has_person, named_measures, question_years, relative_years, sub_questions)
 from .rerank import Candidate, token_weight
 from .retrieve import Retriever
 from .tokenize import is_chinese, normalize, tokenize
@@ -107,7 +107,7 @@ class Evidence:
         q_norm = normalize(query)
         texts = [normalize(c.text) for c in chosen]
         # in the sentences themselves: a chunk naming 出口 elsewhere does not make 进出口 an export figure
-        named = [needed for asked, needed in METRICS if re.search(asked, q_norm)]
+        named = named_measures(query)
         if not all(re.search(needed, " ".join(texts)) for needed in named):
             return False
         # "When the park launched construction, what path was set?" asks for the path, not a date
@@ -171,7 +171,7 @@ class Evidence:
         unit = expected_unit(question)
         if not unit:
             return True
-        named = [needed for asked, needed in METRICS if re.search(asked, normalize(question))]
+        named = named_measures(question)
         figure = figure_pattern(unit)
         # a measure the question names must hold the figure itself, in the same clause: "地区生产总值
         # …多少亿元" is not answered by "批发业(规模超1500亿元…)…,地区生产总值增速跻身全市前列"

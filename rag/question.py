@@ -66,6 +66,14 @@ METRICS += [("社会消费品零售|社零|零售|retail", "零售|社零"), ("�
             (r"价格|售价|单价|\bprices?\b|how much does it cost", "价格|售价|单价|元/"),
             (r"排名|排第几|排在第几|第几名|位列第几|\brank(?:ing|ed|s)?\b", r"排名|排位|位列|位居|位次|第[一二三四五六七八九十百\d]|前列|前\d|领先|首位"),
             (r"评级|\bgrade\b|rating", r"等级|评级|[a-e]类|[a-e]级|双a|\d[a-e]|星级")]
+
+
+def named_measures(question: str) -> list[str]:
+    """The patterns an answer sentence needs for each measure the question names (see METRICS)."""
+    q = normalize(question)
+    return [needed for asked, needed in METRICS if re.search(asked, q)]
+
+
 # "when was it completed" is not answered by the date it broke ground: a date question naming an
 # event needs a sentence naming that event (question pattern, required in an answer sentence)
 EVENTS = [("建成|竣工|completed?|finished", "建成|竣工"), ("投产|put into (?:production|operation)|start(?:ed)? production",

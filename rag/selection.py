@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 from .crosslingual import synonyms
 from .evidence import Evidence, period_found
 from .places import DISTRICT_OF, in_place_name, question_places
-from .question import (ASKS, COMPANY_Q, COMPARE_Q, DATE_IN, DATE_Q, ENUMERATION, EVENTS, LIST_Q, METRICS,
+from .question import (ASKS, COMPANY_Q, COMPARE_Q, DATE_IN, DATE_Q, ENUMERATION, EVENTS, LIST_Q,
                        NUM_UNIT, QUANTITY_Q, REASON, WHO_Q, WHY_Q, YEAR, expected_unit, figure_pattern, has_org,
-                       names_company, question_years, sub_questions)
+                       named_measures, names_company, question_years, sub_questions)
 from .rerank import Candidate, sentence_tokens, token_weight
 from .retrieve import Hit, Retriever
 from .tokenize import normalize
@@ -159,7 +159,7 @@ class Selector:
             return chosen
         unit = expected_unit(query)
         figure = re.compile(figure_pattern(unit)) if unit else NUM_UNIT
-        named = [needed for asked, needed in METRICS if re.search(asked, normalize(query))]
+        named = named_measures(query)
         years = question_years(query)
 
         def answers(c: Candidate, side: str) -> bool:  # the side's figure, of the measure and a year asked

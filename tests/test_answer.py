@@ -363,10 +363,16 @@ def test_refuses_what_the_articles_do_not_say(corpus_kb, question):
     # a measure asked for a year, with no unit: the sentence holding it must be of that year
     ("What was the foreign trade value of the Chongqing Hub Port Industrial Park in 2025?",
      "What was the total foreign trade value of the Chongqing Hub Port Industrial Park in 2024?"),
+    # English questions need the things they name in the passages: 跨境电商 is 青白江's; a Jiangjin
+    # train count was cited for it
+    ("How many cross-border e-commerce orders did Qingbaijiang complete in 2025?",
+     "How many cross-border e-commerce orders did Jiangjin handle in 2025?"),
+    ("Where did Qingbaijiang's comprehensive bonded zone rank nationally?",
+     "How many smart gantry cranes work at the container center of Chengdu International Railway Port?"),
 ])
 def test_one_changed_constraint_turns_an_answer_into_a_refusal(corpus_kb, answerable, refused):
     assert corpus_kb.ask(answerable).answerable
-    assert not corpus_kb.ask(refused).answerable
+    check_refusal(corpus_kb, corpus_kb.ask(refused), zh=is_chinese(refused))
 
 
 @pytest.mark.parametrize("question", ["What is the capital of France?", "How many people live on Mars?"])
@@ -720,18 +726,6 @@ def test_a_comparison_of_figures_gets_a_figure_from_each_side(corpus_kb):
             == {"江津"}
     finally:
         config.complete_overlap = before
-
-
-@pytest.mark.parametrize("answerable, refused", [
-    # 跨境电商 is 青白江's; a Jiangjin train count was cited for it
-    ("How many cross-border e-commerce orders did Qingbaijiang complete in 2025?",
-     "How many cross-border e-commerce orders did Jiangjin handle in 2025?"),
-    ("Where did Qingbaijiang's comprehensive bonded zone rank nationally?",
-     "How many smart gantry cranes work at the container center of Chengdu International Railway Port?"),
-])
-def test_english_questions_need_the_things_they_name_in_the_passages(corpus_kb, answerable, refused):
-    assert corpus_kb.ask(answerable).answerable
-    check_refusal(corpus_kb, corpus_kb.ask(refused), zh=False)
 
 
 def test_the_phrase_check_ignores_places_and_numbers(corpus_kb):
