@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from .crosslingual import english_phrases, glossary_words
+from .crosslingual import english_phrases
+from .names import Names
 from .places import CITY_OF, DISTRICT_OF, PLACE_KEYS, PLACES, foreign_places, question_places
 from .question import (COMPANY_Q, DATE_IN, DATE_Q, EVENTS, FULL_YEAR_Q, NAME_Q, NEW_ONLY, NUM_UNIT,
                        PART_OF_YEAR, TOTAL_IN, asked_periods, TOTAL_Q, YEAR, expected_unit, figure_pattern, has_org,
@@ -29,6 +30,7 @@ class Evidence:
     def __init__(self, retriever: Retriever, config: AnswerConfig):
         self.retriever = retriever
         self.config = config
+        self.names = Names(retriever)
 
     def accepts(self, query: str, chosen: list[Candidate], best: Candidate) -> bool:
         """The best sentence is close enough, and the chosen ones meet every hard constraint."""
@@ -68,22 +70,6 @@ class Evidence:
         found = sum(any(t in text for t in terms) for terms in phrases)
         return found / len(phrases) >= self.config.min_phrase_coverage_en
 
-    def unknown_acronym(self, query: str) -> str | None:
-        """A name like "CATL" that no article and no glossary entry has: the question is about something else.
-
-        An acronym next to a bracketed alias ("CISDI's (中冶赛迪)", "Greater Bay Technology (GBT)")
-        is explained by it and passes.
-        """
-        bm25 = self.retriever.index.bm25
-        for m in _ACRONYM.finditer(query):
-            word = m.group(1).lower()
-            around = query[max(0, m.start() - 1) : m.end() + 4]
-            if "(" in around or "（" in around or word in glossary_words():
-                continue
-            if bm25 is None or bm25.term_id(word) is None:
-                return m.group(1)
-        return None
-
     def constraints_met(self, query: str, chosen: list[Candidate]) -> bool:
         """Hard constraints of the question must hold in the evidence.
 
@@ -120,7 +106,10 @@ class Evidence:
         for place in foreign_places(query):
             if place not in evidence:
                 return False
-        if self.unknown_acronym(query):
+        if self.names.unknown(query):
+            return False
+        # a company the question names, in the passages cited: 东风小康's project is not 蜜雪冰城's
+        if not all(name in evidence for name in self.names.companies(query)):
             return False
         for part in sub_questions(query):  # "多少家企业进驻？进口的占几成？": each asks its own figure
             if not self.figure_found(part, texts) or not period_found(part, texts, named):
@@ -191,7 +180,6 @@ class Evidence:
         return any(all(re.search(n, u) for n in named) and placed(u, near) for u, near in spans)
 
 
-_ACRONYM = re.compile(r"\b([A-Z][A-Z0-9&]{2,})\b")
 _CLAUSE = re.compile(r"[,，;；:：]")  # a long summary sentence lists one measure per clause
 
 

@@ -31,6 +31,10 @@ class PinyinNames:
     def __len__(self) -> int:
         return len(self._table)
 
+    def spells(self, words: list[str]) -> bool:
+        """Do ``words`` together spell a corpus word ("Chi Yong" → 池勇)?"""
+        return "".join(w.lower() for w in words) in self._table
+
     def terms(self, text: str) -> list[str]:
         """Chinese words for the pinyin in ``text``, longest run of words first, each word used once."""
         text = re.sub(r"['’]s\b", " ", text.lower())  # "Jiwei Wulian's", but "Xi'an" is xian

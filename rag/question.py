@@ -46,7 +46,7 @@ METRICS += [("output value|gross output", "产值"), ("value added", "增加值"
             (r"(?:how many|number of|new|creat\w*|generat\w*|provid\w*|add\w*)\s+(?:\w+\s+)?jobs\b|"  # not "her job"
              r"jobs? (?:created|generated|added)|employment", "就业|岗位|用工")]
 METRICS += [("进出口|外贸|import and export|imports and exports|foreign trade", "进出口|外贸"),
-            ("(?<!进)出口", "(?<!进)出口"), ("gdp", "gdp|地区生产总值"),
+            ("(?<!进)出口", "(?<!进)出口"), ("gdp|经济总量|地区生产总值|gross domestic product|economic output", "gdp|地区生产总值|经济总量"),
              # a role asked for: a byline's names do not name a party secretary
              ("(?<!副)书记|(?<!deputy )party secretary", "(?<!副)书记"),
              ("副书记|deputy (?:party )?secretary", "副书记"), ("区长|mayor", "区长|市长"), ("董事长|chairman", "董事长")]
@@ -63,7 +63,8 @@ METRICS += [("社会消费品零售|社零|零售|retail", "零售|社零"), ("�
             ("工资|薪酬|wages?|salar(?:y|ies)", "工资|薪"), ("市值|market (?:value|cap)", "市值"),
             ("小巨人|little giants?", "小巨人"),
             (r"多大年纪|年龄|几岁|多少岁|how old|\bage\b", r"\d+岁|年龄"), ("存款|deposits", "存款"), ("贷款|loans", "贷款"), ("市场份额|占有率|market share", "份额|占有率"),
-            (r"价格|售价|单价|\bprices?\b|how much does it cost", "价格|售价|单价|元/"),
+            (r"价格|售价|单价|运费|\bprices?\b|how much does it cost|what does it cost|\bcost to\b|freight rate", "价格|售价|单价|元/|运费|费用|成本"),
+            (r"货值|cargo value|value of (?:the )?(?:cargo|goods|freight)", "货值|价值"),
             (r"排名|排第几|排在第几|第几名|位列第几|\brank(?:ing|ed|s)?\b", r"排名|排位|位列|位居|位次|第[一二三四五六七八九十百\d]|前列|前\d|领先|首位"),
             (r"评级|\bgrade\b|rating", r"等级|评级|[a-e]类|[a-e]级|双a|\d[a-e]|星级")]
 
@@ -122,7 +123,8 @@ def asked_periods(question: str) -> list[str]:
     return found
 
 
-FULL_YEAR_Q = re.compile(r"全年|一整年|整年|full[- ]year|whole year|entire year|all of (?:19|20)\d\d", re.I)
+FULL_YEAR_Q = re.compile(r"全年|一整年|整年|一年下来|full[- ]year|whole (?:of )?(?:the )?year|whole of (?:19|20)\d\d|entire year|"
+                         r"all of (?:19|20)\d\d|(?:19|20)\d\d as a whole", re.I)
 PART_OF_YEAR = re.compile(r"上半年|下半年|[一二三四]季度|1月?[-—~至到]\d{1,2}月|前\d{1,2}个?月|\d{1,2}月份")
 # "how many in total" is not answered by a count of the year's new ones
 TOTAL_Q = re.compile(r"累计|总数|cumulative", re.I)  # not 一共: "一共做了多少单" asks for the year
@@ -194,7 +196,7 @@ _KIND_OF_COMPANY = re.compile(r"(?:(?:链主|龙头|规上|规模以上|生产�
 def names_company(text: str) -> bool:
     """A company named outright: "…有限公司", "…集团", or one of the domain dictionary (蜜雪冰城, 成都王牌).
     Stricter than :func:`has_org`, whose suffixes (汽车, 制造) also fit "新能源汽车" or "现代制造"."""
-    return bool(COMPANY.search(text)) or any(name in text for name in _dictionary_companies())
+    return bool(COMPANY.search(text)) or any(name in text for name in dictionary_companies())
 
 
 def has_org(text: str) -> bool:
@@ -202,7 +204,7 @@ def has_org(text: str) -> bool:
     (蜜雪冰城, 巨湾技研: tagged nt, not a port or park), or as jieba tags it (nt)."""
     if any(not _KIND_OF_COMPANY.search(m.group(0)) for m in ORG_NAME.finditer(text)):
         return True
-    if any(name in text for name in _dictionary_companies()):
+    if any(name in text for name in dictionary_companies()):
         return True
     import jieba.posseg
 
@@ -210,7 +212,7 @@ def has_org(text: str) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _dictionary_companies() -> frozenset[str]:
+def dictionary_companies() -> frozenset[str]:
     text = resources.files("rag.data").joinpath("userdict.txt").read_text(encoding="utf-8")
     rows = [line.split() for line in text.splitlines() if line.strip()]
     return frozenset(r[0] for r in rows if r[-1] == "nt" and not re.search(r"(?:港|园|区|站|产业城)$", r[0]))
@@ -231,6 +233,9 @@ def has_person(text: str) -> bool:
     return any(flag == "nr" and len(word) >= 2 for word, flag in jieba.posseg.cut(text))
 
 
+_MONEY_Q = re.compile(r"\bin (?:yuan|rmb|renminbi)\b|how much money|多少钱", re.I)
+
+
 def expected_unit(question: str) -> str | None:
     """The unit a quantity question asks for ("多少列" → 列, "what percentage" → %), if any.
 
@@ -238,7 +243,7 @@ def expected_unit(question: str) -> str | None:
     """
     match = _UNIT_Q.search(question)
     if not match:
-        return None
+        return "元" if _MONEY_Q.search(question) else None
     if match.group(4):  # how long: a duration
         return DURATION
     if match.group(5):  # "单量", "箱量": a count of orders or containers
