@@ -15,7 +15,7 @@ from .names import Names
 from .places import CITY_OF, DISTRICT_OF, PLACE_KEYS, PLACES, foreign_places, question_places
 from .question import (COMPANY_Q, DATE_IN, DATE_Q, EVENTS, FULL_YEAR_Q, NAME_Q, NEW_ONLY, NUM_UNIT,
                        PART_OF_YEAR, TOTAL_IN, asked_periods, TOTAL_Q, YEAR, expected_unit, figure_pattern, has_org,
-                       has_person, named_measures, question_years, relative_years, sub_questions)
+                       has_person, named_measures, names_company, question_years, relative_years, sub_questions)
 from .rerank import Candidate, token_weight
 from .retrieve import Retriever
 from .tokenize import is_chinese, normalize, tokenize
@@ -109,7 +109,10 @@ class Evidence:
         if self.names.unknown(query):
             return False
         # a company the question names, in the passages cited: 东风小康's project is not 蜜雪冰城's
-        if not all(name in evidence for name in self.names.companies(query)):
+        companies = self.names.companies(query)
+        if not all(name in evidence for name in companies):
+            return False
+        if companies and not self._owned(query, companies, chosen):
             return False
         for part in sub_questions(query):  # "多少家企业进驻？进口的占几成？": each asks its own figure
             if not self.figure_found(part, texts) or not period_found(part, texts, named):
@@ -137,6 +140,27 @@ class Evidence:
         # "which manufacturer supplied the cranes" is not answered by a sentence naming no company
         if COMPANY_Q.search(query) and not any(has_org(c.text) for c in chosen):
             return False
+        return True
+
+    def _owned(self, query: str, companies: list[str], chosen: list[Candidate]) -> bool:
+        """The figure or person asked is the named company's: in a sentence naming it, or naming no other
+        company and follows one that does. 玉湖冷链's investment is not the 50亿元 蜜雪冰城 invested next to it,
+        nor is 积微物联's manager 蜜雪冰城's 孙建涛."""
+        def owns(c: Candidate) -> bool:
+            if any(n in c.text for n in companies):
+                return True
+            # "其在全球率先量产的XFC…": the name may be a chunk back, in the paragraph the sentence continues,
+            # or just after a quote ("…节约了6天时间。”洪九果公司相关负责人表示")
+            span = c.hit.chunk.sentences[c.index]
+            around = self.retriever.index.doc_text(c.hit.chunk.doc_id)[max(0, span.start - _AROUND) : span.end + 20]
+            return not names_company(c.text) and any(n in around for n in companies)
+        for part in sub_questions(query):
+            if expected_unit(part):
+                holders = [c for c in chosen if self.figure_found(part, [normalize(c.text)])]
+                if holders and not any(owns(c) for c in holders):
+                    return False
+        if NAME_Q.search(query):
+            return any(owns(c) for c in chosen if has_person(c.text))
         return True
 
     def years_of(self, cand: Candidate) -> set[str]:
@@ -180,6 +204,7 @@ class Evidence:
         return any(all(re.search(n, u) for n in named) and placed(u, near) for u, near in spans)
 
 
+_AROUND = 300  # characters before a sentence that may name what it is about
 _CLAUSE = re.compile(r"[,，;；:：]")  # a long summary sentence lists one measure per clause
 
 

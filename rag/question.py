@@ -61,7 +61,10 @@ METRICS += [("社会消费品零售|社零|零售|retail", "零售|社零"), ("�
             ("房地产|商品房|real estate|property sales|housing sales", "房地产|商品房"),
             ("城镇化|urbani[sz]ation", "城镇化"), ("失业|unemployment", "失业"),
             ("工资|薪酬|wages?|salar(?:y|ies)", "工资|薪"), ("市值|market (?:value|cap)", "市值"),
-            ("小巨人|little giants?", "小巨人"),
+            ("小巨人|little giants?", "小巨人"), ("旅客|客运|passengers?", "旅客|客运"),
+            ("高新技术企业|高新企业|high-tech (?:enterprises|companies|firms)", "高新技术企业|高新企业"),
+            ("专精特新|specialized and sophisticated|\\bsrdi\\b", "专精特新"),
+            ("交易量|trading volume", "交易量"),
             (r"多大年纪|年龄|几岁|多少岁|how old|\bage\b", r"\d+岁|年龄"), ("存款|deposits", "存款"), ("贷款|loans", "贷款"), ("市场份额|占有率|market share", "份额|占有率"),
             (r"价格|售价|单价|运费|\bprices?\b|how much does it cost|what does it cost|\bcost to\b|freight rate", "价格|售价|单价|元/|运费|费用|成本"),
             (r"货值|cargo value|value of (?:the )?(?:cargo|goods|freight)", "货值|价值"),
@@ -233,7 +236,8 @@ def has_person(text: str) -> bool:
     return any(flag == "nr" and len(word) >= 2 for word, flag in jieba.posseg.cut(text))
 
 
-_MONEY_Q = re.compile(r"\bin (?:yuan|rmb|renminbi)\b|how much money|多少钱", re.I)
+_MONEY_Q = re.compile(r"\bin (?:yuan|rmb|renminbi)\b|how much money|多少钱|总投资|投资(?:额|了)?多少|投了多少|砸了多少|"
+                      r"\btotal investment|how much (?:\w+ ){0,4}invest", re.I)
 
 
 def expected_unit(question: str) -> str | None:

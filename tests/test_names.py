@@ -61,3 +61,22 @@ def test_the_companies_a_question_names(corpus_kb):
 def test_a_company_named_in_its_own_article_is_answered(corpus_kb):
     answer = corpus_kb.ask("How much is Dongfeng Xiaokang investing in its new-energy vehicle project in Jiangjin?")
     assert answer.answerable and "32亿元" in answer.answer
+
+
+@pytest.mark.parametrize("question, zh", [
+    ("Who is the general manager of Jiwei IoT (积微物联)?", False),  # 孙建涛 is 蜜雪冰城's manager
+    ("江津区的机场去年旅客吞吐量有多少人次？", True),  # 珞璜港's cargo is no airport's passengers
+    ("How many national high-tech enterprises did Qingbaijiang newly add in 2023?", False),  # 47家 is 2022's
+])
+def test_a_figure_or_person_of_something_else_is_refused(corpus_kb, question, zh):
+    answer = corpus_kb.ask(question)
+    assert not answer.answerable and answer.answer == (ZH_REFUSAL if zh else EN_REFUSAL)
+
+
+@pytest.mark.parametrize("question, key", [
+    ("巨湾技研的XFC电池，从没电充到百分之八十要多久？", "7.5分钟"),  # "其在全球率先量产的…": 其 is 巨湾技研
+    ("According to the Hongjiuguo representative, how long does the rail journey of durians take?", "4天"),
+])  # the quote comes before "洪九果公司相关负责人表示"
+def test_a_company_figure_in_the_sentence_after_its_name_is_answered(corpus_kb, question, key):
+    answer = corpus_kb.ask(question)
+    assert answer.answerable and key in answer.answer
