@@ -12,10 +12,40 @@ from typing import TYPE_CHECKING
 
 from .crosslingual import english_phrases
 from .names import Names
-from .places import CITY_OF, DISTRICT_OF, PLACE_KEYS, PLACES, foreign_places, question_places
-from .question import (COMPANY_Q, DATE_IN, DATE_Q, EVENTS, FULL_YEAR_Q, NAME_Q, NEW_ONLY, NUM_UNIT,
-                       PART_OF_YEAR, TOTAL_IN, asked_periods, TOTAL_Q, YEAR, expected_unit, figure_pattern, has_org,
-                       has_person, named_measures, names_company, question_years, relative_years, sub_questions)
+from .places import (
+    CITY_OF,
+    DISTRICT_OF,
+    OTHER_PLACES,
+    PLACE_KEYS,
+    PLACES,
+    foreign_places,
+    question_places,
+)
+from .question import (
+    COMPANY_Q,
+    DATE_IN,
+    DATE_Q,
+    DURATION,
+    FULL_YEAR_Q,
+    NAME_Q,
+    NEW_ONLY,
+    NUM_UNIT,
+    PART_OF_YEAR,
+    TOTAL_IN,
+    TOTAL_Q,
+    YEAR,
+    asked_event,
+    asked_periods,
+    expected_unit,
+    figure_pattern,
+    has_org,
+    has_person,
+    named_measures,
+    names_company,
+    question_years,
+    relative_years,
+    sub_questions,
+)
 from .rerank import Candidate, token_weight
 from .retrieve import Retriever
 from .tokenize import is_chinese, normalize, tokenize
@@ -98,13 +128,16 @@ class Evidence:
             return False
         # "When the park launched construction, what path was set?" asks for the path, not a date
         if DATE_Q.search(query) and not re.match(r"\s*when\b[^?]*,\s*(?:what|which|how|who)\b", query, re.I):
-            for asked, needed in EVENTS:  # the event and a date in one sentence: that event's date
-                if re.search(asked, q_norm) and not any(re.search(needed, t) and DATE_IN.search(t) for t in texts):
-                    return False
+            needed = asked_event(query)  # the event and a date in one sentence: that event's date
+            if needed and not any(re.search(needed, t) and DATE_IN.search(t) for t in texts):
+                return False
         if TOTAL_Q.search(query) and NEW_ONLY.search(best.text) and not TOTAL_IN.search(best.text):
             return False
-        for place in foreign_places(query):
-            if place not in evidence:
+        for place in foreign_places(query):  # ... in the passage; a company's home town in its article will do:
+            # "Which Guangzhou company signed…" is answered from 江津's article that names 广州巨湾技研
+            home = re.search(rf"(?:{'|'.join(OTHER_PLACES[place])})\W*(?:\w+\s+)?(?:company|firm|企业|公司)", q_norm)
+            articles = " ".join(self.retriever.index.doc_text(c.hit.chunk.doc_id) for c in chosen)
+            if place not in evidence and not (home and place in articles):
                 return False
         if self.names.unknown(query):
             return False
@@ -184,7 +217,8 @@ class Evidence:
         unit = expected_unit(question)
         if not unit:
             return True
-        named = named_measures(question)
+        # a duration is no measure's: "进口水果的企业…在时间上能省多少" asks how long, not how much was imported
+        named = named_measures(question) if unit != DURATION else []
         figure = figure_pattern(unit)
         # a measure the question names must hold the figure itself, in the same clause: "地区生产总值
         # …多少亿元" is not answered by "批发业(规模超1500亿元…)…,地区生产总值增速跻身全市前列"

@@ -46,7 +46,7 @@ METRICS += [("output value|gross output", "产值"), ("value added", "增加值"
             (r"(?:how many|number of|new|creat\w*|generat\w*|provid\w*|add\w*)\s+(?:\w+\s+)?jobs\b|"  # not "her job"
              r"jobs? (?:created|generated|added)|employment", "就业|岗位|用工")]
 METRICS += [("进出口|外贸|import and export|imports and exports|foreign trade", "进出口|外贸"),
-            ("(?<!进)出口", "(?<!进)出口"), ("gdp|经济总量|地区生产总值|gross domestic product|economic output", "gdp|地区生产总值|经济总量"),
+            ("(?<!进)出口(?!基地|加工)", "(?<!进)出口"), ("gdp|经济总量|地区生产总值|gross domestic product|economic output", "gdp|地区生产总值|经济总量"),
              # a role asked for: a byline's names do not name a party secretary
              ("(?<!副)书记|(?<!deputy )party secretary", "(?<!副)书记"),
              ("副书记|deputy (?:party )?secretary", "副书记"), ("区长|mayor", "区长|市长"), ("董事长|chairman", "董事长")]
@@ -69,7 +69,7 @@ METRICS += [("社会消费品零售|社零|零售|retail", "零售|社零"), ("�
             (r"价格|售价|单价|运费|\bprices?\b|how much does it cost|what does it cost|\bcost to\b|freight rate", "价格|售价|单价|元/|运费|费用|成本"),
             (r"货值|cargo value|value of (?:the )?(?:cargo|goods|freight)", "货值|价值"),
             (r"排名|排第几|排在第几|第几名|位列第几|\brank(?:ing|ed|s)?\b", r"排名|排位|位列|位居|位次|第[一二三四五六七八九十百\d]|前列|前\d|领先|首位"),
-            (r"评级|\bgrade\b|rating", r"等级|评级|[a-e]类|[a-e]级|双a|\d[a-e]|星级")]
+            (r"评级|\bgrade\b|\bratings?\b|\brated\b", r"等级|评级|[a-e]类|[a-e]级|双a|\d[a-e]|星级")]
 
 
 def named_measures(question: str) -> list[str]:
@@ -87,6 +87,14 @@ EVENTS = [("建成|竣工|completed?|finished", "建成|竣工"), ("投产|put i
           ("签约|sign(?:ed)?", "签约|签订|签署"), ("开通|首发|开行|launch(?:ed)?|first (?:train|departure)",
                                                "开通|首发|开行|发出|启动"),
           ("揭牌|成立|established|set up|founded", "揭牌|成立|设立"), ("投用|put into use", "投用|投入使用|启用")]
+def asked_event(question: str) -> str | None:
+    """What an answer sentence must name for a date question's event (see EVENTS). Of several the one asked
+    comes last: "When was GBT, the company that signed with Jiangjin, founded?" asks when it was founded."""
+    q = normalize(question)
+    found = [(m.start(), needed) for asked, needed in EVENTS for m in re.finditer(asked, q)]
+    return max(found)[1] if found else None
+
+
 # A part of the year asked for needs that part in the evidence; a whole year is not answered by a part
 PERIODS = [(r"上半年|first half|\bh1\b", r"上半年|1月?[-—~至到]6月|前(?:6|六)个?月"), (r"下半年|second half", r"下半年"),
            (r"(?<!前)一季度|第一季度|first quarter|\bq1\b", r"一季度|1月?[-—~至到]3月|前(?:3|三)个?月"),

@@ -16,9 +16,29 @@ from typing import TYPE_CHECKING
 from .crosslingual import synonyms
 from .evidence import Evidence, period_found
 from .places import DISTRICT_OF, in_place_name, question_places
-from .question import (ASKS, COMPANY_Q, COMPARE_Q, DATE_IN, DATE_Q, ENUMERATION, EVENTS, LIST_Q,
-                       NUM_UNIT, QUANTITY_Q, REASON, WHO_Q, WHY_Q, YEAR, expected_unit, figure_pattern, has_org,
-                       named_measures, names_company, question_years, sub_questions)
+from .question import (
+    ASKS,
+    COMPANY_Q,
+    COMPARE_Q,
+    DATE_IN,
+    DATE_Q,
+    ENUMERATION,
+    LIST_Q,
+    NUM_UNIT,
+    QUANTITY_Q,
+    REASON,
+    WHO_Q,
+    WHY_Q,
+    YEAR,
+    asked_event,
+    expected_unit,
+    figure_pattern,
+    has_org,
+    named_measures,
+    names_company,
+    question_years,
+    sub_questions,
+)
 from .rerank import Candidate, sentence_tokens, token_weight
 from .retrieve import Hit, Retriever
 from .tokenize import normalize
@@ -133,10 +153,10 @@ class Selector:
                     if len(chosen) > before:
                         break
         if DATE_Q.search(query):  # a date, of the event asked ("开工" asks for 开工's date, not 签约's)
-            events = [needed for asked, needed in EVENTS if re.search(asked, normalize(query))]
+            event = asked_event(query)
 
             def dated(c: Candidate) -> bool:
-                return bool(DATE_IN.search(c.text)) and all(re.search(e, c.text) for e in events)
+                return bool(DATE_IN.search(c.text)) and (not event or bool(re.search(event, c.text)))
 
             if not any(dated(c) for c in chosen):
                 chosen = self._add_best(query, chosen, candidates, floor, dated)

@@ -812,3 +812,23 @@ def test_the_same_measures_are_answered_where_the_articles_give_them(corpus_kb, 
     answer = corpus_kb.ask(question)
     check_answer(corpus_kb, answer)
     assert key in answer.answer
+
+
+@pytest.mark.parametrize("question, key", [
+    # "operating" is no "rating": the cranes are counted, not graded
+    ("By the end of 2025, how many intelligent gantry cranes were operating at Xiaonanya station?", "4台"),
+    # 广州 is the company's home town, named in its article, not a place the answer must be about
+    ("Which Guangzhou company signed a deal in June 2023 to build an XFC fast-charging battery base in Jiangjin, "
+     "and what is the total investment?", "72亿元"),
+    # the event asked is the last one: founded, not signed
+    ("When was Greater Bay Technology (GBT), the fast-charging battery company that signed with Jiangjin, founded?",
+     "2020年9月"),
+    # 进口 describes the firms; the question asks how much time is saved
+    ("进口东南亚水果的企业为啥觉得走中老铁路比原来的办法好？在时间上到底能省多少？", "6天"),
+    # an export base is a base: 50亿元 comes before 出口 and still answers
+    ("蜜雪冰城在青白江建的生产和出口基地投了多少钱？", "50亿元"),
+])
+def test_words_that_only_look_like_constraints_do_not_refuse(corpus_kb, question, key):
+    answer = corpus_kb.ask(question)
+    check_answer(corpus_kb, answer)
+    assert key in answer.answer
