@@ -24,7 +24,7 @@ COMPARE_Q = re.compile(r"哪边|哪个区|哪一?方|更多|更大|更高|更快
 LIST_Q = re.compile(r"哪几(?![个家项列台])|哪些|构成|组成|包括|包含|具体指|指什么|what are (?:the|its)\b|which (?:two|three|four|five|"
                     r"six)\b|which are the\b|consist|made up of|components|include|list the|stand for|refer to", re.I)
 # "为什么看中江津" is answered by the sentence giving the reason ("不仅区位优势突出,更有…")
-WHY_Q = re.compile(r"为什么|为何|凭什么|什么原因|原因是|理由|\bwhy\b|how come|what made|what makes|reasons?\b", re.I)
+WHY_Q = re.compile(r"为什么|为何|为啥|凭什么|什么原因|原因是|理由|\bwhy\b|how come|what made|what makes|reasons?\b", re.I)
 REASON = re.compile(r"因为|由于|得益于|凭借|依托|背靠|源于|在于|优势(?:突出|明显|[，,。；;、”])|不仅|因此|所以|从而|为了")
 ENUMERATION = re.compile(r"即|分别|包括|[^、，,]{1,20}、[^、，,]{1,20}、|[一二三四五六七八九十\d][是为]")
 NUM_UNIT = re.compile(r"\d+(?:\.\d+)?\s*(?:%|万|亿|千|百|个|家|列|台|辆|吨|标箱|项|亩|平方米|公里|倍|批|条|场|名|单|元|天|小时|分钟|人|件|GWh)")
@@ -233,15 +233,29 @@ COMPANY_Q = re.compile(r"哪(?:一)?家(?:公司|企业|厂商|厂家|制造商|
                        r"\bwhich (?:company|companies|firm|firms|manufacturer|maker|supplier|enterprise|brand|"
                        r"carmaker|automaker|developer|operator|builder)\b", re.I)
 NAME_Q = re.compile(r"(?:负责人|经理|书记|记者|主任|董事长|局长|区长|总裁|专家).{0,6}(?:叫什么|姓名|姓甚名谁|名字|是谁)|"
-                     r"\b(?:who is|name of) the .{0,30}(?:secretary|head|mayor|manager|director|chairman|chief)",
+                     r"哪位(?:高管|领导|官员|负责人|专家|经理|书记)|"
+                     r"\b(?:who is|name of) the .{0,30}(?:secretary|head|mayor|manager|director|chairman|chief)|"
+                     r"\bwhich (?:[\w-]+ ){0,3}(?:official|executive|expert|manager|leader|researcher)\b",
                      re.I)
 
 
+# news names a person with a title or a verb of saying: jieba alone tags "由德" or "珞璜" as names
+_TITLE = re.compile(r"经理|书记|总裁|董事长|主任|局长|区长|市长|记者|负责人|研究员|专家|主席|部长|厂长|院长|教授|处长|科长|站长|"
+                    r"表示|说|介绍|称|指出|认为|坦言")
+
+
 def has_person(text: str) -> bool:
-    """True if jieba tags a person's name (nr) in ``text``."""
+    """True if ``text`` names a person: a name jieba tags (nr) next to a title or a verb of saying."""
     import jieba.posseg
 
-    return any(flag == "nr" and len(word) >= 2 for word, flag in jieba.posseg.cut(text))
+    at = 0
+    for word, flag in jieba.posseg.cut(text):
+        after = text[at + len(word) : at + len(word) + 2]
+        if (flag == "nr" and 2 <= len(word) <= 4 and _TITLE.search(text[max(0, at - 12) : at + len(word) + 15])
+                and word not in dictionary_companies() and not re.match(r"公司|集团|有限", after)):  # 洪九果公司
+            return True
+        at += len(word)
+    return False
 
 
 _MONEY_Q = re.compile(r"\bin (?:yuan|rmb|renminbi)\b|how much money|多少钱|总投资|投资(?:额|了)?多少|投了多少|砸了多少|"

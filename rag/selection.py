@@ -16,29 +16,9 @@ from typing import TYPE_CHECKING
 from .crosslingual import synonyms
 from .evidence import Evidence, period_found
 from .places import DISTRICT_OF, in_place_name, question_places
-from .question import (
-    ASKS,
-    COMPANY_Q,
-    COMPARE_Q,
-    DATE_IN,
-    DATE_Q,
-    ENUMERATION,
-    LIST_Q,
-    NUM_UNIT,
-    QUANTITY_Q,
-    REASON,
-    WHO_Q,
-    WHY_Q,
-    YEAR,
-    asked_event,
-    expected_unit,
-    figure_pattern,
-    has_org,
-    named_measures,
-    names_company,
-    question_years,
-    sub_questions,
-)
+from .question import (ASKS, COMPANY_Q, COMPARE_Q, DATE_IN, DATE_Q, ENUMERATION, LIST_Q, NAME_Q, NUM_UNIT,
+                       QUANTITY_Q, REASON, WHO_Q, WHY_Q, YEAR, asked_event, expected_unit, figure_pattern, has_org,
+                       has_person, named_measures, names_company, question_years, sub_questions)
 from .rerank import Candidate, sentence_tokens, token_weight
 from .retrieve import Hit, Retriever
 from .tokenize import normalize
@@ -138,6 +118,7 @@ class Selector:
         """
         if not chosen:
             return chosen
+        chosen = self._answers_to_questions(chosen, candidates)
         floor = candidates[0].score - self.config.complete_margin
         for part in sub_questions(query):
             # the figure, of the period asked: "当年1到5月开了多少列" is not answered by the running total
@@ -160,6 +141,9 @@ class Selector:
 
             if not any(dated(c) for c in chosen):
                 chosen = self._add_best(query, chosen, candidates, floor, dated)
+        if NAME_Q.search(query) and not any(has_person(c.text) for c in chosen):  # "哪位高管…": a person, named
+            # in the passage of what the question is about (the byline over "一线思考")
+            chosen = self._add_best(query, chosen, candidates, floor, lambda c: has_person(c.text), in_passage=True)
         if COMPANY_Q.search(query) and not any(has_org(c.text) for c in chosen):  # "哪家企业…": one named,
             # scoring nearly as well as the best (most sentences name some company)
             chosen = self._add_best(query, chosen, candidates, candidates[0].score - self.config.margin,
@@ -167,9 +151,29 @@ class Selector:
         # "…机制具体指什么" wants the sentence that lists ("即1个领导小组、…"), "为什么" the one with a reason
         for asks, gives in ((LIST_Q, ENUMERATION), (WHY_Q, REASON)):
             if asks.search(query) and not any(gives.search(c.text) for c in chosen):
-                chosen = self._add_best(query, chosen, candidates, floor, lambda c, g=gives: bool(g.search(c.text)),
-                                        in_passage=True)
+                # ... first the answer to the article's own "为什么选择“中试产业”？", then any reason
+                fits = [_answers_why, lambda c, g=gives: bool(g.search(c.text))] if asks is WHY_Q else \
+                    [lambda c, g=gives: bool(g.search(c.text))]
+                for fit in fits:
+                    before = len(chosen)
+                    chosen = self._add_best(query, chosen, candidates, floor, fit, in_passage=True)
+                    if len(chosen) > before:
+                        break
         return self._complete_sides(query, chosen, candidates, floor)
+
+    @staticmethod
+    def _answers_to_questions(chosen: list[Candidate], candidates: list[Candidate]) -> list[Candidate]:
+        """An article's own question ("为什么选择“中试产业”？") answers nothing; the sentence after it does."""
+        by_place = {(c.hit.chunk.chunk_id, c.index): c for c in candidates}
+        out: list[Candidate] = []
+        for c in chosen:
+            after = by_place.get((c.hit.chunk.chunk_id, c.index + 1))
+            # (a short question; a long one with a "？" at its end may hold the answer: "…第六站走进…如何…？")
+            if c.text.rstrip().endswith(("？", "?")) and len(c.text) <= 40 and after and _is_sentence(after.text):
+                c = after
+            if c not in out:
+                out.append(c)
+        return out
 
     def _complete_sides(self, query: str, chosen: list[Candidate], candidates: list[Candidate],
                         floor: float) -> list[Candidate]:
@@ -226,6 +230,14 @@ class Selector:
 
 
 _ATTRIBUTION = re.compile(r"(?:表示|说|介绍|称|指出|坦言|告诉记者|透露)[。！!.]?\s*$")
+
+
+def _answers_why(c: Candidate) -> bool:
+    """The sentence after the article asks itself why ("为什么选择“中试产业”？其基础是…")."""
+    if c.index == 0:
+        return False
+    before = c.hit.chunk.sentence_texts()[c.index - 1].rstrip()
+    return before.endswith(("？", "?")) and bool(WHY_Q.search(before))
 
 
 def _is_sentence(text: str) -> bool:

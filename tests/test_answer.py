@@ -9,7 +9,7 @@ import pytest
 
 from rag.answer import Answer, AnswerConfig, Answerer, Citation
 from rag.places import foreign_places, question_places
-from rag.question import DURATION, expected_unit, has_org, names_company, question_years, resolve_followup, sub_questions
+from rag.question import DURATION, expected_unit, has_org, has_person, names_company, question_years, resolve_followup, sub_questions
 from rag.errors import InvalidQueryError
 from rag.tokenize import is_chinese
 
@@ -832,3 +832,36 @@ def test_words_that_only_look_like_constraints_do_not_refuse(corpus_kb, question
     answer = corpus_kb.ask(question)
     check_answer(corpus_kb, answer)
     assert key in answer.answer
+
+
+@pytest.mark.parametrize("question, key", [
+    # the article asks itself "为什么选择“中试产业”？" and answers in the next sentence
+    ("青白江为啥要把中试产业当成发展方向？它靠的是哪几方面的底子？", "工业积淀"),
+    ("Why did Qingbaijiang pick pilot-scale testing (the 'zhongshi' industry) as a development focus?", "物流枢纽"),
+    # a person asked: the byline over the "一线思考" column, the executive quoted on the base
+    ("Which Qingbaijiang district Party official wrote the frontline commentary in the 2023 Chengdu research series?",
+     "池勇"),
+    ("蜜雪冰城在青白江建的生产和出口基地投了多少钱？报道里是哪位高管出来讲话的？", "孙建涛"),
+    # a long sentence ending in "？" may hold the answer itself
+    ("2023年成都日报和市委政研室那次联合调研走到青白江区，算是第几站？", "第六站"),
+])
+def test_the_sentence_that_answers_is_found(corpus_kb, question, key):
+    answer = corpus_kb.ask(question)
+    check_answer(corpus_kb, answer)
+    assert key in answer.answer
+
+
+@pytest.mark.parametrize("text, person", [
+    ("货物进出口方重庆理文造纸有限公司物流经理张静萍说。", True),
+    ("池勇 中共成都市委青白江区委副书记", True),
+    ("该项目由德感组团存量企业重庆厨大娘食品有限公司再投2亿元", False),  # jieba reads 由德 as a name
+    ("洪九果公司相关负责人表示,中老泰冷链班列开通后", False),  # a company, then its spokesman
+    ("2025年7月：西部首批原木期货车板交割在江津珞璜港成功落地", False),
+])
+def test_a_person_is_named_with_a_title_or_a_verb_of_saying(text, person):
+    assert has_person(text) is person
+
+
+def test_a_person_no_article_names_is_refused(corpus_kb):
+    answer = corpus_kb.ask("What is the name of the head of Jiangjin's investment promotion bureau quoted in the 2025 feature?")
+    check_refusal(corpus_kb, answer, zh=False)
