@@ -144,10 +144,10 @@ class Selector:
         if NAME_Q.search(query) and not any(has_person(c.text) for c in chosen):  # "哪位高管…": a person, named
             # in the passage of what the question is about (the byline over "一线思考")
             chosen = self._add_best(query, chosen, candidates, floor, lambda c: has_person(c.text), in_passage=True)
-        if COMPANY_Q.search(query) and not any(has_org(c.text) for c in chosen):  # "哪家企业…": one named,
+        if COMPANY_Q.search(query) and not any(names_company(c.text) for c in chosen):  # "哪家企业…": one named,
             # scoring nearly as well as the best (most sentences name some company)
             chosen = self._add_best(query, chosen, candidates, candidates[0].score - self.config.margin,
-                                    lambda c: names_company(c.text))
+                                    lambda c: names_company(c.text), most_shared=True)
         # "…机制具体指什么" wants the sentence that lists ("即1个领导小组、…"), "为什么" the one with a reason
         for asks, gives in ((LIST_Q, ENUMERATION), (WHY_Q, REASON)):
             if asks.search(query) and not any(gives.search(c.text) for c in chosen):
@@ -198,17 +198,21 @@ class Selector:
         return chosen
 
     def _add_best(self, question: str, chosen: list[Candidate], candidates: list[Candidate], floor: float,
-                  fits: Callable[[Candidate], bool], in_passage: bool = False) -> list[Candidate]:
+                  fits: Callable[[Candidate], bool], in_passage: bool = False,
+                  most_shared: bool = False) -> list[Candidate]:
         """``chosen`` plus the best candidate scoring at least ``floor`` that ``fits`` and shares enough of
         ``question``'s words (years and place names left out: the side is checked apart; an
         abbreviation's full form counts, 规上 = 规模以上) — ``in_passage``: words of its passage count
-        (a quoted reason names no company; the line after it, "巨湾技研相关负责人介绍", does)."""
+        (a quoted reason names no company; the line after it, "巨湾技研相关负责人介绍", does); ``most_shared``:
+        of all that qualify, the one sharing most words (many sentences name some company; the one
+        asked for names what the question names)."""
         bm25 = self.retriever.index.bm25
         weights = {t: token_weight(t) for t in self.retriever.keyword_tokens(question)
                    if not YEAR.fullmatch(t) and not in_place_name(t) and not ASKS.search(t)  # 哪家, 多少: no answer has them
                    # English words no article has ("why", "pick") could never be shared
                    and not (t.isascii() and t.isalpha() and bm25 is not None and bm25.term_id(t) is None)}
         total = sum(weights.values()) or 1.0
+        qualified: list[tuple[float, Candidate]] = []
         for cand in candidates:
             if cand.score < floor:
                 break
@@ -219,7 +223,12 @@ class Selector:
             found = sum(w for t, w in weights.items() if t in have or any(f in text for f in synonyms([t])))
             tied = cand.score >= candidates[0].score - self.config.complete_tied
             if tied or found / total >= self.config.complete_overlap:
-                return sorted(chosen + [cand], key=lambda c: (c.hit.rank, c.index))
+                if not most_shared:
+                    return sorted(chosen + [cand], key=lambda c: (c.hit.rank, c.index))
+                qualified.append((found, cand))
+        if qualified:
+            best = max(qualified, key=lambda fc: fc[0])[1]  # (max keeps the first, higher-scoring, of a tie)
+            return sorted(chosen + [best], key=lambda c: (c.hit.rank, c.index))
         return chosen
 
     def _adds_coverage(self, query: str, chosen: list[Candidate], cand: Candidate) -> bool:

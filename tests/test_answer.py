@@ -842,6 +842,8 @@ def test_words_that_only_look_like_constraints_do_not_refuse(corpus_kb, question
     ("Which Qingbaijiang district Party official wrote the frontline commentary in the 2023 Chengdu research series?",
      "池勇"),
     ("蜜雪冰城在青白江建的生产和出口基地投了多少钱？报道里是哪位高管出来讲话的？", "孙建涛"),
+    # of the sentences naming a company, the one naming what the question names (not 龙头企业积微物联)
+    ("在青白江，被称作先进能源产业“链主”的是哪家企业？", "成都王牌"),
     # a long sentence ending in "？" may hold the answer itself
     ("2023年成都日报和市委政研室那次联合调研走到青白江区，算是第几站？", "第六站"),
 ])
