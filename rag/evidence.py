@@ -10,42 +10,13 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from .crosslingual import english_phrases
+from .crosslingual import english_phrases, synonyms
 from .names import Names
-from .places import (
-    CITY_OF,
-    DISTRICT_OF,
-    OTHER_PLACES,
-    PLACE_KEYS,
-    PLACES,
-    foreign_places,
-    question_places,
-)
-from .question import (
-    COMPANY_Q,
-    DATE_IN,
-    DATE_Q,
-    DURATION,
-    FULL_YEAR_Q,
-    NAME_Q,
-    NEW_ONLY,
-    NUM_UNIT,
-    PART_OF_YEAR,
-    TOTAL_IN,
-    TOTAL_Q,
-    YEAR,
-    asked_event,
-    asked_periods,
-    expected_unit,
-    figure_pattern,
-    has_org,
-    has_person,
-    named_measures,
-    names_company,
-    question_years,
-    relative_years,
-    sub_questions,
-)
+from .places import CITY_OF, DISTRICT_OF, OTHER_PLACES, PLACE_KEYS, PLACES, foreign_places, question_places
+from .question import (COMPANY_Q, DATE_IN, DATE_Q, DAY_IN, DURATION, EXACT_DATE_Q, FULL_YEAR_Q, NAME_Q, NEW_ONLY,
+                       NUM_UNIT, PART_OF_YEAR, TOTAL_IN, TOTAL_Q, YEAR, asked_event, asked_periods, counted_noun,
+                       expected_unit, figure_pattern, has_org, has_person, in_order, named_measures, names_company,
+                       question_years, relative_years, sub_questions)
 from .rerank import Candidate, token_weight
 from .retrieve import Retriever
 from .tokenize import is_chinese, normalize, tokenize
@@ -130,6 +101,11 @@ class Evidence:
         if DATE_Q.search(query) and not re.match(r"\s*when\b[^?]*,\s*(?:what|which|how|who)\b", query, re.I):
             needed = asked_event(query)  # the event and a date in one sentence: that event's date
             if needed and not any(re.search(needed, t) and DATE_IN.search(t) for t in texts):
+                return False
+            # a date at all ("On what exact date was the first Q05 shipped?" is not answered by its caption),
+            # and a day if a day is asked ("几月几号" by "2025年" alone)
+            if not any((DAY_IN if EXACT_DATE_Q.search(query) else DATE_IN).search(t) or YEAR.search(t) and
+                       not EXACT_DATE_Q.search(query) for t in texts):
                 return False
         if TOTAL_Q.search(query) and NEW_ONLY.search(best.text) and not TOTAL_IN.search(best.text):
             return False
@@ -235,7 +211,11 @@ class Evidence:
             after = max(re.search(n, u).start() for n in named)
             return bool(re.search(figure, near[after:]) or any(re.search(f"(?:{figure}).{{0,4}}(?:{n})", u)
                                                                 for n in named))
-        return any(all(re.search(n, u) for n in named) and placed(u, near) for u, near in spans)
+        # "多少家汽摩企业": a count of that, not of 高新技术企业 (in the sentence holding the figure)
+        noun = counted_noun(question)
+        nouns = [noun, *synonyms([noun])] if noun else []
+        return any(all(re.search(n, u) for n in named) and placed(u, near) for u, near in spans
+                   if not noun or any(in_order(n, t) and u in t for t in texts for n in nouns))
 
 
 _AROUND = 300  # characters before a sentence that may name what it is about

@@ -68,8 +68,12 @@ class Names:
 
     def _grounded(self, words: list[re.Match], i: int) -> bool:
         """Is the i-th word known: glossary, corpus word, place, pinyin alone or with a neighbour?"""
-        word = re.sub(r"['’]s$", "", words[i].group(0).lower().replace("’", "'"))
-        if self._known(word) or all(self._known(p) for p in re.split(r"['&-]", word) if p):
+        written = re.sub(r"['’]s$", "", words[i].group(0).replace("’", "'"))
+        word = written.lower()
+        # of "AI-enabled", the name is "AI": a lower-case part is an ordinary word
+        parts = [p for p in re.split(r"['&-]", written) if p]
+        named = [p for p in parts if p[0].isupper()] or parts
+        if self._known(word) or all(self._known(p.lower()) for p in named):
             return True
         pinyin = self.retriever.pinyin_names()
         names = [w.group(0).replace("’", "'").lower() for w in words]

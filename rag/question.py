@@ -16,7 +16,10 @@ from .tokenize import full_years, normalize
 
 QUANTITY_Q = re.compile(r"多少|多久|多长时间|how long|几[个家项列台万亿]|几成|规模|增长|增速|比例|占比|百分|总投资|产值|吞吐|how (many|much)|"
                          r"what (share|percentage|proportion|value|volume|amount)|growth|rate|total|number of", re.I)
-DATE_Q = re.compile(r"什么时候|何时|哪一?年|哪个月|哪天|几月|\bwhen\b|what (year|month|date)|which (year|month)", re.I)
+# "on what exact date", "几月几号": a day, not a year or a month
+EXACT_DATE_Q = re.compile(r"exact date|what day|which day|on what date|哪一?天|几月几[号日]|具体日期|具体哪天", re.I)
+DAY_IN = re.compile(r"\d{1,2}月\d{1,2}[日号]|\d{1,2}日")
+DATE_Q = re.compile(r"什么时候|何时|哪一?年|哪个月|哪一?天|几月|\bwhen\b|what (year|month|(?:exact |specific )?date)|which (year|month)", re.I)
 WHO_Q = re.compile(r"哪家|哪个企业|哪个公司|谁|什么企业|什么公司|which (company|firm|enterprise)|who", re.I)
 COMPARE_Q = re.compile(r"哪边|哪个区|哪一?方|更多|更大|更高|更快|更少|相比|对比|比较|\b(?:which district|more|larger|"
                        r"higher|bigger|faster|fewer|smaller|compare|versus|vs)\b", re.I)
@@ -185,7 +188,7 @@ _UNIT_Q = re.compile(r"(?<![第哪])(?:多少|几)(列|标箱|家|台|辆|吨|�
                      r"what (percentage|share|proportion)|"
                      r"(多久|多长时间|几天|多少天|(?:时效|时间|耗时|用时|周期)[^，,？?]{0,6}(?:多少|几)|how long|"
                      r"how many (?:days|hours|minutes)|how much (?:time|shorter))|(单|箱)量", re.I)
-_EN_UNITS = {"trains": "列", "teu": "标箱", "teus": "标箱", "containers": "标箱", "companies": "家", "firms": "家",
+_EN_UNITS = {"trains": "列", "teu": "标箱", "teus": "标箱", "containers": "标箱|个|箱", "companies": "家", "firms": "家",
              "enterprises": "家", "projects": "个", "tonnes": "吨", "tons": "吨", "jobs": "个|人",
              "vehicles": "辆|台", "cars": "辆|台", "ships": "艘", "vessels": "艘", "cranes": "台", "stores": "家|个",
              "shops": "家|个", "merchants": "家|户", "businesses": "家|户", "tenants": "家|户"}
@@ -278,6 +281,34 @@ def expected_unit(question: str) -> str | None:
     if unit:
         return _EN_UNITS.get(unit.lower(), unit)
     return "%"
+
+
+_COUNTED = re.compile(r"(?:多少|几)(?:家|个|台|辆|列|项|名|位|条|座|艘|只|所)([\u4e00-\u9fff]{2,8})")
+_GENERIC_NOUN = re.compile(r"(?:企业|公司|项目|单位|机构|主体|平台|国家|地区|城市|人|名|家)$")
+_VERB = re.compile(r"[入落上在是被获参实开签有的呢吗了和与及到进出从]")
+
+
+def counted_noun(question: str) -> str | None:
+    """What "多少家汽摩企业" counts, less its generic head: 汽摩 (a count of 高新技术企业 is no answer)."""
+    m = _COUNTED.search(question)
+    if not m:
+        return None
+    noun = re.sub(r"^(?:做|搞|生产|从事|经营)", "", _VERB.split(m.group(1))[0])  # "多少家做汽车摩托车的企业"
+    while _GENERIC_NOUN.search(noun):
+        noun = _GENERIC_NOUN.sub("", noun)
+    return noun if len(noun) >= 2 else None
+
+
+def in_order(word: str, text: str) -> bool:
+    """Are most characters of ``word`` in ``text``, in order? Questions paraphrase: 冷藏箱 is in 冷藏集装箱,
+    国家级高企 in 国家高新技术企业, 做汽车摩托车的企业 in 汽摩企业; 汽摩 is not in 高新技术企业."""
+    prev = [0] * (len(text) + 1)  # longest common subsequence, word × text
+    for ch in word:
+        row = [0]
+        for j, tc in enumerate(text):
+            row.append(prev[j] + 1 if ch == tc else max(prev[j + 1], row[j]))
+        prev = row
+    return prev[-1] >= max(2, (len(word) + 1) // 2)
 
 
 def figure_pattern(unit: str) -> str:

@@ -9,7 +9,7 @@ import pytest
 
 from rag.answer import Answer, AnswerConfig, Answerer, Citation
 from rag.places import foreign_places, question_places
-from rag.question import DURATION, expected_unit, has_org, has_person, names_company, question_years, resolve_followup, sub_questions
+from rag.question import DURATION, counted_noun, expected_unit, has_org, has_person, names_company, question_years, resolve_followup, sub_questions
 from rag.errors import InvalidQueryError
 from rag.tokenize import is_chinese
 
@@ -867,3 +867,34 @@ def test_a_person_is_named_with_a_title_or_a_verb_of_saying(text, person):
 def test_a_person_no_article_names_is_refused(corpus_kb):
     answer = corpus_kb.ask("What is the name of the head of Jiangjin's investment promotion bureau quoted in the 2025 feature?")
     check_refusal(corpus_kb, answer, zh=False)
+
+
+@pytest.mark.parametrize("question, zh", [
+    ("On what exact date was the first Changan Qiyuan Q05 shipped from Jiangjin to Thailand?", False),  # a caption only
+    ("江津区政府跟重庆机控集团签战略合作协议是几月几号？", True),  # the article gives 2025年, no day
+    ("青白江区目前有多少家汽摩企业？其中规上企业有几家？", True),  # 汽摩 firms are 江津's; 青白江's count is of others
+])
+def test_a_date_or_a_count_of_something_else_is_refused(corpus_kb, question, zh):
+    check_refusal(corpus_kb, corpus_kb.ask(question), zh=zh)
+
+
+@pytest.mark.parametrize("question, key", [
+    ("江津那个枢纽港园区里，现在一共聚了多少家做汽车摩托车的企业？", "168家"),  # 汽摩企业, paraphrased
+    ("重庆高峰科技一年里卖出去多少台三轮车？", "1.6万台"),  # 三蹦子, by the synonym list
+    ("2022年青白江新增了多少家国家级高企？", "47家"),
+    ("For its AI-enabled urban governance, how many video-network installation points did Jiangjin set up?", "68个"),
+    ("the first durian cold-chain train from Thailand via Laos to Jiangjin — how many refrigerated containers did "
+     "it carry?", "28个"),  # containers counted with 个, not only 标箱
+])
+def test_a_count_asked_in_other_words_is_answered(corpus_kb, question, key):
+    answer = corpus_kb.ask(question)
+    check_answer(corpus_kb, answer)
+    assert key in answer.answer
+
+
+@pytest.mark.parametrize("question, noun", [
+    ("青白江区目前有多少家汽摩企业？", "汽摩"), ("车上装了几个冷藏箱？", "冷藏箱"),
+    ("江津有多少家企业上榜", None), ("一共签了多少个项目", None),  # a generic head counts anything
+])
+def test_counted_noun(question, noun):
+    assert counted_noun(question) == noun
