@@ -79,6 +79,12 @@ class Evidence:
         """
         evidence = " ".join(c.text + " " + c.hit.chunk.clean for c in chosen)
         years = question_years(query)
+        # "按2023年报道的说法", "the 2023 report": the year of the article, not of the fact
+        reported = set(_REPORT_YEAR.findall(normalize(query)))
+        if reported:
+            if not any(str(c.hit.doc.get("date", ""))[:4] in reported for c in chosen):
+                return False
+            years -= reported
         if years:
             known = set(YEAR.findall(evidence))
             for c in chosen:
@@ -128,7 +134,7 @@ class Evidence:
                 return False
             # the figure is of the year asked: "2025年一年开行多少列" is not answered by a 2023 article's
             # running total, cited next to a 2025 sentence that has no count
-            part_years = question_years(part) or years
+            part_years = (question_years(part) - reported) or years
             if expected_unit(part):  # ... and of the period asked, in one sentence: a 2025 quarter and
                 # 2024's whole year together do not answer "2025年一整年", nor a first quarter's count next
                 # to "第二季度重点项目集中开工" the second
@@ -218,6 +224,8 @@ class Evidence:
                    if not noun or any(in_order(n, t) and u in t for t in texts for n in nouns))
 
 
+_REPORT_YEAR = re.compile(r"((?:19|20)\d\d)\s*年?(?:的|那篇|那次)?\s*(?:报道|文章|稿子|调研|专版|report|article|feature|survey|"
+                          r"piece|story)")
 _AROUND = 300  # characters before a sentence that may name what it is about
 _CLAUSE = re.compile(r"[,，;；:：]")  # a long summary sentence lists one measure per clause
 

@@ -898,3 +898,12 @@ def test_a_count_asked_in_other_words_is_answered(corpus_kb, question, key):
 ])
 def test_counted_noun(question, noun):
     assert counted_noun(question) == noun
+
+
+def test_the_year_of_a_report_is_the_article_year(corpus_kb):
+    """"按2023年报道的说法" dates the article: its 去年6月 is the answer, though it means 2022."""
+    answer = corpus_kb.ask("青白江那个国际中试产业基地（面向一带一路）是什么时候在全国率先开建的？（按2023年报道的说法）")
+    check_answer(corpus_kb, answer)
+    assert "去年6月" in answer.answer
+    # ... and only that year's articles answer: no 2024 report exists
+    check_refusal(corpus_kb, corpus_kb.ask("按2024年报道的说法，青白江国际中试产业基地是什么时候开建的？"), zh=True)
