@@ -15,7 +15,8 @@ from .tokenize import full_years, normalize
 # --------------------------------------------------------------------------- question analysis
 
 QUANTITY_Q = re.compile(r"多少|多久|多长时间|how long|几[个家项列台万亿]|几成|规模|增长|增速|比例|占比|百分|总投资|产值|吞吐|how (many|much)|"
-                         r"what (share|percentage|proportion|value|volume|amount)|growth|rate|total|number of", re.I)
+                         r"what (share|percentage|proportion|value|volume|amount)|growth|rate|total|number of|"
+                         r"\bin (?:number|numbers|size|value)\b|how (?:big|large)", re.I)
 # "on what exact date", "几月几号": a day, not a year or a month
 EXACT_DATE_Q = re.compile(r"exact date|what day|which day|on what date|哪一?天|几月几[号日]|具体日期|具体哪天", re.I)
 DAY_IN = re.compile(r"\d{1,2}月\d{1,2}[日号]|\d{1,2}日")
@@ -150,7 +151,7 @@ _PARTS = re.compile(r"[？?；;]|[，,]\s*(?=(?:and )?(?:how|what|when|which|who
                     r"(?:多少|几[个家项列台成]|哪))", re.I)
 
 
-ASKS = re.compile(r"多少|几|什么|哪|谁|何|吗|怎|是否|\b(?:how|what|when|which|who|whom|whose|why|where|is|are|was|"
+ASKS = re.compile(r"多少|几|什么|哪|谁|何|吗|怎|是否|多大|多高|多快|多长|比例|占比|\b(?:how|what|when|which|who|whom|whose|why|where|is|are|was|"
                    r"were|did|does|do|has|have)\b", re.I)
 
 

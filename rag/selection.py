@@ -159,7 +159,27 @@ class Selector:
                     chosen = self._add_best(query, chosen, candidates, floor, fit, in_passage=True)
                     if len(chosen) > before:
                         break
-        return self._complete_sides(query, chosen, candidates, floor)
+        return self._complete_sides(query, self._breakdowns(query, chosen, candidates), candidates, floor)
+
+    def _breakdowns(self, query: str, chosen: list[Candidate], candidates: list[Candidate]) -> list[Candidate]:
+        """A total is often broken down in the next sentence ("103个项目集中开工竣工…" then "其中,开工项目62个…;
+        竣工项目41个…"): for a figure asked, the breakdown goes with it."""
+        if not QUANTITY_Q.search(query):
+            return chosen
+        by_place = {(c.hit.chunk.chunk_id, c.index): c for c in candidates}
+        index = self.retriever.index
+        for c in list(chosen):
+            after = by_place.get((c.hit.chunk.chunk_id, c.index + 1))
+            row = index.row(c.hit.chunk.chunk_id) + 1
+            if after is None and c.index == len(c.hit.chunk.sentences) - 1 and row < len(index.chunks):
+                after = by_place.get((index.chunks[row].chunk_id, 0))  # (the paragraph after, its first sentence)
+            if (after and after not in chosen and NUM_UNIT.search(c.text) and after.text.startswith("其中")
+                    and NUM_UNIT.search(after.text)):
+                chosen = sorted(chosen + [after], key=lambda x: (x.hit.rank, x.index))
+                more = by_place.get((after.hit.chunk.chunk_id, after.index + 1))  # "…139.4亿元;" "竣工项目41个…"
+                if after.text.rstrip().endswith(("；", ";")) and more and more not in chosen and NUM_UNIT.search(more.text):
+                    chosen = sorted(chosen + [more], key=lambda x: (x.hit.rank, x.index))
+        return chosen
 
     @staticmethod
     def _answers_to_questions(chosen: list[Candidate], candidates: list[Candidate]) -> list[Candidate]:

@@ -907,3 +907,18 @@ def test_the_year_of_a_report_is_the_article_year(corpus_kb):
     assert "去年6月" in answer.answer
     # ... and only that year's articles answer: no 2024 report exists
     check_refusal(corpus_kb, corpus_kb.ask("按2024年报道的说法，青白江国际中试产业基地是什么时候开建的？"), zh=True)
+
+
+@pytest.mark.parametrize("question, keys", [
+    # the total, then "其中,开工项目62个,总投资139.4亿元;竣工项目41个…": the breakdown goes with it
+    ("2023年二季度江津集中开工竣工活动中，新开工的项目有多少个、总投资多少？", ["62个", "139.4亿元"]),
+    ("At Jiangjin's Q2 2023 groundbreaking-and-completion event, how did the newly started projects compare with "
+     "the completed ones in number and investment?", ["62个", "41个"]),
+    # "里面进口商品占多大比例" asks its own figure: 进口 is not a measure of the tonnes
+    ("玉湖冷链那个交易中心一天大概能成交多少吨货？里面进口商品占多大比例？", ["3000吨", "30%"]),
+])
+def test_breakdowns_and_second_figures_are_answered(corpus_kb, question, keys):
+    answer = corpus_kb.ask(question)
+    check_answer(corpus_kb, answer)
+    plain = answer.answer.replace("**", "")
+    assert all(k in plain for k in keys)
