@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from .crosslingual import english_phrases, synonyms
 from .names import Names
-from .places import CITY_OF, DISTRICT_OF, OTHER_PLACES, PLACE_KEYS, PLACES, foreign_places, question_places
+from .places import (CITY_OF, DISTRICT_OF, OTHER_PLACES, PLACE_KEYS, PLACES, foreign_places, in_place_name,
+                     question_places)
 from .question import (COMPANY_Q, DATE_IN, DATE_Q, DAY_IN, DURATION, EXACT_DATE_Q, FULL_YEAR_Q, NAME_Q, NEW_ONLY,
                        NUM_UNIT, PART_OF_YEAR, TOTAL_IN, TOTAL_Q, YEAR, asked_event, asked_periods, counted_noun,
                        expected_unit, figure_pattern, has_org, has_person, in_order, named_measures, names_company,
@@ -144,6 +145,8 @@ class Evidence:
                                 and period_found(part, [normalize(c.hit.chunk.clean)], named))]
                 if not any(not part_years or part_years & self.years_of(c) for c in holders):
                     return False
+                if not self._about_subject(part, chosen, holders):  # (of this part: "它…多少台" names no thing)
+                    return False
             elif part_years and named:  # "the foreign trade value in 2024", "tax revenue in 2025":
                 # a sentence with the measure and a figure must be of that year, not 2025's
                 holders = [c for c, t in zip(chosen, texts) if NUM_UNIT.search(t) and all(re.search(n, t) for n in named)]
@@ -166,9 +169,7 @@ class Evidence:
                 return True
             # "其在全球率先量产的XFC…": the name may be a chunk back, in the paragraph the sentence continues,
             # or just after a quote ("…节约了6天时间。”洪九果公司相关负责人表示")
-            span = c.hit.chunk.sentences[c.index]
-            around = self.retriever.index.doc_text(c.hit.chunk.doc_id)[max(0, span.start - _AROUND) : span.end + 20]
-            return not names_company(c.text) and any(n in around for n in companies)
+            return not names_company(c.text) and any(n in self._around(c) for n in companies)
         for part in sub_questions(query):
             if expected_unit(part):
                 holders = [c for c in chosen if self.figure_found(part, [normalize(c.text)])]
@@ -177,6 +178,27 @@ class Evidence:
         if NAME_Q.search(query):
             return any(owns(c) for c in chosen if has_person(c.text))
         return True
+
+    def _about_subject(self, query: str, chosen: list[Candidate], holders: list[Candidate]) -> bool:
+        """A figure must be of the thing the question names: "遗爱池口袋公园面积多少平方米" is not answered by
+        another project's 总建筑面积 cited next to the 遗爱池 sentence. The thing is a word of the question
+        found in one passage only; when a cited sentence has it, a figure's passage must have it too."""
+        bm25 = self.retriever.index.bm25
+        if bm25 is None or not holders:
+            return True
+        rare = []  # (names as written in a Chinese question: an English one's glossary terms are generic, number → 数量)
+        for token in set(self.retriever.keyword_tokens(query)) if is_chinese(query) else ():
+            tid = bm25.term_id(token)
+            if (tid is not None and len(token) >= 2 and not token.isascii() and not in_place_name(token)
+                    and bm25.indptr[tid + 1] - bm25.indptr[tid] == 1):
+                rare.append(token)
+        rare = [t for t in rare if any(t in c.text for c in chosen)]
+        return not rare or any(any(t in self._around(c) for t in rare) for c in holders)
+
+    def _around(self, c: Candidate) -> str:
+        """The sentence with what comes before it in its article (what it may refer to) and just after."""
+        span = c.hit.chunk.sentences[c.index]
+        return self.retriever.index.doc_text(c.hit.chunk.doc_id)[max(0, span.start - _AROUND) : span.end + 20]
 
     def years_of(self, cand: Candidate) -> set[str]:
         """The years a sentence is about: its own, else an earlier sentence's on the same line
@@ -224,8 +246,8 @@ class Evidence:
                    if not noun or any(in_order(n, t) and u in t for t in texts for n in nouns))
 
 
-_REPORT_YEAR = re.compile(r"((?:19|20)\d\d)\s*年?(?:的|那篇|那次)?\s*(?:报道|文章|稿子|调研|专版|report|article|feature|survey|"
-                          r"piece|story)")
+_REPORT_YEAR = re.compile(r"((?:19|20)\d\d)\s*年?(?:的|那篇|那次)?\s*(?:[a-z-]+\s+){0,2}(?:报道|文章|稿子|调研|专版|report|article|"
+                          r"feature|survey|piece|story)")
 _AROUND = 300  # characters before a sentence that may name what it is about
 _CLAUSE = re.compile(r"[,，;；:：]")  # a long summary sentence lists one measure per clause
 

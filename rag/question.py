@@ -36,7 +36,7 @@ DATE_IN = re.compile(r"(?:19|20)\d\d年|\d{1,2}月(?:\d{1,2}日)?|今年|去年|
 COMPANY = re.compile(r"[\u4e00-\u9fff]{2,20}(?:公司|集团)")
 ORG = re.compile(r"[\u4e00-\u9fff]{2,12}(?:公司|集团|企业|技研|物联|精密|中心|产业园|基地)")
 # a year, not a count: "2000列" or "2024家" is no year
-YEAR = re.compile(r"(?<![\d.])(?:19|20)\d\d(?![\d.])(?!\s*(?:列|家|个|台|辆|吨|万|亿|元|标箱|项|亩|%|多|余|条|件|人|名|批))")
+YEAR = re.compile(r"(?<![\d.])(?:19|20)\d\d(?!\d|\.\d)(?!\s*(?:列|家|个|台|辆|吨|万|亿|元|标箱|项|亩|%|多|余|条|件|人|名|批))")
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 # A question naming one of these measures is only answered by evidence that names it too.
 # (in the question, required in the answer sentences); patterns match normalised (lower-case) text.
@@ -65,7 +65,9 @@ METRICS += [("社会消费品零售|社零|零售|retail", "零售|社零"), ("�
             ("房地产|商品房|real estate|property sales|housing sales", "房地产|商品房"),
             ("城镇化|urbani[sz]ation", "城镇化"), ("失业|unemployment", "失业"),
             ("工资|薪酬|wages?|salar(?:y|ies)", "工资|薪"), ("市值|market (?:value|cap)", "市值"),
-            ("小巨人|little giants?", "小巨人"), ("旅客|客运|passengers?", "旅客|客运"),
+            ("小巨人|little giants?", "小巨人"),
+            ("旅客|客运|passengers?", "旅客|客运"),
+            ("境内|mainland", "国内|境内|全国"),  # (not 国内: "榴莲走中老铁路到国内要几天" is about 中国)
             ("高新技术企业|高新企业|high-tech (?:enterprises|companies|firms)", "高新技术企业|高新企业"),
             ("专精特新|specialized and sophisticated|\\bsrdi\\b", "专精特新"),
             ("交易量|trading volume", "交易量"),
@@ -140,7 +142,8 @@ def asked_periods(question: str) -> list[str]:
 
 FULL_YEAR_Q = re.compile(r"全年|一整年|整年|一年下来|full[- ]year|whole (?:of )?(?:the )?year|whole of (?:19|20)\d\d|entire year|"
                          r"all of (?:19|20)\d\d|(?:19|20)\d\d as a whole", re.I)
-PART_OF_YEAR = re.compile(r"上半年|下半年|[一二三四]季度|1月?[-—~至到]\d{1,2}月|前\d{1,2}个?月|\d{1,2}月份")
+PART_OF_YEAR = re.compile(r"上半年|下半年|[一二三四]季度|1月?[-—~至到]\d{1,2}月|前\d{1,2}个?月|\d{1,2}月份|"
+                          r"截至(?:今年|(?:19|20)\d\d年)?(?:[1-9]|1[01])月")  # a running total to May is no year's
 # "how many in total" is not answered by a count of the year's new ones
 TOTAL_Q = re.compile(r"累计|总数|cumulative", re.I)  # not 一共: "一共做了多少单" asks for the year
 NEW_ONLY = re.compile(r"新增|新培育|新引进|新认定|新签约")

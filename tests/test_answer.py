@@ -922,3 +922,17 @@ def test_breakdowns_and_second_figures_are_answered(corpus_kb, question, keys):
     check_answer(corpus_kb, answer)
     plain = answer.answer.replace("**", "")
     assert all(k in plain for k in keys)
+
+
+@pytest.mark.parametrize("question, zh", [
+    ("几江街道遗爱池口袋公园面积多少平方米", True),  # 12万平方米 is another project's, cited next to 遗爱池
+    ("How many Jiangjin trains ran on the New Western Land-Sea Corridor in the whole of 2023?", False),  # to May only
+    ("According to the reports, how many Mixue Bingcheng stores are there in mainland China?", False),  # 海外门店
+])
+def test_a_figure_of_another_thing_or_span_is_refused(corpus_kb, question, zh):
+    check_refusal(corpus_kb, corpus_kb.ask(question), zh=zh)
+
+
+def test_a_year_before_a_full_stop_is_still_a_year():
+    assert question_years("versus in the first quarter of 2025.") == {"2025"}
+    assert question_years("增长2025.5%") == set()
