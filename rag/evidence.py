@@ -14,7 +14,7 @@ from .crosslingual import english_phrases, synonyms
 from .names import Names
 from .places import (CITY_OF, DISTRICT_OF, OTHER_PLACES, PLACE_KEYS, PLACES, foreign_places, in_place_name,
                      question_places)
-from .question import (COMPANY_Q, DATE_IN, DATE_Q, DAY_IN, DURATION, EXACT_DATE_Q, FULL_YEAR_Q, NAME_Q, NEW_ONLY,
+from .question import (COMPANY_Q, CORRIDORS, DATE_IN, DATE_Q, DAY_IN, DURATION, EXACT_DATE_Q, FULL_YEAR_Q, NAME_Q, NEW_ONLY,
                        NUM_UNIT, PART_OF_YEAR, TOTAL_IN, TOTAL_Q, YEAR, asked_event, asked_periods, counted_noun,
                        expected_unit, figure_pattern, has_org, has_person, in_order, named_measures, names_company,
                        question_years, relative_years, sub_questions)
@@ -114,6 +114,8 @@ class Evidence:
             if not any((DAY_IN if EXACT_DATE_Q.search(query) else DATE_IN).search(t) or YEAR.search(t) and
                        not EXACT_DATE_Q.search(query) for t in texts):
                 return False
+        if not self._corridor_met(query, texts):
+            return False
         if TOTAL_Q.search(query) and NEW_ONLY.search(best.text) and not TOTAL_IN.search(best.text):
             return False
         for place in foreign_places(query):  # ... in the passage; a company's home town in its article will do:
@@ -178,6 +180,17 @@ class Evidence:
         if NAME_Q.search(query):
             return any(owns(c) for c in chosen if has_person(c.text))
         return True
+
+    def _corridor_met(self, query: str, texts: list[str]) -> bool:
+        """A count of one corridor's trains is not answered by the other's alone ("China-Europe trains from
+        Jiangjin in 2024" by 西部陆海新通道江津班列…1804列); a question naming both compares them."""
+        q = normalize(query)
+        asked = [needed for pattern, needed in CORRIDORS if re.search(pattern, q)]
+        if len(asked) != 1 or not expected_unit(query):
+            return True
+        other = next(needed for _, needed in CORRIDORS if needed != asked[0])
+        holders = [t for t in texts if self.figure_found(query, [t])]
+        return not holders or not all(re.search(other, t) and not re.search(asked[0], t) for t in holders)
 
     def _about_subject(self, query: str, chosen: list[Candidate], holders: list[Candidate]) -> bool:
         """A figure must be of the thing the question names: "遗爱池口袋公园面积多少平方米" is not answered by

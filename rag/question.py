@@ -67,6 +67,7 @@ METRICS += [("社会消费品零售|社零|零售|retail", "零售|社零"), ("�
             ("工资|薪酬|wages?|salar(?:y|ies)", "工资|薪"), ("市值|market (?:value|cap)", "市值"),
             ("小巨人|little giants?", "小巨人"),
             ("旅客|客运|passengers?", "旅客|客运"),
+
             ("境内|mainland", "国内|境内|全国"),  # (not 国内: "榴莲走中老铁路到国内要几天" is about 中国)
             ("高新技术企业|高新企业|high-tech (?:enterprises|companies|firms)", "高新技术企业|高新企业"),
             ("专精特新|specialized and sophisticated|\\bsrdi\\b", "专精特新"),
@@ -76,6 +77,11 @@ METRICS += [("社会消费品零售|社零|零售|retail", "零售|社零"), ("�
             (r"货值|cargo value|value of (?:the )?(?:cargo|goods|freight)", "货值|价值"),
             (r"排名|排第几|排在第几|第几名|位列第几|\brank(?:ing|ed|s)?\b", r"排名|排位|位列|位居|位次|第[一二三四五六七八九十百\d]|前列|前\d|领先|首位"),
             (r"评级|\bgrade\b|\bratings?\b|\brated\b", r"等级|评级|[a-e]类|[a-e]级|双a|\d[a-e]|星级")]
+
+
+# The two corridors' trains (question pattern, sentence pattern): 陆海新通道's 1804列 are no 中欧班列
+CORRIDORS = ((r"中欧班列|蓉欧|china[- ]europe|rong-?(?:ou|europe)", r"中欧|蓉欧"),
+             (r"陆海新通道|land[- ]sea|new western", r"陆海"))
 
 
 def named_measures(question: str) -> list[str]:

@@ -936,3 +936,16 @@ def test_a_figure_of_another_thing_or_span_is_refused(corpus_kb, question, zh):
 def test_a_year_before_a_full_stop_is_still_a_year():
     assert question_years("versus in the first quarter of 2025.") == {"2025"}
     assert question_years("增长2025.5%") == set()
+
+
+@pytest.mark.parametrize("question", ["How many China-Europe Railway Express trains departed from Jiangjin in 2024?",
+                                      "how many China-Europe Railway Express trains have departed from Jiangjin so far?"])
+def test_one_corridors_trains_do_not_answer_for_the_other(corpus_kb, question):
+    check_refusal(corpus_kb, corpus_kb.ask(question), zh=False)
+
+
+def test_a_corridor_share_over_a_list_sentence_is_answered(corpus_kb):
+    answer = corpus_kb.ask("What share of Chongqing's 西部陆海新通道 train runs did Jiangjin account for in full-year 2024, "
+                           "and what was the share in Q1 2025?")
+    check_answer(corpus_kb, answer)
+    assert "40%" in answer.answer.replace("**", "") and "40.1%" in answer.answer.replace("**", "")
