@@ -55,6 +55,12 @@ eval: $(VENV)/.dev index/manifest.json
 	$(RAG) eval --answers eval/fresh10.jsonl eval/fresh11.jsonl
 	$(RAG) eval --answers eval/fresh12.jsonl eval/fresh13.jsonl
 	$(RAG) eval --answers eval/fresh14.jsonl eval/fresh15.jsonl
+	$(RAG) eval --answers eval/fresh16.jsonl eval/fresh17.jsonl
+	$(RAG) eval --answers eval/fresh18.jsonl eval/fresh19.jsonl
+	$(RAG) eval --answers eval/fresh20.jsonl eval/fresh21.jsonl
+	$(RAG) eval --answers eval/fresh22.jsonl eval/fresh23.jsonl
+	$(RAG) eval --answers eval/fresh24.jsonl eval/fresh25.jsonl
+	$(RAG) eval --answers eval/fresh26.jsonl eval/fresh27.jsonl
 
 bench: $(VENV)/.dev
 	$(RAG) bench
