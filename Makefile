@@ -61,6 +61,7 @@ eval: $(VENV)/.dev index/manifest.json
 	$(RAG) eval --answers eval/fresh22.jsonl eval/fresh23.jsonl
 	$(RAG) eval --answers eval/fresh24.jsonl eval/fresh25.jsonl
 	$(RAG) eval --answers eval/fresh26.jsonl eval/fresh27.jsonl
+	$(RAG) eval --answers eval/fresh28.jsonl eval/fresh29.jsonl
 
 bench: $(VENV)/.dev
 	$(RAG) bench
