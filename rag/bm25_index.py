@@ -44,6 +44,11 @@ class BM25Index:
             self._ids = {t: i for i, t in enumerate(self.vocab)}
         return self._ids.get(token)
 
+    def doc_freq(self, token: str) -> int:
+        """How many chunks hold ``token`` (0 if none)."""
+        tid = self.term_id(token)
+        return 0 if tid is None else int(self.indptr[tid + 1] - self.indptr[tid])
+
     def length_norm(self) -> np.ndarray:
         """k1 * (1 - b + b * length / average length) per chunk, computed once."""
         if self._norm is None:

@@ -111,8 +111,8 @@ class Evidence:
                 return False
             # a date at all ("On what exact date was the first Q05 shipped?" is not answered by its caption),
             # and a day if a day is asked ("几月几号" by "2025年" alone)
-            if not any((DAY_IN if EXACT_DATE_Q.search(query) else DATE_IN).search(t) or YEAR.search(t) and
-                       not EXACT_DATE_Q.search(query) for t in texts):
+            exact = bool(EXACT_DATE_Q.search(query))
+            if not any(DAY_IN.search(t) if exact else DATE_IN.search(t) or YEAR.search(t) for t in texts):
                 return False
         if not self._corridor_met(query, texts):
             return False
@@ -120,9 +120,10 @@ class Evidence:
             return False
         for place in foreign_places(query):  # ... in the passage; a company's home town in its article will do:
             # "Which Guangzhou company signed…" is answered from 江津's article that names 广州巨湾技研
+            if place in evidence:
+                continue
             home = re.search(rf"(?:{'|'.join(OTHER_PLACES[place])})\W*(?:\w+\s+)?(?:company|firm|企业|公司)", q_norm)
-            articles = " ".join(self.retriever.index.doc_text(c.hit.chunk.doc_id) for c in chosen)
-            if place not in evidence and not (home and place in articles):
+            if not (home and any(place in self.retriever.index.doc_text(c.hit.chunk.doc_id) for c in chosen)):
                 return False
         if self.names.unknown(query):
             return False
@@ -199,13 +200,10 @@ class Evidence:
         bm25 = self.retriever.index.bm25
         if bm25 is None or not holders:
             return True
-        rare = []  # (names as written in a Chinese question: an English one's glossary terms are generic, number → 数量)
-        for token in set(self.retriever.keyword_tokens(query)) if is_chinese(query) else ():
-            tid = bm25.term_id(token)
-            if (tid is not None and len(token) >= 2 and not token.isascii() and not in_place_name(token)
-                    and bm25.indptr[tid + 1] - bm25.indptr[tid] == 1):
-                rare.append(token)
-        rare = [t for t in rare if any(t in c.text for c in chosen)]
+        # (names as written in a Chinese question: an English one's glossary terms are generic, number → 数量)
+        tokens = set(self.retriever.keyword_tokens(query)) if is_chinese(query) else set()
+        rare = [t for t in tokens if len(t) >= 2 and not t.isascii() and not in_place_name(t)
+                and bm25.doc_freq(t) == 1 and any(t in c.text for c in chosen)]
         return not rare or any(any(t in self._around(c) for t in rare) for c in holders)
 
     def _around(self, c: Candidate) -> str:
