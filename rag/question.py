@@ -67,7 +67,6 @@ METRICS += [("社会消费品零售|社零|零售|retail", "零售|社零"), ("�
             ("工资|薪酬|wages?|salar(?:y|ies)", "工资|薪"), ("市值|market (?:value|cap)", "市值"),
             ("小巨人|little giants?", "小巨人"),
             ("旅客|客运|passengers?", "旅客|客运"),
-
             ("境内|mainland", "国内|境内|全国"),  # (not 国内: "榴莲走中老铁路到国内要几天" is about 中国)
             ("高新技术企业|高新企业|high-tech (?:enterprises|companies|firms)", "高新技术企业|高新企业"),
             ("专精特新|specialized and sophisticated|\\bsrdi\\b", "专精特新"),

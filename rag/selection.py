@@ -166,7 +166,7 @@ class Selector:
         竣工项目41个…"): for a figure asked, the breakdown goes with it."""
         if not QUANTITY_Q.search(query):
             return chosen
-        by_place = {(c.hit.chunk.chunk_id, c.index): c for c in candidates}
+        by_place = _by_place(candidates)
         index = self.retriever.index
         for c in list(chosen):
             after = by_place.get((c.hit.chunk.chunk_id, c.index + 1))
@@ -184,7 +184,7 @@ class Selector:
     @staticmethod
     def _answers_to_questions(chosen: list[Candidate], candidates: list[Candidate]) -> list[Candidate]:
         """An article's own question ("为什么选择“中试产业”？") answers nothing; the sentence after it does."""
-        by_place = {(c.hit.chunk.chunk_id, c.index): c for c in candidates}
+        by_place = _by_place(candidates)
         out: list[Candidate] = []
         for c in chosen:
             after = by_place.get((c.hit.chunk.chunk_id, c.index + 1))
@@ -259,6 +259,11 @@ class Selector:
 
 
 _ATTRIBUTION = re.compile(r"(?:表示|说|介绍|称|指出|坦言|告诉记者|透露)[。！!.]?\s*$")
+
+
+def _by_place(candidates: list[Candidate]) -> dict[tuple[str, int], Candidate]:
+    """Candidates by (chunk, sentence index): to find the sentence after one."""
+    return {(c.hit.chunk.chunk_id, c.index): c for c in candidates}
 
 
 def _answers_why(c: Candidate) -> bool:
