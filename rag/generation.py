@@ -20,6 +20,7 @@ from .corpus_scan import is_stored
 from .embedding import Embedder
 from .index_update import Plan, assembler
 from .jsonl_store import line_offsets
+from .knowledge import Knowledge
 from .tokenize import tokenize
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 FILES = {"chunks": "chunks.jsonl", "chunk_offsets": "chunks.offsets.npy", "docs": "docs.jsonl",
          "doc_offsets": "docs.offsets.npy", "sent_start": "sent_start.npy", "faiss": "vectors.faiss",
-         "sentence_faiss": "sentences.faiss", "bm25": "bm25"}
+         "sentence_faiss": "sentences.faiss", "bm25": "bm25", "knowledge": "knowledge.json"}
 
 
 def _write_jsonl(path: Path, rows) -> None:
@@ -81,7 +82,19 @@ def write_generation(gen: Path, docs, plan: Plan, fresh, old: Index | None, embe
             bm25 = BM25Index.build(new_tokens, config.bm25_k1, config.bm25_b)
         bm25.save(gen / FILES["bm25"])
         clock.lap("bm25")
+    vocabulary = {t: bm25.doc_freq(t) for t in bm25.vocab} if plan.n_chunks else {}
+    knowledge = Knowledge.build(((d.doc_id, d.sha256, d.title, _source_of(d), d.meta()) for d in docs),
+                                vocabulary, previous=getattr(old, "knowledge", None))
+    knowledge.save(gen / FILES["knowledge"])
+    clock.lap("knowledge")
     return kinds
+
+
+def _source_of(doc):
+    """The article text, read only if its knowledge must be derived anew."""
+    if is_stored(doc):
+        return lambda: json.loads(doc.raw)["source"]
+    return lambda: doc.source
 
 
 def _write_chunk_lines(path: Path, plan: Plan, old: Index | None) -> np.ndarray:

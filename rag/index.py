@@ -17,6 +17,7 @@ Layout (no pickle anywhere)::
                              is hard-linked from generation to generation until compacted
         sentences.faiss      the same for sentence vectors
         bm25/                term-major BM25 postings (rag.bm25_index)
+        knowledge.json       what the corpus names: gazetteer, article places and dates, lexicon (rag.knowledge)
 
 A build writes a new generation directory and only then replaces
 ``manifest.json`` (``os.replace`` is atomic), so a crash or Ctrl-C at any point
@@ -50,11 +51,13 @@ from .generation import FILES, write_generation
 from .index_update import Plan, embed_new
 from .errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexNotFoundError
 from .jsonl_store import JsonLines, JsonLinesMap
+from .knowledge import Knowledge
+from .analysis import Analyser
 
 log = logging.getLogger(__name__)
 
 FORMAT = "lugang-rag-index"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: knowledge.json (rag.knowledge)
 TOKENIZER_ID = "jieba-search+userdict/1"
 MANIFEST = "manifest.json"
 _REBUILD = "Rebuild the index: rag index --rebuild"
@@ -144,7 +147,7 @@ class Index:
 
     def __init__(self, path: Path, manifest: dict, chunks: JsonLines, docs: JsonLinesMap,
                  vectors: VectorSet, sentence_vectors: VectorSet, bm25: BM25Index | None,
-                 sent_start: np.ndarray):
+                 sent_start: np.ndarray, knowledge: Knowledge | None = None):
         self.path = path
         self.manifest = manifest
         self.chunks = chunks  # a Sequence of Chunk, parsed on first use
@@ -157,6 +160,16 @@ class Index:
         self.model_id: str = manifest["embedding"]["model"]
         self.dim: int = manifest["embedding"]["dim"]
         self._row: dict[str, int] | None = None
+        self.knowledge = knowledge or Knowledge()
+        self._analyser: Analyser | None = None
+
+    @property
+    def analyser(self) -> Analyser:
+        """Questions analysed against this index's knowledge and term statistics."""
+        if self._analyser is None:
+            doc_freq = self.bm25.doc_freq if self.bm25 is not None else (lambda _t: 0)
+            self._analyser = Analyser(self.knowledge, doc_freq, len(self.chunks))
+        return self._analyser
 
     def __len__(self) -> int:
         return len(self.chunks)
@@ -284,7 +297,15 @@ def _load_index(index_dir: Path, expected_model: str | None, for_update: bool) -
         raise IndexCorruptError(f"The BM25 files in {gen}/ do not match the chunk list.", _REBUILD)
     if sentence_vectors.ntotal != int(sent_start[-1]):
         raise IndexCorruptError(f"The sentence vectors in {gen}/ do not match the chunk list.", _REBUILD)
-    return Index(index_dir, manifest, chunks, docs, vectors, sentence_vectors, bm25, sent_start)
+    knowledge = None
+    if not for_update or (gen / files.get("knowledge", "knowledge.json")).exists():
+        try:
+            knowledge = Knowledge.load(gen / files["knowledge"])
+        except FileNotFoundError as exc:
+            raise IndexCorruptError(f"The index in {index_dir}/ is missing {exc.filename}.", _REBUILD) from exc
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise IndexCorruptError(f"The corpus knowledge in {gen}/ cannot be read ({exc}).", _REBUILD) from exc
+    return Index(index_dir, manifest, chunks, docs, vectors, sentence_vectors, bm25, sent_start, knowledge)
 
 
 # ---------------------------------------------------------------- building

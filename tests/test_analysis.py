@@ -1,0 +1,51 @@
+"""The question analysis, against an index of the inline news fixtures."""
+from __future__ import annotations
+
+import pytest
+
+from fixtures_news import CORPUS
+
+
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory, embedder):
+    from rag.kb import KnowledgeBase
+
+    base = tmp_path_factory.mktemp("news")
+    (base / "corpus").mkdir()
+    for name, text in CORPUS.items():
+        (base / "corpus" / name).write_text(text, encoding="utf-8")
+    kb = KnowledgeBase(base / "corpus", base / "index")
+    kb.update()
+    return kb
+
+
+def analyse(kb, q):
+    return kb.engine.retriever.analyse(q)
+
+
+def test_a_chinese_question(kb):
+    a = analyse(kb, "2023年上半年霍尔果斯口岸进出口货运量是多少万吨？")
+    assert a.language == "zh" and a.type == "number"
+    assert [p.source for p in a.places] == ["霍尔果斯"]
+    assert a.years == {"2023"} and a.periods == {(1, 6)} and a.unit == ("吨",)
+
+
+def test_an_english_question_maps_to_the_corpus_words(kb):
+    a = analyse(kb, "How many tonnes of freight did Manzhouli port handle in 2022?")
+    assert a.language == "en" and a.type == "number" and a.unit == ("吨",)
+    assert any("满洲里" in p.words for p in a.places)
+    assert a.years == {"2022"}
+
+
+def test_a_name_the_corpus_never_uses_is_an_entity_without_words(kb):
+    a = analyse(kb, "How much did Flexport invest in Kashgar?")
+    flexport = next(g for g in a.entities if g.source == "Flexport")
+    assert flexport.words == () and "Flexport" in a.unmapped
+    assert any("喀什" in p.words for p in a.places)
+
+
+def test_types(kb):
+    assert analyse(kb, "满洲里副市长是谁？").type == "person"
+    assert analyse(kb, "When did the Kashgar zone report its figures?").type == "date"
+    assert analyse(kb, "为什么企业物流成本下降？").type == "reason"
+    assert analyse(kb, "What are the main imports of Manzhouli?").type == "list"

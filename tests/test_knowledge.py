@@ -1,0 +1,75 @@
+"""Corpus-derived knowledge: gazetteer, article places and dates, the English lexicon and pinyin names."""
+from __future__ import annotations
+
+import pytest
+
+from fixtures_news import CORPUS, HORGOS, MANZHOULI, NO_PLACE_NO_DATE
+from rag.knowledge import Knowledge, article_date, doc_facts, lemma, pinyin_key
+
+
+def test_an_article_s_places_are_ranked_with_the_dateline_first():
+    facts = doc_facts("x", "霍尔果斯口岸上半年货运量增长", HORGOS)
+    assert facts.places[0] == "霍尔果斯"
+    assert facts.date == "2023-08-15"
+    assert facts.names.get("霍尔果斯") == "place"
+
+
+def test_an_article_without_place_or_date_has_neither():
+    facts = doc_facts("x", "跨境电商企业如何降低物流成本", NO_PLACE_NO_DATE)
+    assert facts.places == [] and facts.date == ""
+
+
+def test_metadata_wins_over_guesses():
+    assert article_date("2023-01-20 09:00\n…", "2022-12-31") == "2022-12-31"
+    facts = doc_facts("x", "t", MANZHOULI, {"district": "呼伦贝尔"})
+    assert facts.places[0] == "呼伦贝尔"
+
+
+def test_common_nouns_tagged_as_places_are_not_places():
+    facts = doc_facts("x", "t", "城市发展很快。满洲里城市建设加快。")
+    assert "城市" not in facts.names
+
+
+@pytest.fixture(scope="module")
+def knowledge():
+    arts = [(name, str(i), text.splitlines()[0], text, {}) for i, (name, text) in enumerate(CORPUS.items())]
+    vocab = {w: 1 for w in ("进口", "出口", "木材", "货运量", "满洲里", "霍尔果斯", "口岸", "物流")}
+    return Knowledge.build(arts, vocab)
+
+
+def test_english_words_map_to_the_corpus_words_through_cc_cedict(knowledge):
+    assert "进口" in knowledge.lexicon["import"]
+    assert "出口" in knowledge.lexicon["export"]
+    assert "木材" in knowledge.lexicon["timber"]
+
+
+def test_names_are_found_by_their_pinyin(knowledge):
+    assert pinyin_key("满洲里") == "manzhouli"
+    assert "满洲里" in knowledge.pinyin["manzhouli"]
+    assert "喀什" in knowledge.pinyin["kashi"]
+
+
+def test_lines_repeated_across_articles_are_boilerplate():
+    arts = [("a", "1", "t", "正文一。\n责任编辑：张三\n", {}), ("b", "2", "t", "正文二。\n责任编辑：张三\n", {})]
+    k = Knowledge.build(arts, {})
+    assert k.is_boilerplate("责任编辑：张三") and not k.is_boilerplate("正文一")
+
+
+def test_round_trip_and_reuse_by_hash(knowledge):
+    again = Knowledge.from_json(knowledge.to_json())
+    assert again.docs == knowledge.docs and again.lexicon == knowledge.lexicon
+    arts = [(name, str(i), "", lambda: pytest.fail("an unchanged article is not read again"), {})
+            for i, name in enumerate(CORPUS)]
+    assert Knowledge.build(arts, {}, previous=knowledge).docs == knowledge.docs
+
+
+def test_a_knowledge_file_of_another_version_is_rejected(knowledge):
+    data = knowledge.to_json()
+    data["version"] = 0
+    with pytest.raises(ValueError):
+        Knowledge.from_json(data)
+
+
+def test_lemma_is_light():
+    assert lemma("exports") == "export" and lemma("cities") == "city"
+    assert lemma("important") == "important" and lemma("business") == "business"
