@@ -1,10 +1,10 @@
-"""Cited answers: pick the sentences that answer the question, or refuse honestly.
+"""Cited answers: the sentences that answer the question, or an honest refusal with its reason.
 
-The extractive answerer needs no LLM. It scores every sentence of the top
-passages by embedding similarity (sentence vectors are in the index), lexical
-overlap with the question and whether the sentence holds the kind of thing the
-question asks for (a figure, a date, a name). It refuses when the best evidence
-is weak or misses a hard constraint of the question (a year, a district).
+The extractive answerer needs no LLM. The question is analysed once (rag.analysis); every
+sentence of the retrieved passages and their neighbours is scored by the learned answer model
+(rag.answer_model) over general features; the question is answered when the model's probability
+that the articles answer it reaches the cross-validated threshold, and refused otherwise, naming
+the constraint the best evidence missed.
 """
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
+from .analysis import QuestionAnalysis
+from .answer_model import AnswerModel, answerable, default_model, score
 from .credits import asks_for_credits, find_credits
-from .evidence import Evidence, on_topic
-from .places import DISTRICT_OF, question_places
-from .question import DATE_Q, QUANTITY_Q, as_asked, has_content, question_years, resolve_followup
-from .rerank import Candidate, SentenceWeights, score_sentences
+from .features import Candidate
+from .followup import resolve_followup
 from .retrieve import Hit, Retriever, clean_query
-from .selection import Selector
-from .tokenize import as_written, is_chinese, normalize, tokenize
+from .tokenize import as_written, normalize, tokenize
+from .units import FIGURE
 
 # --------------------------------------------------------------------------- data
 
@@ -54,42 +54,26 @@ class Answer:
     related: list[Citation] = field(default_factory=list)  # closest passages when refusing
     query: str = ""  # the question after follow-up resolution
     notice: str = ""  # e.g. "LLM unavailable, extractive answer shown"
+    refusal_reason: str = ""  # why a refused question was refused
+    confidence: float = 0.0  # the answer model's probability that the articles answer the question
+    analysis: dict = field(default_factory=dict)  # the question analysis (rag.analysis)
 
     def to_json(self) -> dict:
         return {"question": self.question, "answer": self.answer, "answerable": self.answerable,
                 "mode": self.mode, "citations": [c.to_json() for c in self.citations],
                 "related": [c.to_json() for c in self.related], "query": self.query,
-                "notice": self.notice}
+                "notice": self.notice, "refusal_reason": self.refusal_reason,
+                "confidence": round(self.confidence, 4), "analysis": self.analysis}
 
 
 @dataclass
 class AnswerConfig:
-    passages: int = 10  # retrieved passages whose sentences compete (6 → 10: the completion steps reach further)
+    passages: int = 10  # retrieved passages whose sentences compete
     max_sentences: int = 3
-    margin: float = 0.12  # further sentences must score within this of the best one
-    # refusal thresholds on the best sentence, calibrated on eval/lugang.jsonl: similarity
-    # (sentence cosine) and share of the question's weighted terms found in its passage
-    min_dense_zh: float = 0.875  # 0.88 until session 5; twelve sets: 0.87–0.875 refuse nothing more, 0.86 does
-    min_dense_en: float = 0.72  # 0.74 before the English phrase check; 0.70–0.72 refuse nothing more on 7 sets
-    min_coverage_zh: float = 0.2  # 0.3 refused paraphrases ("三轮车" for "三蹦子"); the hard checks refuse instead
-    min_coverage_en: float = 0.05
-    # share of an English question's glossary phrases found in the cited passages (see _phrases_found):
-    # on the five question sets every question under 0.5 was unanswerable (0.0–0.25), answerable ones 0.5+
-    min_phrase_coverage_en: float = 0.5
-    # sentence score weights, fitted on eval/lugang.jsonl (top-1 sentence holds the key fact); w_passage
-    # refitted with the retrieval weights on both question sets
-    w_dense: float = 1.0
-    w_lexical: float = 0.2
-    w_type: float = 0.05
-    w_passage: float = 0.1
-    # a part of the question whose figure the chosen sentences miss may take a sentence scoring within
-    # this of the best, if it shares this share of the part's words (see Answerer._complete)
-    complete_margin: float = 0.2
-    complete_overlap: float = 0.3
-    complete_tied: float = 0.02  # ... unless it scores this close to the best sentence
-    # ... taken also from the passages just before and after the top ``neighbour_depth`` ones: a chunk
-    # boundary can fall between "链主企业的带动作用…成都王牌…销量达2.7万台" and the hits around it
-    neighbour_depth: int = 5
+    neighbour_depth: int = 5  # the passages next to this many top hits compete too
+    # None: the answer model's cross-validated values (rag/data/answer_model.json)
+    threshold: float | None = None
+    extra_ratio: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -99,39 +83,52 @@ class AnswerConfig:
 
 
 class Answerer:
-    def __init__(self, retriever: Retriever, config: AnswerConfig | None = None):
+    def __init__(self, retriever: Retriever, config: AnswerConfig | None = None, model: AnswerModel | None = None):
         self.retriever = retriever
         self.config = config or AnswerConfig()
-        self.evidence = Evidence(retriever, self.config)
-        self.selector = Selector(retriever, self.evidence, self.config)
+        self.model = model or default_model()
+        self.threshold = self.model.threshold if self.config.threshold is None else self.config.threshold
+        self.extra_ratio = self.model.extra_ratio if self.config.extra_ratio is None else self.config.extra_ratio
 
     def ask(self, question: str, history: list | None = None, k: int | None = None,
             retrieval_mode: str | None = None, mode: str = "extractive") -> Answer:
         question = clean_query(question)
-        query = as_asked(resolve_followup(question, history))  # "25年" → "2025年", "Jiangjing" → "jiangjin"
+        query = as_written(resolve_followup(question, history, self.retriever.analyse))
         if mode == "llm":
             from .llm import llm_answer  # optional extra: langchain-openai
 
             extractive = self.ask(question, history=history, k=k, retrieval_mode=retrieval_mode)
             hits = self.retriever.search(query, k=k or self.config.passages, mode=retrieval_mode)
             return llm_answer(question, query, hits, fallback=extractive)
+        analysis = self.retriever.analyse(query)
         query_vec = self.retriever.embedder.embed_query(query)
-        hits = self.retriever.search(query, k=k or self.config.passages, mode=retrieval_mode, query_vec=query_vec)
-        if not hits or not has_content(self.retriever.keyword_tokens(query)):
-            return self._refuse(question, query, hits)
+        hits = self.retriever.search(query, k=k or self.config.passages, mode=retrieval_mode, query_vec=query_vec,
+                                     analysis=analysis, rerank=False)
+        if not hits or not analysis.groups:
+            return self._refuse(question, query, hits, analysis, "the question names nothing to look for")
         credit_kind = asks_for_credits(query)
         if credit_kind:
-            return self._credits(question, query, hits, credit_kind)
-        candidates = score_sentences(self.retriever, query, query_vec, hits, self._weights())
-        select = self.selector
-        nearby = score_sentences(self.retriever, query, query_vec, select.next_to(hits), self._weights())
-        wider = sorted(candidates + nearby, key=lambda c: -c.score)
-        chosen = on_topic(query, select.complete(query, select.choose(query, candidates, nearby), wider))
-        if not chosen or not self.evidence.accepts(query, chosen, best=candidates[0]):
-            return self._refuse(question, query, hits)
+            return self._credits(question, query, hits, credit_kind, analysis)
+        candidates = score(self.retriever, analysis, hits, query_vec, self.model, self.config.neighbour_depth)
+        confidence = answerable(candidates, self.model)
+        if not candidates or confidence < self.threshold:
+            return self._refuse(question, query, hits, analysis, _reason(candidates), confidence)
+        chosen = self._choose(candidates)
         citations = [self._cite(n, c) for n, c in enumerate(chosen, start=1)]
-        text = self._compose(query, chosen)
-        return Answer(question, text, True, "extractive", citations, [], query)
+        return Answer(question, self._compose(analysis, chosen), True, "extractive", citations, [], query,
+                      confidence=confidence, analysis=analysis.to_json())
+
+    def _choose(self, candidates: list[Candidate]) -> list[Candidate]:
+        """The best sentence, and up to ``max_sentences`` - 1 more whose probability is ``extra_ratio`` of its
+        own (in article order when they share an article)."""
+        best = candidates[0]
+        chosen = [best]
+        for c in candidates[1:]:
+            if len(chosen) >= self.config.max_sentences or c.p < self.extra_ratio * best.p:
+                break
+            if all((c.hit.chunk.doc_id, c.start) != (o.hit.chunk.doc_id, o.start) for o in chosen):
+                chosen.append(c)
+        return chosen
 
     def stream(self, question: str, history: list | None = None, mode: str = "extractive",
                **kwargs) -> Iterator[str | Answer]:
@@ -143,7 +140,7 @@ class Answerer:
             from .llm import llm_stream
 
             question = clean_query(question)
-            query = resolve_followup(question, history)
+            query = resolve_followup(question, history, self.retriever.analyse)
             extractive = self.ask(question, history=history, **kwargs)
             hits = self.retriever.search(query, k=kwargs.get("k") or self.config.passages,
                                          mode=kwargs.get("retrieval_mode"))
@@ -153,12 +150,6 @@ class Answerer:
         yield answer.answer
         yield answer
 
-    # ----------------------------------------------------------------- scoring
-
-    def _weights(self) -> SentenceWeights:
-        cfg = self.config
-        return SentenceWeights(cfg.w_dense, cfg.w_lexical, cfg.w_type, cfg.w_passage)
-
     # ----------------------------------------------------------------- output
 
     def _cite(self, n: int, cand: Candidate) -> Citation:
@@ -167,39 +158,40 @@ class Answerer:
         return Citation(n=n, doc_id=chunk.doc_id, title=doc.get("title", ""), chunk_id=chunk.chunk_id,
                         text=source[cand.start:cand.end], start=cand.start, end=cand.end,
                         district=doc.get("district", ""), date=doc.get("date", ""),
-                        score=round(cand.score, 4), passage=chunk.text,
+                        score=round(cand.p, 4), passage=chunk.text,
                         passage_start=chunk.start, passage_end=chunk.end)
 
-    def _compose(self, query: str, chosen: list[Candidate]) -> str:
-        parts = [f"{_emphasise(_display(c.text), query)}[{n}]" for n, c in enumerate(chosen, start=1)]
-        if is_chinese(query):
+    def _compose(self, analysis: QuestionAnalysis, chosen: list[Candidate]) -> str:
+        parts = [f"{_emphasise(_display(c.text), analysis)}[{n}]" for n, c in enumerate(chosen, start=1)]
+        if analysis.language == "zh":
             return "根据资料：" + "".join(parts)
         return "According to the articles (quoted in Chinese): " + " ".join(parts)
 
-    def _credits(self, question: str, query: str, hits: list[Hit], kind: str) -> Answer:
+    def _credits(self, question: str, query: str, hits: list[Hit], kind: str, analysis: QuestionAnalysis) -> Answer:
         """Who wrote the article the question points at, or supplied its pictures: its credit lines."""
-        years, places = question_years(query), question_places(query)
-        places = places & {"青白江", "江津"} or places  # a district named beats cities ("Chengdu-Chongqing")
-        q_tokens = set(self.retriever.keyword_tokens(query))
+        knowledge = self.retriever.index.knowledge
+        q_tokens = set(self.retriever.keyword_tokens(query, analysis))
         votes: dict[str, float] = {}
         for hit in hits:  # the article: its best retrieval score, plus its title matching the question
             doc = hit.doc
-            if years and str(doc.get("date", ""))[:4] not in years:
+            doc_id = hit.chunk.doc_id
+            if analysis.years and knowledge.date_of(doc_id)[:4] not in analysis.years:
                 continue
-            if places and not any(DISTRICT_OF[p] == doc.get("district") for p in places):
+            text = normalize(self.retriever.index.doc_text(doc_id))
+            if analysis.places and not all(any(w in text for w in g.words) for g in analysis.places):
                 continue
             title = set(tokenize(doc.get("title", "")))
             # (its best, not the sum: an article with more chunks among the hits is not more likely the one)
             if hit.chunk.doc_id not in votes:
                 votes[hit.chunk.doc_id] = hit.score + (len(q_tokens & title) / len(q_tokens) if q_tokens else 0.0)
         if not votes:
-            return self._refuse(question, query, hits)
+            return self._refuse(question, query, hits, analysis, "no article of that place and year")
         doc_id = max(votes, key=votes.get)
         doc = next(h.doc for h in hits if h.chunk.doc_id == doc_id)
         index = self.retriever.index
         lines = [c for c in find_credits(index.doc_text(doc_id)) if kind in c.kinds][: self.config.max_sentences]
         if not lines:
-            return self._refuse(question, query, hits)
+            return self._refuse(question, query, hits, analysis, "the article has no credit line")
         citations = []
         for n, line in enumerate(lines, start=1):
             row = index.row_at(doc_id, line.start)
@@ -213,15 +205,17 @@ class Answerer:
                                       passage_start=chunk.start if chunk else line.start,
                                       passage_end=chunk.end if chunk else line.end))
         quoted = "；".join(f"{c.text}[{c.n}]" for c in citations)
-        if is_chinese(query):
+        if analysis.language == "zh":
             what = "署名" if kind == "writer" else "图片来源"
             text = f"《{doc.get('title', '')}》的{what}：{quoted}"
         else:
             what = "is credited to" if kind == "writer" else "credits its pictures to"
             text = f"The article “{doc.get('title', '')}” {what} (quoted in Chinese): {quoted}"
-        return Answer(question, text, True, "extractive", citations, [], query)
+        return Answer(question, text, True, "extractive", citations, [], query, confidence=1.0,
+                      analysis=analysis.to_json())
 
-    def _refuse(self, question: str, query: str, hits: list[Hit]) -> Answer:
+    def _refuse(self, question: str, query: str, hits: list[Hit], analysis: QuestionAnalysis, reason: str,
+                confidence: float = 0.0) -> Answer:
         related = []
         for n, hit in enumerate(hits[:3], start=1):
             c = hit.chunk
@@ -229,11 +223,22 @@ class Answerer:
                                     text=c.text, start=c.start, end=c.end, district=hit.doc.get("district", ""),
                                     date=hit.doc.get("date", ""), score=round(hit.score, 4), passage=c.text,
                                     passage_start=c.start, passage_end=c.end))
-        if is_chinese(query):
+        if analysis.language == "zh":
             text = "资料中没有找到能回答这个问题的内容。"
         else:
             text = "The articles do not say this."
-        return Answer(question, text, False, "extractive", [], related, query)
+        return Answer(question, text, False, "extractive", [], related, query, refusal_reason=reason,
+                      confidence=confidence, analysis=analysis.to_json())
+
+
+def _reason(candidates: list[Candidate]) -> str:
+    """Why the best evidence does not answer: the constraint it misses, else weak evidence."""
+    if not candidates:
+        return "no passage matches the question"
+    problems = candidates[0].problems
+    if problems:
+        return "; ".join(problems)
+    return "the closest passages do not state what is asked"
 
 
 def _display(sentence: str) -> str:
@@ -241,26 +246,24 @@ def _display(sentence: str) -> str:
     return re.sub(r"^[-*•]\s*", "", sentence.strip()).replace("**", "")
 
 
-_KEY = re.compile(r"(?:(?:19|20)\d\d年(?:\d{1,2}月)?(?:\d{1,2}日)?)|(?:\d{1,2}月\d{1,2}日)|"
-                  r"(?:[近超约达逾]?\d+(?:\.\d+)?(?:%|万|亿|千|百)*(?:(?:多|余)?(?:元|吨|标箱|列|家|个|台|辆|项|亩|平方米|公里|倍|单|件|GWh|分钟|小时|天))?)")
-
-
-def _emphasise(text: str, query: str) -> str:
-    """Bold the figures that the question is after (numbers with units, dates)."""
-    wants = QUANTITY_Q.search(query) or DATE_Q.search(query)
-    if not wants:
+def _emphasise(text: str, analysis: QuestionAnalysis) -> str:
+    """Bold the figures that could answer: of the unit asked when the question names one (at most three)."""
+    if analysis.type not in ("number", "date"):
         return text
-    q_numbers = {n for m in re.findall(r"\d+(?:\.\d+)?%?", as_written(normalize(query)))
-                 for n in (m, m.rstrip("%"))}
     out, last, bolded = [], 0, 0
-    for m in _KEY.finditer(text):
-        token = m.group(0)
-        if not re.search(r"\d", token) or len(token) < 2 or token in q_numbers or bolded >= 3:
+    for m in FIGURE.finditer(text):
+        unit = m.group(3) or ""
+        number = m.group(1)
+        if bolded >= 3 or number in analysis.numbers or number in analysis.years:
             continue
-        if re.fullmatch(r"(?:19|20)\d\d年", token) and not DATE_Q.search(query):
+        if analysis.type == "number" and analysis.unit and not any(unit.endswith(u) or u == unit for u in analysis.unit):
+            continue
+        if analysis.type == "number" and not unit and not analysis.unit:
+            continue
+        if analysis.type == "date" and unit not in ("年",) and not re.match(r"\d+\s*月", text[m.start():m.end() + 2]):
             continue
         out.append(text[last:m.start()])
-        out.append(f"**{token}**")
+        out.append(f"**{text[m.start():m.end()].strip()}**")
         last = m.end()
         bolded += 1
     out.append(text[last:])

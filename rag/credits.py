@@ -1,7 +1,7 @@
 """Who wrote an article or supplied its pictures: credit lines, and questions that ask for them.
 
 News pages end with bylines ("罗晶 王琳琳 马菱涛"), picture credits
-("图片由江津区委宣传部提供", "本版图文由…提供") and report credits ("【报告执笔：…】").
+("图片由某区委宣传部提供", "本版图文由…提供") and report credits ("【报告执笔：…】").
 They are facts about the article, not about the economy, so passage retrieval
 ranks them poorly; a question that asks for them is answered from the article's
 own credit lines, cited at their exact span.
@@ -77,3 +77,15 @@ def _names_a_person(line: str) -> bool:
     words = line.split()
     tagged = sum(any(flag == "nr" for _, flag in jieba.posseg.cut(w)) for w in words)
     return tagged * 2 >= len(words)  # most words are names: "工业强基 营商聚势" is not a byline
+
+
+_EDITOR_LINE = re.compile(r"责任编辑|编辑[:：]|来源[:：]|记者\s*[\u4e00-\u9fff]{2,3}\s*摄|^\s*[(（]?完[)）]?\s*$")
+
+
+def is_credit_line(sentence: str) -> bool:
+    """A sentence that credits people or sources rather than stating a fact (a byline, a picture or
+    editor credit); short sentences only, so a fact that mentions a reporter is not one."""
+    s = sentence.strip()
+    if len(s) > 60:
+        return False
+    return bool(_PICTURE_LINE.search(s) or _EDITOR_LINE.search(s) or (_WRITER_LINE.search(s) and len(s) <= 30))

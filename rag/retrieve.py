@@ -11,20 +11,19 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .analysis import QuestionAnalysis
 from .bm25_index import top_rows
 from .chunking import Chunk
 from .credits import asks_for_credits, find_credits
-from .crosslingual import expand_english, synonyms
+from .synonyms import synonyms
 from .embedding import Embedder, load_embedder
 from .errors import InvalidQueryError
 from .index import Index
-from .pinyin import PinyinNames
-from .places import DISTRICT_OF, PLACES, question_places
-from .question import YEAR, as_asked, asked_periods, question_years
-from .rerank import SentenceWeights, rerank, score_sentences
+from .timeexpr import months_in, periods_in, years_in
 from .tokenize import as_written, cjk_ratio, is_chinese, normalize, tokenize
 
 MAX_QUERY_CHARS = 1000
+_EXAMPLE = "Type a question in Chinese or English, e.g. 今年上半年出口增长了多少？"
 MODES = ("hybrid", "dense", "bm25")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
@@ -46,17 +45,14 @@ class RetrievalConfig:
     year_boost: float = 0.3
     # added to chunks that give the part of the year asked (上半年, 一季度, "January to May" = 1月-5月)
     period_boost: float = 0.3  # swept 0–0.5 on ten sets: fresh7 MRR 0.844 → 0.867, no set lower (0.2–0.5 alike)
-    # added to chunks about the one district a question names (its article's district, or the chunk
-    # names it): "how many orders did Qingbaijiang process in 2025" ranked a Jiangjin 2025 timeline first
-    place_boost: float = 0.3  # swept 0–0.5 on ten sets: MRR 0.891 → 0.896, no set lower (0.5 the same)
-    interleave_sides: bool = True  # a question about both districts alternates their chunks
-    # the top ``rerank_depth`` hybrid hits are reordered by fused score + rerank × their best sentence's
-    # score (rag.rerank); swept 0–100 on the six question sets: MRR 0.888 → 0.903 at 4 (0.900 at 2 and 3)
-    rerank: float = 4.0
+    # added to chunks about the places a question names (named in the chunk, or among its article's
+    # places in the index's knowledge), in proportion to the share of them it meets
+    place_boost: float = 0.3
+    interleave_places: bool = True  # a question about several places alternates their chunks
+    # the top ``rerank_depth`` hybrid hits are reordered by fused score + rerank × the answer model's
+    # probability for their best sentence (rag.answer_model)
+    rerank: float = 1.0
     rerank_depth: int = 10
-    # the sentence score's bonus for holding what is asked (a figure, a date, a list), in the reranker only:
-    # swept 0.05–0.25 on twelve sets, MRR 0.908 → 0.916 at 0.15 (eleven helper sets up or equal, lugang 0.945 → 0.936)
-    rerank_type: float = 0.15
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -82,10 +78,10 @@ class Hit:
 def clean_query(query: str | None) -> str:
     """Validate a query: strip it, refuse empty ones, cut very long ones."""
     if query is None:
-        raise InvalidQueryError("The query is empty.", "Type a question, e.g. 青白江2025年规上工业增加值增长多少？")
+        raise InvalidQueryError("The query is empty.", _EXAMPLE)
     query = query.replace("\x00", "").strip()
     if not query:
-        raise InvalidQueryError("The query is empty.", "Type a question, e.g. 青白江2025年规上工业增加值增长多少？")
+        raise InvalidQueryError("The query is empty.", _EXAMPLE)
     if not any(ch.isalnum() for ch in query):
         raise InvalidQueryError("The query has no words in it, only punctuation or symbols.",
                                 "Ask a question in Chinese or English.")
@@ -100,22 +96,27 @@ class Retriever:
         self.embedder = embedder or load_embedder(index.model_id)
         self.config = config or RetrievalConfig()
         self._credits: dict[str, np.ndarray] | None = None
-        self._pinyin: PinyinNames | None = None
+
+    def analyse(self, query: str) -> QuestionAnalysis:
+        return self.index.analyser(query)
 
     def search(self, query: str, k: int | None = None, mode: str | None = None,
-               query_vec: np.ndarray | None = None) -> list[Hit]:
-        query = as_asked(clean_query(query))
+               query_vec: np.ndarray | None = None, analysis: QuestionAnalysis | None = None,
+               rerank: bool = True) -> list[Hit]:
+        """The ``k`` best passages. ``rerank=False`` keeps the fused order (the answerer scores sentences itself)."""
+        query = as_written(clean_query(query))
         k = k or self.config.k
         mode = mode or self.config.mode
         if mode not in MODES:
             raise InvalidQueryError(f"Unknown retrieval mode '{mode}'.", f"Use one of: {', '.join(MODES)}")
         if len(self.index) == 0:
             return []
+        analysis = analysis or self.analyse(query)
         cand = max(self.config.candidates, k)
         rows = np.zeros(0, dtype=np.int64)
         dense = lexical = None
         if mode in ("hybrid", "bm25"):
-            all_lexical = self.index.bm25_scores(self.bm25_tokens(query))
+            all_lexical = self.index.bm25_scores(self.bm25_tokens(query, analysis))
             top = top_rows(all_lexical, cand)  # = argsort(-scores, stable)[:cand] without sorting every chunk
             rows = top[all_lexical[top] > 0]
         if mode in ("hybrid", "dense"):
@@ -133,14 +134,17 @@ class Retriever:
                 rows = np.concatenate([rows, extra])
         if mode in ("hybrid", "bm25"):
             lexical = all_lexical[rows]
-        scores = self._fuse(query, rows, dense, lexical)
+        scores = self._fuse(query, analysis, rows, dense, lexical)
         if has_credits:
             scores = scores + self.config.credit_boost * np.isin(rows, credited)
         order = np.lexsort((rows, -scores))
         # a credit question is routed to its credit line; sentence scores would undo that
-        rerank_now = mode == "hybrid" and self.config.rerank > 0 and query_vec is not None and not has_credits
+        rerank_now = (rerank and mode == "hybrid" and self.config.rerank > 0 and query_vec is not None
+                      and not has_credits)
         depth = max(k, self.config.rerank_depth) if rerank_now else k
-        order = (self._interleave_sides(query, rows, order) if self.config.interleave_sides else order)[:depth]
+        if mode == "hybrid" and self.config.interleave_places and len(analysis.places) > 1:
+            order = self._interleave(analysis, rows, order)
+        order = order[:depth]
         hits = []
         for rank, i in enumerate(order, start=1):
             row = int(rows[i])
@@ -150,21 +154,36 @@ class Retriever:
                             None if dense is None else float(dense[i]),
                             None if lexical is None else float(lexical[i])))
         if rerank_now:
-            scored = score_sentences(self, query, query_vec, hits, SentenceWeights(type=self.config.rerank_type),
-                                     whole_words=False)
-            hits = rerank(hits, scored, self.config.rerank)[:k]  # ranks renumbered by rerank
+            hits = self._rerank(analysis, hits, query_vec)[:k]
         return hits
 
-    def _interleave_sides(self, query: str, rows: np.ndarray, order: np.ndarray) -> np.ndarray:
-        """For a question about both districts, alternate their best chunks (each side in score order).
+    def _rerank(self, analysis: QuestionAnalysis, hits: list[Hit], query_vec: np.ndarray) -> list[Hit]:
+        """Hits reordered by fused score + ``rerank`` × the answer model's best sentence probability."""
+        from .answer_model import score
 
-        A comparison needs evidence from both sides; the side whose wording is closer to
-        the question would otherwise fill the top of the list.
+        best: dict[str, float] = {}
+        for c in score(self, analysis, hits, query_vec, neighbour_depth=0):
+            best.setdefault(c.hit.chunk.chunk_id, c.p)
+        for h in hits:
+            h.fused = h.score
+            h.score = h.score + self.config.rerank * best.get(h.chunk.chunk_id, 0.0)
+        hits = sorted(hits, key=lambda h: -h.score)
+        for rank, h in enumerate(hits, start=1):
+            h.rank = rank
+        return hits
+
+    def _interleave(self, analysis: QuestionAnalysis, rows: np.ndarray, order: np.ndarray) -> np.ndarray:
+        """For a question about several places, alternate the best chunks about each (in score order).
+
+        A comparison needs evidence for every place; the place whose wording is closer to the
+        question would otherwise fill the top of the list.
         """
-        if len({DISTRICT_OF[p] for p in question_places(query)}) < 2:
-            return order
-        district = [self.index.docs[self.index.chunks[int(rows[i])].doc_id].get("district", "") for i in order]
-        return order[_round_robin(district)]
+        groups = []
+        for i in order:
+            chunk = self.index.chunks[int(rows[i])]
+            text = normalize(chunk.clean) + "".join(self.index.knowledge.places_of(chunk.doc_id)[:2])
+            groups.append(next((g.source for g in analysis.places if any(w in text for w in g.words)), ""))
+        return order[_round_robin(groups)]
 
     def _credit_rows(self, kind: str | None) -> np.ndarray | None:
         """Rows of the chunks that hold a credit line of ``kind`` (found once per index, on first use)."""
@@ -180,36 +199,27 @@ class Retriever:
             self._credits = {k: np.unique(np.asarray(v, dtype=np.int64)) for k, v in found.items()}
         return self._credits[kind]
 
-    def bm25_tokens(self, query: str) -> list[str]:
+    def bm25_tokens(self, query: str, analysis: QuestionAnalysis | None = None) -> list[str]:
         """The keyword tokens, plus the full forms of abbreviations in them (综保区 → 综合保税区)."""
-        tokens = self.keyword_tokens(query)
-        extra = synonyms(tokens) if is_chinese(query) else []  # the glossary already gives articles' forms
+        tokens = self.keyword_tokens(query, analysis)
+        extra = synonyms(tokens) if is_chinese(query) else []
         if not extra:
             return tokens
         have = set(tokens)
         return tokens + [t for t in dict.fromkeys(tokenize(" ".join(extra))) if t not in have]
 
-    def keyword_tokens(self, query: str) -> list[str]:
-        """BM25 tokens; an English question is expanded with Chinese glossary terms."""
+    def keyword_tokens(self, query: str, analysis: QuestionAnalysis | None = None) -> list[str]:
+        """BM25 tokens; an English question brings the corpus words its analysis maps it to."""
         if is_chinese(query):
             return tokenize(as_written(query))
-        terms = expand_english(query)
-        # district and city names are left to the glossary: in nearly every chunk of their side, they
-        # pull a comparison towards the side named first ("Qingbaijiang's … versus Jiangjin's …")
-        terms += [t for t in self.pinyin_names().terms(query) if t not in terms and t not in PLACES]
+        analysis = analysis or self.analyse(query)
         bm25 = self.index.bm25
         tokens: list[str] = []
-        for term in terms:  # a term the index has as one word also counts whole (jieba alone splits 中试 → 试)
+        for term in analysis.keywords:  # a term the index has as one word also counts whole
             pieces = tokenize(term)
             whole = term not in pieces and bm25 is not None and bm25.term_id(term) is not None
             tokens += pieces + [term] if whole else pieces
         return tokens + tokenize(query)
-
-    def pinyin_names(self) -> PinyinNames:
-        """Names spelled in pinyin ("Jiwei Wulian" → 积微物联), read from the index vocabulary on first use."""
-        if self._pinyin is None:
-            self._pinyin = PinyinNames(self.index.bm25.vocab if self.index.bm25 is not None else ())
-        return self._pinyin
 
     def _dense(self, query_vec: np.ndarray, cand: int, extra: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Rows (dense candidates plus ``extra``) and their chunk + best-sentence similarity.
@@ -227,9 +237,9 @@ class Retriever:
         np.maximum.at(best, np.repeat(np.arange(len(rows)), counts), sent_sim)
         return rows, chunk_sim + best
 
-    def _fuse(self, query: str, rows: np.ndarray, dense: np.ndarray | None,
+    def _fuse(self, query: str, analysis: QuestionAnalysis, rows: np.ndarray, dense: np.ndarray | None,
               lexical: np.ndarray | None) -> np.ndarray:
-        """Min-max normalised dense + weighted BM25 (weight by question language), + number matches."""
+        """Min-max normalised dense + weighted BM25 (weight by question language), + what the question pins down."""
         cfg = self.config
         if dense is None or lexical is None:
             scores = (dense if dense is not None else lexical).astype(np.float64)
@@ -237,25 +247,22 @@ class Retriever:
         zh = min(1.0, cjk_ratio(query) / 0.6)
         w_bm25 = cfg.bm25_weight_en + (cfg.bm25_weight_zh - cfg.bm25_weight_en) * zh
         scores = cfg.dense_weight * _minmax(dense) + w_bm25 * _minmax(lexical)
-        # what the question pins down, each lifting the chunks that match it: its years, the part of the
-        # year it asks about, the one district it names
-        years = question_years(query) if cfg.year_boost else set()
-        periods = asked_periods(query) if cfg.period_boost else []
-        sides = {DISTRICT_OF[p] for p in question_places(query)} if cfg.place_boost else set()
-        side = next(iter(sides)) if len(sides) == 1 else None
-        if years or periods or side:
+        # each of the question's years, parts of the year and places lifts the chunks that match it
+        a = analysis
+        knowledge = self.index.knowledge
+        if a.years or a.periods or a.months or a.places:
             for i, row in enumerate(rows):
                 chunk = self.index.chunks[int(row)]
-                doc = self.index.docs[chunk.doc_id]
-                if years:
-                    found = set(YEAR.findall(chunk.clean)) or {str(doc.get("date", ""))[:4]}
-                    scores[i] += cfg.year_boost * bool(years & found)
-                if periods:
-                    scores[i] += cfg.period_boost * any(re.search(p, chunk.clean) for p in periods)
-                if side:
-                    about = doc.get("district") == side or any(key in chunk.clean for key in PLACES[side]
-                                                               if not key.isascii())
-                    scores[i] += cfg.place_boost * about
+                text = normalize(chunk.clean)
+                if a.years and cfg.year_boost:
+                    found = years_in(text) or {knowledge.date_of(chunk.doc_id)[:4]}
+                    scores[i] += cfg.year_boost * bool(a.years & found)
+                if (a.periods or a.months) and cfg.period_boost:
+                    scores[i] += cfg.period_boost * bool(periods_in(text) & a.periods or months_in(text) & a.months)
+                if a.places and cfg.place_boost:
+                    places = "".join(knowledge.places_of(chunk.doc_id)[:3])
+                    met = sum(any(w in text or w in places for w in g.words) for g in a.places)
+                    scores[i] += cfg.place_boost * met / len(a.places)
         numbers = set(_NUMBER.findall(normalize(query)))
         if numbers and cfg.number_boost:
             for i, row in enumerate(rows):

@@ -1,4 +1,4 @@
-"""Retrieval end to end over the real corpus (real model), the LangChain retriever, bad queries."""
+"""Retrieval end to end (real model): ranking, exact spans, the LangChain retriever, bad queries."""
 from __future__ import annotations
 
 import time
@@ -8,92 +8,8 @@ import pytest
 from rag.errors import InvalidQueryError
 from rag.retrieve import Hit, LangChainRetriever, RetrievalConfig, Retriever, clean_query
 
-# question -> the article that answers it (doc ids start with the file number)
-QUESTIONS = [
-    ("2024年江津西部陆海新通道班列开行多少列", "001"),
-    ("How many municipal specialised SMEs did Jiangjin have in 2023", "003"),
-    ("青白江中试产业基地", "004"),
-    ("江津区2024年工业税收多少", "002"),
-    ("2025年青白江规上工业增加值增长多少", "000"),
-    ("How many trains did the Jiangjin New Western Land-Sea Corridor run in 2024", "001"),
-]
-
-
 def _doc(hit: Hit) -> str:
     return hit.chunk.doc_id[:3]
-
-
-@pytest.mark.parametrize("question, want", QUESTIONS)
-def test_finds_the_right_article(corpus_kb, question, want):
-    hits = corpus_kb.search(question, k=5)
-    assert want in [_doc(h) for h in hits[:3]], [(_doc(h), round(h.score, 3)) for h in hits]
-
-
-def test_year_in_question_decides_between_two_train_counts(corpus_kb):
-    """003's May-2023 passage about the same trains outranked 001's 2024 count until the year boost."""
-    hits = corpus_kb.search("2024年江津西部陆海新通道班列开行多少列", k=5)
-    assert _doc(hits[0]) == "001"
-    config = corpus_kb.engine.retriever.config
-    before = (config.year_boost, config.rerank)
-    try:
-        config.year_boost, config.rerank = 0.0, 0.0  # the sentence reranker alone also puts 001 first
-        assert _doc(corpus_kb.search("2024年江津西部陆海新通道班列开行多少列", k=5)[0]) == "003"
-    finally:
-        config.year_boost, config.rerank = before
-
-
-def test_a_district_named_lifts_its_own_chunks(corpus_kb):
-    """A Jiangjin timeline of 2025 outranked Qingbaijiang's cross-border e-commerce passage until the place boost."""
-    question = "how many cross-border e-commerce orders did Qingbaijiang process in 2025?"
-    assert corpus_kb.search(question, k=3)[0].chunk.chunk_id == "000_b33ada6247a9846e#0004"  # 1207万单
-    config = corpus_kb.engine.retriever.config
-    try:
-        config.place_boost = 0.0
-        assert _doc(corpus_kb.search(question, k=3)[0]) == "001"
-    finally:
-        config.place_boost = RetrievalConfig().place_boost
-
-
-def test_the_period_asked_lifts_the_chunks_that_give_it(corpus_kb):
-    question = "Between January and May 2023, how many land-sea corridor trains did Jiangjin send out?"
-    assert "1月-5月" in corpus_kb.search(question, k=3)[0].chunk.clean
-    config = corpus_kb.engine.retriever.config
-    try:
-        config.period_boost = 0.0
-        assert "1月-5月" not in corpus_kb.search(question, k=3)[0].chunk.clean
-    finally:
-        config.period_boost = RetrievalConfig().period_boost
-
-
-@pytest.mark.parametrize("misspelt, right", [("Jiangjing", "jiangjin"), ("Qingbaijang", "qingbaijiang"),
-                                             ("Luohaung", "luohuang"), ("Qingbaijaing", "qingbaijiang")])
-def test_a_place_one_letter_off_is_read_as_the_place(corpus_kb, misspelt, right):
-    from rag.places import correct_place_spelling
-
-    assert correct_place_spelling(f"How many trains did {misspelt} run?") == f"How many trains did {right} run?"
-    district = "江津" if right in ("jiangjin", "luohuang") else "青白江"
-    hits = corpus_kb.search(f"What did {misspelt}'s industry and trade achieve?", k=3)
-    assert hits and hits[0].doc["district"] == district
-
-
-def test_ordinary_words_and_other_places_keep_their_spelling():
-    from rag.places import correct_place_spelling
-
-    text = "Chengde, changing, shipping, Jiangxi, Jiangjin's and Chengdu"
-    assert correct_place_spelling(text) == text
-
-
-@pytest.mark.parametrize("question, want", [q for q in QUESTIONS if q[1] != "001"])
-def test_top_hit_is_the_right_article(corpus_kb, question, want):
-    assert _doc(corpus_kb.search(question, k=1)[0]) == want
-
-
-def test_answer_for_the_train_question_cites_001(corpus_kb):
-    answer = corpus_kb.ask("2024年江津西部陆海新通道班列开行多少列")
-    assert answer.answerable
-    assert answer.citations[0].doc_id.startswith("001") and "1804" in answer.citations[0].text
-    for c in answer.citations:
-        assert corpus_kb.engine.index.doc_text(c.doc_id)[c.start : c.end] == c.text
 
 
 def test_hits_are_ranked_quoted_exactly_and_carry_metadata(corpus_kb):
@@ -106,7 +22,7 @@ def test_hits_are_ranked_quoted_exactly_and_carry_metadata(corpus_kb):
         assert len({h.chunk.chunk_id for h in hits}) == 7
         for h in hits:
             assert index.doc_text(h.chunk.doc_id)[h.chunk.start : h.chunk.end] == h.chunk.text
-            assert h.doc["doc_id"] == h.chunk.doc_id and h.doc["title"] and h.doc["district"] in ("青白江", "江津")
+            assert h.doc["doc_id"] == h.chunk.doc_id and h.doc["title"]
             assert "source" not in h.doc  # the whole article is not copied into every hit
             data = h.to_json()
             assert list(data) == ["rank", "score", "doc_id", "title", "chunk_id", "text", "start", "end"]
@@ -180,26 +96,3 @@ def test_a_credit_question_ranks_the_credit_line_first(corpus_kb):
     assert "罗晶 王琳琳 马菱涛" in hits[0].chunk.text
     plain = corpus_kb.search("江津三向发力这篇报道讲了什么？", k=5)  # no credit asked: no boost
     assert "罗晶 王琳琳 马菱涛" not in plain[0].chunk.text
-
-
-def test_a_comparison_alternates_the_two_districts(corpus_kb):
-    """Both sides near the top: without interleaving, Jiangjin's four trade passages fill the top four."""
-    question = "Compare the 2025 foreign trade of Qingbaijiang and Jiangjin."
-    retriever = corpus_kb.engine.retriever
-    one = "How much foreign trade did Jiangjin do in 2025?"
-    interleaved = [h.chunk.chunk_id for h in retriever.search(one, k=5)]
-    config = retriever.config
-    config.rerank = 0.0  # the sentence reranker reorders the interleaved pool by score
-    try:
-        assert {h.doc["district"] for h in retriever.search(question, k=2)} == {"青白江", "江津"}
-        config.interleave_sides = False
-        assert {h.doc["district"] for h in retriever.search(question, k=4)} == {"江津"}
-    finally:
-        config.rerank, config.interleave_sides = RetrievalConfig().rerank, True
-    # with the reranker both sides are still in the top five, and a one-district question is unchanged
-    assert {h.doc["district"] for h in retriever.search(question, k=5)} == {"青白江", "江津"}
-    config.interleave_sides = False
-    try:
-        assert [h.chunk.chunk_id for h in retriever.search(one, k=5)] == interleaved
-    finally:
-        config.interleave_sides = True
