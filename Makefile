@@ -9,7 +9,7 @@ RAG    := $(VENV)/bin/rag
 HOST   ?= 127.0.0.1
 PORT   ?= 7860
 
-.PHONY: run test install install-dev index eval bench browser-deps clean
+.PHONY: run test install install-dev index eval train bench browser-deps clean
 
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,26 +42,12 @@ test: $(VENV)/.dev browser-deps
 	$(PY) -m pytest -q
 
 eval: $(VENV)/.dev index/manifest.json
-	$(RAG) eval --answers
-	$(RAG) eval --answers eval/fresh.jsonl
-	$(RAG) eval --answers eval/fresh2.jsonl
-	$(RAG) eval --answers eval/fresh3.jsonl
-	$(RAG) eval --answers eval/fresh4.jsonl
-	$(RAG) eval --answers eval/fresh5.jsonl
-	$(RAG) eval --answers eval/fresh6.jsonl
-	$(RAG) eval --answers eval/fresh7.jsonl
-	$(RAG) eval --answers eval/fresh8.jsonl
-	$(RAG) eval --answers eval/fresh9.jsonl
-	$(RAG) eval --answers eval/fresh10.jsonl eval/fresh11.jsonl
-	$(RAG) eval --answers eval/fresh12.jsonl eval/fresh13.jsonl
-	$(RAG) eval --answers eval/fresh14.jsonl eval/fresh15.jsonl
-	$(RAG) eval --answers eval/fresh16.jsonl eval/fresh17.jsonl
-	$(RAG) eval --answers eval/fresh18.jsonl eval/fresh19.jsonl
-	$(RAG) eval --answers eval/fresh20.jsonl eval/fresh21.jsonl
-	$(RAG) eval --answers eval/fresh22.jsonl eval/fresh23.jsonl
-	$(RAG) eval --answers eval/fresh24.jsonl eval/fresh25.jsonl
-	$(RAG) eval --answers eval/fresh26.jsonl eval/fresh27.jsonl
-	$(RAG) eval --answers eval/fresh28.jsonl eval/fresh29.jsonl
+	$(RAG) eval --answers --retrievers bm25,hybrid eval/lugang.jsonl eval/fresh*.jsonl
+	$(RAG) eval --answers --retrievers bm25,hybrid --crud-news
+
+# refit the answer model (rag/data/answer_model.json) from the seed sets and crud-news, cross-validated by article
+train: $(VENV)/.dev index/manifest.json
+	$(PY) scripts/train_answer_model.py
 
 bench: $(VENV)/.dev
 	$(RAG) bench

@@ -35,12 +35,9 @@ from .tokenize import tokenize
 ROOT = Path(__file__).resolve().parent.parent
 QUICK_KEYS = ("search_p50_ms", "query_embed_ms", "search_ratio", "index_chunks_per_s", "raw_chunks_per_s",
               "index_ratio", "ask_p50_ms")
-FALLBACK_QUESTIONS = [
-    "青白江2025年规上工业增加值增长多少？", "江津综保区进出口额是多少？", "成都国际铁路港开行了多少列中欧班列？",
-    "西部陆海新通道江津班列开行多少列？", "珞璜港是什么港口？", "青白江中试产业有多少项科技成果？",
-    "How many China-Europe trains ran from Qingbaijiang?", "What is the Jiangjin comprehensive bonded zone?",
-    "江津区专精特新企业有多少家？", "小南垭站新投用了什么设备？", "青白江的服务业增加值增长多少？",
-    "Which port in Jiangjin handles rail-water transport?",
+FALLBACK_QUESTIONS = [  # when no question set is at hand: general questions, any corpus
+    "今年上半年进出口总额是多少？", "哪家企业投资建设了新项目？", "中欧班列开行了多少列？", "物流成本下降了多少？",
+    "How much did exports grow in the first half of the year?", "Which companies signed new projects?",
 ]
 
 
@@ -203,7 +200,7 @@ t = time.perf_counter()
 for i in range(0, len(texts), batch):
     model.passage(texts[i : i + batch])
 dt = time.perf_counter() - t
-qs = ["青白江2025年规上工业增加值增长多少？", "What is the Western Land-Sea corridor?", "江津综保区进出口额"] * 7
+qs = ["今年上半年进出口总额是多少？", "What is the Western Land-Sea corridor?", "综合保税区进出口额"] * 7
 model.query(qs[0]); ts = []
 for q in qs:
     t0 = time.perf_counter(); model.query(q); ts.append(time.perf_counter() - t0)
@@ -277,7 +274,7 @@ def run_bench(corpus_dir: str | Path = "corpus", index_dir: str | Path = "index"
         # jieba reads its dictionary once per process (~0.4 s): a one-time cost, reported apart,
         # not a share of build throughput (on the quick corpus it alone moved the ratio by 0.08)
         t0 = time.perf_counter()
-        tokenize("成都国际铁路港")
+        tokenize("国际铁路港")
         out["tokenizer_load_s"] = round(time.perf_counter() - t0, 3)
         log(f"tokenizer (jieba dictionary) load: {out['tokenizer_load_s']:.2f} s, once per process")
         # 1. build throughput vs the raw model on the same texts

@@ -221,6 +221,14 @@ def cmd_eval(args) -> int:
     if args.beir and not (args.corpus and args.index):
         raise RagError("--beir needs --corpus and --index: a folder to write the BEIR documents into and one "
                        "for their index.", "e.g. rag eval --beir scifact/ --corpus beir/corpus --index beir/index")
+    if args.crud_news is not None:
+        crud = Path(args.crud_news)
+        if not (crud / "questions.jsonl").exists():
+            print(f"crud-news skipped: {crud}/questions.jsonl not found (it lives in ../shared, never in the project)")
+            return 0
+        args.corpus = args.corpus or str(crud / "corpus")
+        args.index = args.index or str(Path(".cache") / "crud-index")
+        args.sets = [str(crud / "questions.jsonl")] + (args.sets or sorted(str(p) for p in Path("eval").glob("crud-*.jsonl")))
     questions = import_beir(args.beir, args.corpus, args.split) if args.beir else []
     if args.sets or not args.beir:
         questions += load_sets(args.sets or [default_set()])
@@ -234,7 +242,7 @@ def cmd_eval(args) -> int:
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=stderr, transient=True, disable=not sys.stderr.isatty()) as bar:
         task = bar.add_task("indexing" if args.beir else "loading", total=None)
-        if args.beir:
+        if args.beir or (args.crud_news is not None and not (Path(args.index) / "manifest.json").exists()):
             kb.update(progress=lambda done, total: bar.update(task, completed=done, total=total))
         kb.engine  # load once, outside the timings
 
@@ -335,6 +343,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--beir", metavar="DIR", help="import a BEIR set (corpus.jsonl, queries.jsonl, qrels/) "
                    "into --corpus, index it into --index and evaluate")
     p.add_argument("--split", default="test", help="BEIR qrels split (default: test)")
+    p.add_argument("--crud-news", nargs="?", const="../shared/data/crud-news", default=None, metavar="DIR",
+                   help="evaluate on the crud-news development set where it lies (default ../shared/data/crud-news; "
+                   "its index goes to .cache/crud-index, built when missing; skipped when the folder is absent)")
     p.add_argument("--failures", type=int, default=10, metavar="N", help="failures shown in the terminal")
     p.set_defaults(func=cmd_eval)
 

@@ -310,9 +310,8 @@ def load_metadata(corpus_dir: Path) -> dict[str, dict]:
 
 
 def guess_district(text: str) -> str:
-    counts = {d: text.count(d) for d in ("青白江", "江津")}
-    best = max(counts, key=counts.get)
-    return best if counts[best] else ""
+    """No guess: an article's places are derived at index time (rag.knowledge); metadata may name one."""
+    return ""
 
 
 def guess_title(doc: Document) -> str:

@@ -7,6 +7,7 @@ list of turns (question, answer JSON, the cited articles' text), so clicking an
 old citation still shows the article exactly as it was quoted.
 """
 import logging
+import re
 import os
 from typing import Any
 
@@ -19,13 +20,40 @@ log = logging.getLogger(__name__)
 
 KEEP_SOURCES = 20  # turns whose article texts stay in session memory
 INTERNAL_ERROR = "内部错误，已记录在服务器日志中。Something went wrong; the error was logged on the server."
-EXAMPLES = [
-    "青白江2025年规上工业增加值增长多少？",
-    "西部陆海新通道江津班列累计开行多少列？",
-    "重庆枢纽港产业园是什么时候启动建设的？",
-    "How much did industrial value added in Qingbaijiang grow in 2025?",
-    "What is the pilot-scale industry base in Qingbaijiang?",
-]
+
+
+def corpus_examples(kb: KnowledgeBase, n: int = 4) -> list[str]:
+    """Example questions from the corpus itself: what the most recent articles are about."""
+    try:
+        index = kb.engine.index
+    except Exception:  # noqa: BLE001 - no index yet: no examples
+        return []
+    docs = sorted(index.manifest.get("documents", []), key=lambda d: str(d.get("date", "")), reverse=True)
+    out = []
+    for d in docs:
+        title = re.sub(r"[\s：:|｜—–-]+.*$", "", str(d.get("title", "")).strip())[:24]
+        if len(title) >= 4:
+            out.append(f"{title}有哪些具体数字？")
+        if len(out) >= n:
+            break
+    return out
+
+
+def corpus_description(kb: KnowledgeBase) -> str:
+    """One line on what the corpus covers: its article count and the places it names most."""
+    try:
+        index = kb.engine.index
+    except Exception:  # noqa: BLE001
+        return "基于新闻的可溯源问答。Answers with citations from news articles."
+    counts: dict[str, int] = {}
+    for facts in index.knowledge.docs.values():
+        for place in facts.places[:1]:
+            counts[place] = counts.get(place, 0) + 1
+    top = "、".join(sorted(counts, key=lambda p: -counts[p])[:4])
+    about = f"（{top}等）" if top else ""
+    return (f"基于 {len(index.docs)} 篇新闻{about}的可溯源问答。"
+            f"Answers with citations from {len(index.docs)} news articles.")
+
 
 # Clicks on citation markers (links in the chat) and source cards (in the sources panel) are
 # caught once at document level and sent to the server as a click event of the sources panel.
@@ -173,7 +201,7 @@ def article_for(turns: list[dict], ref: object) -> str:
 def warm_up(kb: KnowledgeBase) -> None:
     """Answer one question in the background so the first user does not pay for lazy loading."""
     try:
-        kb.ask(EXAMPLES[0])
+        kb.ask((corpus_examples(kb) or ["今年的主要经济数据是多少？"])[0])
     except Exception:  # only a warm-up: a real request will report the problem
         log.debug("warm-up failed", exc_info=True)
 
@@ -200,8 +228,7 @@ def build_ui(kb: KnowledgeBase, concurrency: int = 8):
     from .web_kb import build_kb_tab
 
     with gr.Blocks(title="陆港问答 Lugang RAG", analytics_enabled=False) as demo:
-        gr.Markdown("## 陆港问答 · Lugang RAG\n基于青白江、江津陆港新闻的可溯源问答。"
-                    "Answers with citations from news about the Qingbaijiang and Jiangjin land ports.")
+        gr.Markdown("## 陆港问答 · Lugang RAG\n" + corpus_description(kb))
         turns = gr.State([])
         with gr.Tab("问答 Chat", id="chat"):
             with gr.Row():
@@ -210,11 +237,12 @@ def build_ui(kb: KnowledgeBase, concurrency: int = 8):
                                          render_markdown=True, latex_delimiters=[], allow_tags=False,
                                          buttons=["copy"], feedback_options=None, layout="bubble")
                     with gr.Row():
-                        msg = gr.Textbox(placeholder="输入问题，例如：青白江2025年规上工业增加值增长多少？ / Ask in "
-                                         "Chinese or English", show_label=False, scale=5, elem_id="question",
+                        msg = gr.Textbox(placeholder="输入问题 / Ask in Chinese or English", show_label=False, scale=5, elem_id="question",
                                          max_length=1000, submit_btn=False)
                         send = gr.Button("发送 Send", variant="primary", scale=1, elem_id="send")
-                    gr.Examples(EXAMPLES, inputs=[msg], label="示例 Examples")
+                    examples = corpus_examples(kb)
+                    if examples:
+                        gr.Examples(examples, inputs=[msg], label="示例 Examples")
                     with gr.Row():
                         clear = gr.Button("清空对话 Clear chat", elem_id="clear", size="sm")
                     with gr.Accordion("设置 Settings", open=False):

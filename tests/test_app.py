@@ -141,7 +141,7 @@ def test_chat_turns_cite_highlight_and_follow_up(corpus_kb):
     list(web.answer_turn(corpus_kb, "那江津呢？", turns))  # a follow-up uses the previous question
     assert "江津" in turns[1]["answer"]["query"] and turns[1]["answer"]["query"] != "那江津呢？"
 
-    list(web.answer_turn(corpus_kb, EN_QUESTION, turns, k=4, retrieval_mode="dense"))
+    list(web.answer_turn(corpus_kb, EN_QUESTION, turns, k=6, retrieval_mode="hybrid"))
     assert turns[2]["answer"]["citations"], turns[2]["answer"]
     assert web.article_for(turns, "9-1-c") == web.VIEWER_EMPTY  # stale or forged refs show nothing
 
