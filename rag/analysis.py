@@ -47,6 +47,9 @@ _TYPE_EN = [("reason", r"\bwhy\b|what (?:caused|led to|made)|\breasons?\b|how co
             ("list", r"what (?:are|were) the|which (?:two|three|four|five)|what (?:measures|steps|kinds|types)|"
                      r"\blist\b|\binclude\b")]
 _LATIN_NAME = re.compile(r"(?<![A-Za-z])[A-Z][A-Za-z0-9&'\-]*(?:\s+[A-Z][A-Za-z0-9&'\-]*)*")
+_ORG_NAME = re.compile(r"(?<![\u4e00-\u9fff])?[\u4e00-\u9fff]{2,6}?(?:药业|集团|公司|银行|科技|股份|控股|证券|保险|基金会|"
+                       r"协会|商会|研究院|医院|大学|航空|物流|电器|汽车|能源|电子|传媒|地产|置业)")
+_DAY_Q = re.compile(r"哪一?天|几月几[号日]|几号|具体日期|哪个日子|what day|which day|what date|on what date|exact date", re.I)
 _QUOTED = re.compile(r"[《“\"「『]([^》”\"」』]{2,30})[》”\"」』]")
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z\-]*(?:'(?![sS]\b)[A-Za-z]+)?|\d+(?:\.\d+)?%?")
 _EN_TIME = frozenset(MONTHS_EN) | frozenset("monday tuesday wednesday thursday friday saturday sunday first second third "
@@ -62,6 +65,7 @@ class TermGroup:
     words: tuple[str, ...]  # Chinese alternatives; empty when nothing in the corpus expresses it
     weight: float
     kind: str = "term"  # "term", "place", "entity", "time", "measure"
+    near: tuple[str, ...] = ()  # words sharing a dictionary sense with one of ``words`` (a looser match)
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,7 @@ class QuestionAnalysis:
     type: str = "fact"
     numbers: frozenset[str] = frozenset()  # figures written in the question
     unmapped: tuple[str, ...] = field(default=())  # English words that no corpus word expresses
+    wants_day: bool = False  # a date question asking for the day (哪一天, "on what date")
 
     @property
     def keywords(self) -> list[str]:
@@ -134,8 +139,10 @@ class Analyser:
             unit = en_unit(norm)
         if unit and qtype == "fact":
             qtype = "number"
+        wants_day = qtype == "date" and bool(_DAY_Q.search(norm))
         return QuestionAnalysis(text, "zh" if zh else "en", tuple(groups), tuple(places), tuple(entities),
-                                years, months, periods, days, tuple(measure), tuple(unit), qtype, numbers, unmapped)
+                                years, months, periods, days, tuple(measure), tuple(unit), qtype, numbers, unmapped,
+                                wants_day)
 
     # ------------------------------------------------------------------ Chinese
 
@@ -148,6 +155,10 @@ class Analyser:
             w = normalize(word)
             if kind and len(w) >= 2 and not any(w in p for p in places + named):
                 (places if kind == "place" else named).append(w)
+        for m in _ORG_NAME.finditer(text):  # 修正药业, 小米集团: an organisation by its suffix
+            w = normalize(m.group(0))
+            if not any(w in n for n in named + places):
+                named.append(w)
         for m in _QUOTED.finditer(text):
             q = normalize(m.group(1))
             if not any(q in n for n in named):
@@ -173,7 +184,7 @@ class Analyser:
             # differently in context), so it is matched as a substring at the weight of a rare word
             df = self.doc_freq(tok)
             weight = self.idf(tok) if df else math.log(1 + (self.n_docs - 0.5) / 1.5)
-            groups.append(TermGroup(tok, (tok,), weight))
+            groups.append(TermGroup(tok, (tok,), weight, near=self.knowledge.near_words(tok)))
         place_groups = [g for g in groups if g.kind == "place"]
         entity_groups = [g for g in groups if g.kind == "entity"]
         measure = _zh_measure(tagged, {g.source for g in groups if g.kind == "term"})
@@ -221,7 +232,7 @@ class Analyser:
                         break
                 if hit:
                     break
-            name_like = w[:1].isupper() and (i > 0 or not capital_first)
+            name_like = (w[:1].isupper() and (i > 0 or not capital_first)) or (len(w) >= 2 and w.isupper())
             from_names = False
             if hit is None or (name_like and w.lower() in pinyin):
                 for n in (2, 1):  # a name in pinyin: "Qinzhou", "Xi an", "Jiwei Wulian"
@@ -230,12 +241,17 @@ class Analyser:
                         hit, from_names = (n, tuple(pinyin[key])), True
                         break
             if hit is None:
-                if len(w) > 2:
+                if name_like or (len(w) >= 2 and w.isupper()):
+                    # a name no corpus word expresses: Chinese articles often print Latin names and
+                    # acronyms as they are (GE, TechInsights), so it is looked for as written
                     unmapped.append(w)
-                    # a capitalised word nothing in the corpus spells is a name the articles lack; a
-                    # lower-case one is more likely a verb form the lexicon misses ("ran")
-                    weight = self.weight((), w) if name_like else math.log(1 + self.n_docs) / 2
-                    groups.append(TermGroup(w, (), weight, "entity" if name_like else "term"))
+                    latin = (w.lower(),)
+                    groups.append(TermGroup(w, latin, self.weight(latin if self.doc_freq(w.lower()) else (), w),
+                                            "entity"))
+                elif len(w) > 2:
+                    # a lower-case word the lexicon misses is more likely a verb form ("ran") than a concept
+                    unmapped.append(w)
+                    groups.append(TermGroup(w, (), math.log(1 + self.n_docs) / 2, "term"))
                 i += 1
                 continue
             n, alternatives = hit
@@ -247,7 +263,8 @@ class Analyser:
                 kind = "entity"
             else:
                 kind = "term"
-            groups.append(TermGroup(source, alternatives, self.weight(alternatives, source), kind))
+            near = tuple(dict.fromkeys(w for a_ in alternatives for w in self.knowledge.near_words(a_)))
+            groups.append(TermGroup(source, alternatives, self.weight(alternatives, source), kind, near))
             i += n
         places = [g for g in groups if g.kind == "place"]
         entities = [g for g in groups if g.kind == "entity"]

@@ -86,9 +86,22 @@ class Answerer:
     def __init__(self, retriever: Retriever, config: AnswerConfig | None = None, model: AnswerModel | None = None):
         self.retriever = retriever
         self.config = config or AnswerConfig()
-        self.model = model or default_model()
-        self.threshold = self.model.threshold if self.config.threshold is None else self.config.threshold
-        self.extra_ratio = self.model.extra_ratio if self.config.extra_ratio is None else self.config.extra_ratio
+        self._model = model
+
+    @property
+    def model(self) -> AnswerModel:
+        """The answer model, loaded on first use (fitting a new one needs the engine without it)."""
+        if self._model is None:
+            self._model = default_model()
+        return self._model
+
+    @property
+    def threshold(self) -> float:
+        return self.model.threshold if self.config.threshold is None else self.config.threshold
+
+    @property
+    def extra_ratio(self) -> float:
+        return self.model.extra_ratio if self.config.extra_ratio is None else self.config.extra_ratio
 
     def ask(self, question: str, history: list | None = None, k: int | None = None,
             retrieval_mode: str | None = None, mode: str = "extractive") -> Answer:

@@ -163,8 +163,11 @@ def cmd_ask(args) -> int:
     if answer.citations:
         console.print("\n[bold]Sources[/bold]")
     for c in answer.citations:
-        console.print(f"[{c.n}] {c.title} ({c.district} {c.date}) — {c.doc_id} chars {c.start}-{c.end}")
+        console.print(f"[{c.n}] {c.title} ({' '.join(filter(None, (c.district, c.date)))}) — {c.doc_id} chars "
+                      f"{c.start}-{c.end}", markup=False)
         console.print(f"    “{c.text.strip()}”", markup=False)
+    if not answer.answerable and answer.refusal_reason:
+        console.print(f"[dim]Reason: {answer.refusal_reason}[/dim]", markup=True, highlight=False)
     if not answer.answerable and answer.related:
         console.print("\n[bold]Closest passages[/bold]")
         for c in answer.related:

@@ -28,14 +28,16 @@ if TYPE_CHECKING:
     from .retrieve import Hit
 
 FEATURES = ("dense", "dense_gap", "fused_rel", "bm25_rel", "hit_rank", "cov_sent", "cov_ctx", "cov_doc", "cov_gap",
-            "miss_corpus", "ent_sent", "ent_doc", "has_ent", "place_sent", "place_doc", "place_other", "has_place",
-            "miss_ctx_max", "miss_doc_max", "time_ok", "time_bad", "time_doc", "has_time", "type_ok", "unit_ok", "has_unit_q", "new_figure",
-            "measure_sent", "furniture", "hedge", "length", "lang_en", "en_dense", "en_cov", "top_doc", "neighbour")
+            "miss_corpus", "miss_retrieved", "miss_retrieved_max", "miss_ctx_max", "miss_doc_max", "ent_sent",
+            "ent_doc", "has_ent", "place_sent", "place_doc", "place_other", "has_place", "time_ok", "time_bad",
+            "time_doc", "has_time", "type_ok", "unit_ok", "has_unit_q", "new_figure", "measure_sent", "furniture",
+            "hedge", "length", "lang_en", "en_dense", "en_cov", "top_doc", "neighbour")
 
 _SENT_END = re.compile(r"[。！？!?；;…”\"）)]$")
 _REASON = re.compile(r"因为|由于|得益于|凭借|依托|源于|在于|因此|所以|从而|为了|主要系|主要是|导致|原因")
 _LIST = re.compile(r"、|以及|及其|分别|包括|等(?:措施|方面|领域|国家|城市|企业)")
 _DATE = re.compile(r"(?:19|20)\d\d年|\d{1,2}月(?:\d{1,2}[日号])?|\d{1,2}日|上旬|中旬|下旬|今年|去年|近日|日前")
+_DAY = re.compile(r"\d{1,2}月\d{1,2}[日号]|\d{1,2}[日号]")
 _ORG_SUFFIX = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,}(?:公司|集团|银行|协会|委员会|部|局|院|所|中心|组织|机构|平台|大学|厅|办|署|会)")
 
 
@@ -73,8 +75,9 @@ def share(groups: tuple[TermGroup, ...], text: str) -> float:
 
 
 def missing_weight(groups: tuple[TermGroup, ...], text: str, top: float) -> float:
-    """The weight of the rarest question idea ``text`` does not express, as a share of ``top``."""
-    return max((g.weight for g in groups if not covered(g, text)), default=0.0) / top
+    """The weight of the rarest question idea ``text`` does not express, even loosely, as a share of ``top``."""
+    return max((g.weight for g in groups if not covered(g, text) and not any(w in text for w in g.near)),
+               default=0.0) / top
 
 
 def _time_match(a: QuestionAnalysis, text: str, doc_year: str) -> tuple[float, float]:
@@ -119,9 +122,16 @@ def candidate_features(a: QuestionAnalysis, cands: list[Candidate], knowledge: K
     max_fused = max((h.fused if h.fused is not None else h.score) for h in hits) or 1.0
     max_bm25 = max((h.bm25 or 0.0) for h in hits) or 1.0
     terms = tuple(g for g in a.groups if g.kind in ("term", "measure"))
-    missing = sum(g.weight for g in a.groups if not g.words) / (sum(g.weight for g in a.groups) or 1.0)
+    unknown = set(a.unmapped)
+    missing = (sum(g.weight for g in a.groups if not g.words or g.source in unknown)
+               / (sum(g.weight for g in a.groups) or 1.0))
     q_numbers = a.numbers
     top_weight = max((g.weight for g in a.groups), default=1.0) or 1.0
+    # what no retrieved article says at all, even loosely: 火星 in a question about container throughput
+    articles = "\n".join(_norm_doc(doc_text(d)) for d in dict.fromkeys(c.hit.chunk.doc_id for c in cands))
+    absent = [g for g in a.groups if not covered(g, articles) and not any(w in articles for w in g.near)]
+    miss_retrieved = sum(g.weight for g in absent) / (sum(g.weight for g in a.groups) or 1.0)
+    miss_retrieved_max = max((g.weight for g in absent), default=0.0) / top_weight
     rows = []
     cov_sents = []
     for c in cands:
@@ -160,7 +170,8 @@ def candidate_features(a: QuestionAnalysis, cands: list[Candidate], knowledge: K
              "fused_rel": fused / max_fused if c.hit.rank > 0 else 0.0, "bm25_rel": (c.hit.bm25 or 0.0) / max_bm25,
              "hit_rank": 1.0 / c.hit.rank if c.hit.rank > 0 else 0.0, "cov_sent": cov_sent,
              "cov_ctx": coverage(a.groups, ctx), "cov_doc": coverage(a.groups, article), "cov_gap": 0.0,
-             "miss_corpus": missing, "miss_ctx_max": missing_weight(a.groups, ctx, top_weight),
+             "miss_corpus": missing, "miss_retrieved": miss_retrieved, "miss_retrieved_max": miss_retrieved_max,
+             "miss_ctx_max": missing_weight(a.groups, ctx, top_weight),
              "miss_doc_max": missing_weight(a.groups, article, top_weight), "ent_sent": ent_sent, "ent_doc": ent_doc,
              "has_ent": float(bool(a.entities)), "place_sent": place_sent, "place_doc": place_doc,
              "place_other": other, "has_place": float(bool(a.places)), "time_ok": t_ok, "time_bad": t_bad,
@@ -170,7 +181,10 @@ def candidate_features(a: QuestionAnalysis, cands: list[Candidate], knowledge: K
              "length": math.log1p(len(c.text)), "lang_en": float(en), "en_dense": c.dense * en,
              "en_cov": cov_sent * en, "top_doc": float(doc_id == top_doc), "neighbour": neighbour}
         rows.append(x)
-        c.problems = _problems(a, ent_sent, ent_doc, place_sent, place_doc, other, t_ok, t_bad, unit_ok, terms, sent)
+        named = [g.source for g in absent if g.weight >= 0.8 * top_weight]
+        c.problems = [f"no retrieved article mentions {s}" for s in named
+                      if not any(s != o and s in o for o in named)] + _problems(a, ent_sent, ent_doc, place_sent, place_doc, other,
+                                                                    t_ok, t_bad, unit_ok, terms, sent)
     best_cov = max(cov_sents)
     for c, x in zip(cands, rows):
         x["cov_gap"] = x["cov_sent"] - best_cov
@@ -198,6 +212,8 @@ def _type_ok(a: QuestionAnalysis, text: str, sent: str, knowledge: Knowledge) ->
     if t == "number":
         return float(any(re.search(r"\d", f[2]) for f in figures(text)) or bool(re.search(r"[一二三四五六七八九十百千万两]+[个家项倍成]", text)))
     if t == "date":
+        if a.wants_day:
+            return float(bool(_DAY.search(text)))
         return float(bool(_DATE.search(text)))
     if t == "reason":
         return float(bool(_REASON.search(text)))

@@ -260,6 +260,24 @@ def build_lexicon(vocabulary: dict[str, int], names: dict[str, str]) -> tuple[di
     return lexicon, pinyin
 
 
+def _with_subwords(vocabulary: dict[str, int]) -> dict[str, int]:
+    """The vocabulary plus the dictionary words inside its tokens (吨 in 万吨, 港口 in 港口群), each with the
+    largest frequency of a token holding it: an English word should find a Chinese word the articles use
+    even when jieba kept it inside a longer token."""
+    cedict = _cedict()
+    out = dict(vocabulary)
+    for token, df in vocabulary.items():
+        n = len(token)
+        if n < 2 or n > 8 or not re.fullmatch(r"[\u4e00-\u9fff]+", token):
+            continue
+        for i in range(n):
+            for j in range(i + 1, min(n, i + 4) + 1):
+                sub = token[i:j]
+                if sub != token and sub in cedict and out.get(sub, 0) < df:
+                    out[sub] = df
+    return out
+
+
 # --------------------------------------------------------------------------- the whole corpus
 
 
@@ -272,6 +290,7 @@ class Knowledge:
     lexicon: dict[str, list[str]] = field(default_factory=dict)
     pinyin: dict[str, list[str]] = field(default_factory=dict)
     boilerplate: frozenset[str] = frozenset()  # normalised lines found in two or more articles
+    _near: dict[str, tuple[str, ...]] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def build(cls, articles: Iterable[tuple[str, str, str, str, dict]], vocabulary: dict[str, int],
@@ -291,7 +310,7 @@ class Knowledge:
             for name, kind in facts.names.items():
                 names.setdefault(name, kind)
             line_docs.update(facts.lines)
-        lexicon, pinyin = build_lexicon(vocabulary, names)
+        lexicon, pinyin = build_lexicon(_with_subwords(vocabulary), names)
         boiler = frozenset(line for line, n in line_docs.items() if n >= 2)
         return cls(docs, names, lexicon, pinyin, boiler)
 
@@ -321,6 +340,17 @@ class Knowledge:
         return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
 
     # ------------------------------------------------------------------ look-ups
+
+    def near_words(self, word: str) -> tuple[str, ...]:
+        """Corpus words that share an English gloss with ``word`` (总额 ~ 总值 through "total"), itself excluded."""
+        if self._near is None:
+            near: dict[str, set[str]] = {}
+            for words in self.lexicon.values():
+                if len(words) > 1:
+                    for w in words:
+                        near.setdefault(w, set()).update(words)
+            self._near = {w: tuple(sorted(v - {w})) for w, v in near.items()}
+        return self._near.get(word, ())
 
     def kind(self, name: str) -> str | None:
         return self.names.get(name)

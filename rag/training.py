@@ -10,7 +10,8 @@ scored. On the out-of-fold predictions:
 - ``threshold`` is the highest probability threshold at which the share of answerable
   questions refused stays within ``max_false_refusal``;
 - ``extra_ratio`` (further sentences cited when their probability is this share of the
-  best) is the value of a fixed grid that maximises answer accuracy × citation precision.
+  best) is the value of a fixed grid with the best answer accuracy among those whose
+  citation precision (share of cited sentences holding the answer) is at least 0.7.
 The reported metrics are the out-of-fold ones; the final model is refitted on everything.
 """
 from __future__ import annotations
@@ -32,6 +33,7 @@ from .errors import require
 log = logging.getLogger(__name__)
 EXTRA_GRID = (0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
 MAX_SENTENCES = 3
+MIN_PRECISION = 0.7  # share of cited sentences that hold the answer, at least
 
 
 @dataclass
@@ -173,12 +175,16 @@ def pick_threshold(outcomes: list[Outcome], max_false_refusal: float) -> float:
     return float(answerable[allowed]) if allowed < len(answerable) else float(answerable[-1])
 
 
-def pick_extra_ratio(outcomes: list[Outcome], threshold: float) -> float:
+def pick_extra_ratio(outcomes: list[Outcome], threshold: float, min_precision: float = MIN_PRECISION) -> float:
+    """The grid value with the best out-of-fold answer accuracy among those whose citation precision is at
+    least ``min_precision`` (the most precise one if none is)."""
     answered = [o for o in outcomes if o.row.answerable and o.p1 >= threshold]
     if not answered:
         return EXTRA_GRID[-1]
-    return max(EXTRA_GRID, key=lambda r: np.mean([o.ok[r] for o in answered]) *
-               np.mean([o.precision[r] for o in answered]))
+    precision = {r: float(np.mean([o.precision[r] for o in answered])) for r in EXTRA_GRID}
+    accuracy = {r: float(np.mean([o.ok[r] for o in answered])) for r in EXTRA_GRID}
+    good = [r for r in EXTRA_GRID if precision[r] >= min_precision]
+    return max(good, key=lambda r: (accuracy[r], r)) if good else max(EXTRA_GRID, key=precision.get)
 
 
 def metrics(outcomes: list[Outcome], threshold: float, ratio: float, by: Callable[[Outcome], str]) -> dict:

@@ -10,6 +10,8 @@ import re
 ZH_UNITS = ("个百分点", "平方公里", "平方米", "千瓦时", "标准箱", "标箱", "万人次", "人次", "架次", "公顷", "公里", "千米",
             "美元", "欧元", "港元", "日元", "英镑", "元", "吨", "箱", "列", "趟", "班", "家", "个", "名", "位", "人", "户",
             "辆", "台", "艘", "架", "项", "件", "条", "座", "所", "亩", "次", "倍", "天", "日", "小时", "分钟", "秒", "周",
+            "部", "款", "只", "头", "株", "本", "张", "份", "套", "支", "根", "块", "篇", "首", "场", "届", "期", "批",
+            "单", "笔", "起", "宗", "例", "层", "口", "处", "类", "种", "所",
             "年", "岁", "米", "度", "瓦", "GW", "MW", "GWh", "kWh", "%", "‰")
 _MULT = r"(?:万亿|千亿|百亿|十亿|亿|千万|百万|十万|万|千|百)?"
 NUMBER = r"\d+(?:[.,]\d+)*"
@@ -29,7 +31,8 @@ _EN_UNITS = [(r"\b(?:tonnes|tons|tonne|ton)\b", ("吨",)), (r"\b(?:teus?|contain
              (r"\bhours?\b", ("小时",)), (r"\bminutes?\b", ("分钟",)), (r"\byears? old\b|\bage\b", ("岁",)),
              (r"\bmu\b", ("亩",)), (r"square (?:meters|metres)", ("平方米",)), (r"square kilomet", ("平方公里",)),
              (r"\bkilomet|\bkm\b", ("公里", "千米")), (r"\bkwh\b|kilowatt", ("千瓦时", "度"))]
-_EN_MONEY = re.compile(r"how much (?:money|did|does|has|will|was|were|is)|\byuan\b|\brmb\b|\bdollars?\b|\binvest|\brevenue|"
+_EN_MONEY = re.compile(r"how much (?:money|did|does|has|will|was|were|is)|\byuan\b|\bworth\b|contract value|"
+                       r"value of the (?:contract|deal|project|investment)|\brmb\b|\bdollars?\b|\binvest|\brevenue|"
                        r"\bprofit|\bcost|\bprice|\bfund|\bsales\b|\bturnover|\bvaluation|\bsubsid|\bfare|\bspen[dt]", re.I)
 _EN_RATE = re.compile(r"percent|percentage|\bshare\b|proportion|\brate\b|by how much|how much (?:did|has|had) .{0,60}"
                       r"(?:grow|rise|increase|fall|drop|decline)|growth|year[- ]on[- ]year", re.I)

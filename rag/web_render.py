@@ -70,6 +70,8 @@ def answer_markdown(answer: dict, turn: int) -> str:
     if not answer.get("answerable", False):
         label = "未找到答案 · No answer in the articles"
         body = f"**{md_text(label)}**\n\n{body}"
+        if answer.get("refusal_reason"):
+            body += "\n\n" + md_text(f"原因 Reason: {answer['refusal_reason']}")
         if answer.get("related"):
             body += "\n\n" + md_text("相关段落见“来源”。Related passages are listed under Sources.")
     parts.append(body)

@@ -191,7 +191,7 @@ def test_english_question_follow_up_and_clear(page):
 
 
 def test_refusal_is_shown_as_a_refusal(page):
-    ask(page, "2019年火星上的集装箱吞吐量是多少？")
+    ask(page, "What was Tesla's revenue on Mars in 2019?")
     answer = page.locator('[data-testid="bot"]').last.inner_text()
     assert "未找到答案" in answer
     assert page.locator('#chat a[href^="#cite-"]').count() == 0
