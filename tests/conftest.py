@@ -53,3 +53,18 @@ def make_kb(tmp_path, embedder):
         return kb
 
     return make
+
+
+@pytest.fixture(scope="session")
+def news_kb(tmp_path_factory, embedder):
+    """A KnowledgeBase over the inline news fixtures (tests/fixtures_news.py), built once per session."""
+    from fixtures_news import CORPUS
+    from rag.kb import KnowledgeBase
+
+    base = tmp_path_factory.mktemp("news")
+    (base / "corpus").mkdir()
+    for name, text in CORPUS.items():
+        (base / "corpus" / name).write_text(text, encoding="utf-8")
+    kb = KnowledgeBase(base / "corpus", base / "index")
+    kb.update()
+    return kb

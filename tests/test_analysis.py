@@ -3,20 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from fixtures_news import CORPUS
 
 
-@pytest.fixture(scope="module")
-def kb(tmp_path_factory, embedder):
-    from rag.kb import KnowledgeBase
-
-    base = tmp_path_factory.mktemp("news")
-    (base / "corpus").mkdir()
-    for name, text in CORPUS.items():
-        (base / "corpus" / name).write_text(text, encoding="utf-8")
-    kb = KnowledgeBase(base / "corpus", base / "index")
-    kb.update()
-    return kb
+@pytest.fixture
+def kb(news_kb):
+    return news_kb
 
 
 def analyse(kb, q):

@@ -73,3 +73,19 @@ def test_a_knowledge_file_of_another_version_is_rejected(knowledge):
 def test_lemma_is_light():
     assert lemma("exports") == "export" and lemma("cities") == "city"
     assert lemma("important") == "important" and lemma("business") == "business"
+
+
+def test_a_damaged_or_missing_knowledge_file_is_a_damaged_index(make_kb):
+    from rag.errors import IndexCorruptError
+    from rag.index import load_index, read_manifest
+
+    kb = make_kb({"horgos.txt": CORPUS["horgos.txt"]})
+    manifest = read_manifest(kb.index_dir)
+    path = kb.index_dir / manifest["generation"] / manifest["files"]["knowledge"]
+    assert "horgos" in load_index(kb.index_dir).knowledge.docs
+    path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match="rag index --rebuild|knowledge"):
+        load_index(kb.index_dir)
+    path.unlink()
+    with pytest.raises(IndexCorruptError, match="missing"):
+        load_index(kb.index_dir)
