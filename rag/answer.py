@@ -95,9 +95,11 @@ class Answerer:
             self._model = default_model()
         return self._model
 
-    @property
-    def threshold(self) -> float:
-        return self.model.threshold if self.config.threshold is None else self.config.threshold
+    def threshold(self, language: str) -> float:
+        """The refusal threshold for questions in ``language`` (the config's, when it sets one)."""
+        if self.config.threshold is not None:
+            return self.config.threshold
+        return self.model.threshold.get(language, max(self.model.threshold.values()))
 
     @property
     def extra_ratio(self) -> float:
@@ -124,7 +126,7 @@ class Answerer:
             return self._credits(question, query, hits, credit_kind, analysis)
         candidates = score(self.retriever, analysis, hits, query_vec, self.model, self.config.neighbour_depth)
         confidence = answerable(candidates, self.model)
-        if not candidates or confidence < self.threshold:
+        if not candidates or confidence < self.threshold(analysis.language):
             return self._refuse(question, query, hits, analysis, _reason(candidates), confidence)
         chosen = self._choose(candidates)
         citations = [self._cite(n, c) for n, c in enumerate(chosen, start=1)]

@@ -4,10 +4,10 @@ Two logistic regressions. The first, over :data:`rag.features.FEATURES`, gives e
 sentence the probability that it holds the answer. The second reads the question as a whole
 (:func:`question_features`: the best sentence's probability and features, and the best
 probability among the sentences that meet every constraint of the question) and gives the
-probability that the articles answer it at all. The question is answered when that reaches
-``threshold``, set by cross-validation grouped by article (see ``scripts/train_answer_model.py``
-and docs/answer-model.md): the highest threshold whose out-of-fold false-refusal rate stays
-within the target. Weights live in ``rag/data/answer_model.json`` with the hash of the data they were fitted
+probability that the articles answer it at all. The question is answered when that reaches the
+threshold of its language, set by cross-validation grouped by article (see
+``scripts/train_answer_model.py`` and docs/answer-model.md): the highest threshold whose
+out-of-fold false-refusal rate for that language stays within the target. Weights live in ``rag/data/answer_model.json`` with the hash of the data they were fitted
 on; inference is numpy only.
 """
 from __future__ import annotations
@@ -54,7 +54,7 @@ class AnswerModel:
     sentence: Logistic  # P(sentence holds the answer)
     question_features: list[str]
     question: Logistic  # P(the articles answer the question)
-    threshold: float  # answer when the question probability reaches this
+    threshold: dict[str, float]  # per question language: answer when the question probability reaches it
     extra_ratio: float  # further sentences cited when their probability is this share of the best one's
     trained_on: dict  # data hash, question counts, cross-validated metrics
 

@@ -56,8 +56,9 @@ class Candidate:
     problems: list[str] = field(default_factory=list)  # constraints of the question it misses
 
 
-@lru_cache(maxsize=4096)
-def _norm_doc(text: str) -> str:
+@lru_cache(maxsize=65536)
+def _norm(text: str) -> str:
+    """normalize(), once per distinct text: the same articles and sentences come back question after question."""
     return normalize(text)
 
 
@@ -128,18 +129,18 @@ def candidate_features(a: QuestionAnalysis, cands: list[Candidate], knowledge: K
     q_numbers = a.numbers
     top_weight = max((g.weight for g in a.groups), default=1.0) or 1.0
     # what no retrieved article says at all, even loosely: 火星 in a question about container throughput
-    articles = "\n".join(_norm_doc(doc_text(d)) for d in dict.fromkeys(c.hit.chunk.doc_id for c in cands))
+    articles = "\n".join(_norm(doc_text(d)) for d in dict.fromkeys(c.hit.chunk.doc_id for c in cands))
     absent = [g for g in a.groups if not covered(g, articles) and not any(w in articles for w in g.near)]
     miss_retrieved = sum(g.weight for g in absent) / (sum(g.weight for g in a.groups) or 1.0)
     miss_retrieved_max = max((g.weight for g in absent), default=0.0) / top_weight
     rows = []
     cov_sents = []
     for c in cands:
-        sent = normalize(c.text)
+        sent = _norm(c.text)
         doc_id = c.hit.chunk.doc_id
-        article = _norm_doc(doc_text(doc_id))
-        before = normalize(_previous_sentence(c))
-        ctx = f"{before}{sent}{normalize(c.hit.doc.get('title', ''))}{normalize(c.hit.chunk.heading)}"
+        article = _norm(doc_text(doc_id))
+        before = _norm(_previous_sentence(c))
+        ctx = f"{before}{sent}{_norm(c.hit.doc.get('title', ''))}{_norm(c.hit.chunk.heading)}"
         doc_year = (knowledge.date_of(doc_id) or str(c.hit.doc.get("date", "")))[:4]
         doc_places = knowledge.places_of(doc_id)
         cov_sent = coverage(a.groups, sent)

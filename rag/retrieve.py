@@ -50,8 +50,9 @@ class RetrievalConfig:
     place_boost: float = 0.3
     interleave_places: bool = True  # a question about several places alternates their chunks
     # the top ``rerank_depth`` hybrid hits are reordered by fused score + rerank × the answer model's
-    # probability for their best sentence (rag.answer_model)
-    rerank: float = 1.0
+    # probability for their best sentence (rag.answer_model). Measured MRR@10 at 0 / 1 / 3 on crud-news
+    # (570 questions): 0.785 / 0.815 / 0.822; on the seed sets: 0.840 / 0.864 / 0.870
+    rerank: float = 3.0
     rerank_depth: int = 10
 
     def to_dict(self) -> dict:

@@ -7,8 +7,9 @@ their features; a sentence is a positive when it holds one of the question's ans
 Cross-validation is grouped by article: all questions about one article, and an English
 question with its Chinese twin, fall in the same fold, so no article is both trained and
 scored. On the out-of-fold predictions:
-- ``threshold`` is the highest probability threshold at which the share of answerable
-  questions refused stays within ``max_false_refusal``;
+- ``thresholds`` (one per question language) are the highest probability thresholds at which
+  the share of answerable questions of that language refused stays within ``max_false_refusal``,
+  so that English questions are not refused more often than Chinese ones;
 - ``extra_ratio`` (further sentences cited when their probability is this share of the
   best) is the value of a fixed grid with the best answer accuracy among those whose
   citation precision (share of cited sentences holding the answer) is at least 0.7.
@@ -175,10 +176,17 @@ def pick_threshold(outcomes: list[Outcome], max_false_refusal: float) -> float:
     return float(answerable[allowed]) if allowed < len(answerable) else float(answerable[-1])
 
 
-def pick_extra_ratio(outcomes: list[Outcome], threshold: float, min_precision: float = MIN_PRECISION) -> float:
+def pick_thresholds(outcomes: list[Outcome], max_false_refusal: float) -> dict[str, float]:
+    """:func:`pick_threshold` for each question language."""
+    return {lang: pick_threshold([o for o in outcomes if o.row.lang == lang], max_false_refusal)
+            for lang in sorted({o.row.lang for o in outcomes})}
+
+
+def pick_extra_ratio(outcomes: list[Outcome], thresholds: dict[str, float],
+                     min_precision: float = MIN_PRECISION) -> float:
     """The grid value with the best out-of-fold answer accuracy among those whose citation precision is at
     least ``min_precision`` (the most precise one if none is)."""
-    answered = [o for o in outcomes if o.row.answerable and o.p1 >= threshold]
+    answered = [o for o in outcomes if o.row.answerable and o.p1 >= thresholds[o.row.lang]]
     if not answered:
         return EXTRA_GRID[-1]
     precision = {r: float(np.mean([o.precision[r] for o in answered])) for r in EXTRA_GRID}
@@ -187,18 +195,20 @@ def pick_extra_ratio(outcomes: list[Outcome], threshold: float, min_precision: f
     return max(good, key=lambda r: (accuracy[r], r)) if good else max(EXTRA_GRID, key=precision.get)
 
 
-def metrics(outcomes: list[Outcome], threshold: float, ratio: float, by: Callable[[Outcome], str]) -> dict:
+def metrics(outcomes: list[Outcome], thresholds: dict[str, float], ratio: float,
+            by: Callable[[Outcome], str]) -> dict:
     """Answer accuracy, refusal of unanswerable, false refusals and citation precision per group."""
     out: dict[str, dict] = {}
     for key in sorted({by(o) for o in outcomes}) + ["all"]:
         group = [o for o in outcomes if key == "all" or by(o) == key]
         ans = [o for o in group if o.row.answerable]
         un = [o for o in group if not o.row.answerable]
-        answered = [o for o in ans if o.p1 >= threshold]
+        answered = [o for o in ans if o.p1 >= thresholds[o.row.lang]]
         out[key] = {"answerable": len(ans), "unanswerable": len(un),
                     "answer_accuracy": round(sum(o.ok[ratio] for o in answered) / len(ans), 4) if ans else None,
                     "false_refusal": round(1 - len(answered) / len(ans), 4) if ans else None,
-                    "refused_unanswerable": round(sum(o.p1 < threshold for o in un) / len(un), 4) if un else None,
+                    "refused_unanswerable": round(sum(o.p1 < thresholds[o.row.lang] for o in un) / len(un), 4)
+                    if un else None,
                     "citation_precision": round(float(np.mean([o.precision[ratio] for o in answered])), 4)
                     if answered else None}
     return out
@@ -210,13 +220,13 @@ def train(sources: list[Source], max_false_refusal: float = 0.04, folds: int = 5
     for source in sources:
         rows += collect(source, progress)
     outcomes = cross_validate(rows, folds)
-    threshold = pick_threshold(outcomes, max_false_refusal)
-    ratio = pick_extra_ratio(outcomes, threshold)
-    report = {"by_set": metrics(outcomes, threshold, ratio, lambda o: o.row.set),
-              "by_lang": metrics(outcomes, threshold, ratio, lambda o: f"{o.row.set.split(':')[0]}:{o.row.lang}")}
+    thresholds = pick_thresholds(outcomes, max_false_refusal)
+    ratio = pick_extra_ratio(outcomes, thresholds)
+    report = {"by_set": metrics(outcomes, thresholds, ratio, lambda o: o.row.set),
+              "by_lang": metrics(outcomes, thresholds, ratio, lambda o: f"{o.row.set.split(':')[0]}:{o.row.lang}")}
     sentence = _fit(rows)
     question = fit_logistic(np.vstack([o.q for o in outcomes]), np.array([o.row.answerable for o in outcomes]))
-    model = AnswerModel(list(FEATURES), sentence, list(QUESTION_FEATURES), question, threshold, ratio,
+    model = AnswerModel(list(FEATURES), sentence, list(QUESTION_FEATURES), question, thresholds, ratio,
                         {"data_hash": data_hash(rows), "questions": len(rows),
                          "sentences": int(sum(len(r.y) for r in rows)), "folds": folds,
                          "max_false_refusal": max_false_refusal, "sets": sorted({r.set for r in rows}),

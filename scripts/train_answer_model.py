@@ -41,7 +41,7 @@ def main() -> int:
     model, report = train(sources, args.max_false_refusal, progress=lambda m: print(m, file=sys.stderr))
     model.save(args.out)
     write_report(report, args.report)
-    print(f"threshold {model.threshold:.4f}, extra_ratio {model.extra_ratio}, "
+    print(f"thresholds {model.threshold}, extra_ratio {model.extra_ratio}, "
           f"{model.trained_on['questions']} questions, data {model.trained_on['data_hash']}")
     for key, m in report["by_set"].items():
         print(f"{key:32s} {m}")

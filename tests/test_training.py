@@ -5,7 +5,7 @@ import numpy as np
 
 from rag.answer_model import AnswerModel, default_model
 from rag.features import FEATURES
-from rag.training import QuestionRows, cross_validate, metrics, pick_threshold
+from rag.training import QuestionRows, cross_validate, metrics, pick_thresholds
 
 
 def _rows(n: int = 60, seed: int = 0) -> list[QuestionRows]:
@@ -24,8 +24,8 @@ def _rows(n: int = 60, seed: int = 0) -> list[QuestionRows]:
 
 def test_cross_validation_finds_the_answer_and_keeps_false_refusals_within_the_target():
     outcomes = cross_validate(_rows(), folds=3)
-    threshold = pick_threshold(outcomes, 0.05)
-    m = metrics(outcomes, threshold, 1.01, lambda o: o.row.set)["all"]
+    thresholds = pick_thresholds(outcomes, 0.05)
+    m = metrics(outcomes, thresholds, 1.01, lambda o: o.row.set)["all"]
     assert m["false_refusal"] <= 0.05
     assert m["answer_accuracy"] >= 0.7  # picking one sentence of eight by chance gives 0.125
 
@@ -33,6 +33,7 @@ def test_cross_validation_finds_the_answer_and_keeps_false_refusals_within_the_t
 def test_the_bundled_model_matches_the_features_and_records_its_data():
     model = default_model()
     assert isinstance(model, AnswerModel) and model.features == list(FEATURES)
-    assert 0 < model.threshold < 1 and model.trained_on["data_hash"]
+    assert set(model.threshold) == {"en", "zh"} and all(0 < t < 1 for t in model.threshold.values())
+    assert model.trained_on["data_hash"]
     cv = model.trained_on["cross_validated"]
     assert cv["false_refusal"] <= model.trained_on["max_false_refusal"] + 1e-9
