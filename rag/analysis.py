@@ -47,8 +47,8 @@ _TYPE_EN = [("reason", r"\bwhy\b|what (?:caused|led to|made)|\breasons?\b|how co
             ("list", r"what (?:are|were) the|which (?:two|three|four|five)|what (?:measures|steps|kinds|types)|"
                      r"\blist\b|\binclude\b")]
 _LATIN_NAME = re.compile(r"(?<![A-Za-z])[A-Z][A-Za-z0-9&'\-]*(?:\s+[A-Z][A-Za-z0-9&'\-]*)*")
-_ORG_NAME = re.compile(r"(?<![\u4e00-\u9fff])?[\u4e00-\u9fff]{2,6}?(?:药业|集团|公司|银行|科技|股份|控股|证券|保险|基金会|"
-                       r"协会|商会|研究院|医院|大学|航空|物流|电器|汽车|能源|电子|传媒|地产|置业)")
+_ORG_SUFFIXES = frozenset("药业 集团 公司 银行 科技 股份 控股 证券 保险 基金会 协会 商会 研究院 医院 大学 航空 物流 电器 "
+                          "汽车 能源 电子 传媒 地产 置业".split())
 _DAY_Q = re.compile(r"哪一?天|几月几[号日]|几号|具体日期|哪个日子|what day|which day|what date|on what date|exact date", re.I)
 _QUOTED = re.compile(r"[《“\"「『]([^》”\"」』]{2,30})[》”\"」』]")
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z\-]*(?:'(?![sS]\b)[A-Za-z]+)?|\d+(?:\.\d+)?%?")
@@ -155,10 +155,12 @@ class Analyser:
             w = normalize(word)
             if kind and len(w) >= 2 and not any(w in p for p in places + named):
                 (places if kind == "place" else named).append(w)
-        for m in _ORG_NAME.finditer(text):  # 修正药业, 小米集团: an organisation by its suffix
-            w = normalize(m.group(0))
-            if not any(w in n for n in named + places):
-                named.append(w)
+        for prev, word in zip(tagged, tagged[1:]):  # 修正药业, 小米集团: a name word and an organisation suffix
+            if (word[0] in _ORG_SUFFIXES and len(prev[0]) >= 2 and prev[1][:1] in "nj"
+                    and prev[0] not in QUESTION_WORDS and not prev[0].startswith(("多少", "哪", "什么"))):
+                w = normalize(prev[0] + word[0])
+                if not any(w in n for n in named + places):
+                    named.append(w)
         for m in _QUOTED.finditer(text):
             q = normalize(m.group(1))
             if not any(q in n for n in named):
@@ -202,7 +204,11 @@ class Analyser:
 
     def _english(self, text: str):
         lex, pinyin = self.knowledge.lexicon, self.knowledge.pinyin
-        words = [w[:-1] if w.endswith("'") else w for w in _EN_WORD.findall(text)]
+        words = []
+        for w in _EN_WORD.findall(text):
+            w = w[:-1] if w.endswith("'") else w
+            # a hyphenated word the lexicon lacks is read as its parts ("Yangtze-to-Huaihe", "China-made")
+            words += [p for p in w.split("-") if p] if "-" in w and lemma(w) not in lex else [w]
         lemmas = [lemma(w) for w in words]
         groups: list[TermGroup] = []
         unmapped: list[str] = []

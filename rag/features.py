@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from .retrieve import Hit
 
 FEATURES = ("dense", "dense_gap", "fused_rel", "bm25_rel", "hit_rank", "cov_sent", "cov_ctx", "cov_doc", "cov_gap",
-            "miss_corpus", "miss_retrieved", "miss_retrieved_max", "miss_ctx_max", "miss_doc_max", "ent_sent",
+            "miss_corpus", "miss_retrieved", "miss_retrieved_max", "name_absent", "latin_absent", "miss_ctx_max", "miss_doc_max", "ent_sent",
             "ent_doc", "has_ent", "place_sent", "place_doc", "place_other", "has_place", "time_ok", "time_bad",
             "time_doc", "has_time", "type_ok", "unit_ok", "has_unit_q", "new_figure", "measure_sent", "furniture",
             "hedge", "length", "lang_en", "en_dense", "en_cov", "top_doc", "neighbour")
@@ -37,6 +37,7 @@ _SENT_END = re.compile(r"[。！？!?；;…”\"）)]$")
 _REASON = re.compile(r"因为|由于|得益于|凭借|依托|源于|在于|因此|所以|从而|为了|主要系|主要是|导致|原因")
 _LIST = re.compile(r"、|以及|及其|分别|包括|等(?:措施|方面|领域|国家|城市|企业)")
 _DATE = re.compile(r"(?:19|20)\d\d年|\d{1,2}月(?:\d{1,2}[日号])?|\d{1,2}日|上旬|中旬|下旬|今年|去年|近日|日前")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 _DAY = re.compile(r"\d{1,2}月\d{1,2}[日号]|\d{1,2}[日号]")
 _ORG_SUFFIX = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,}(?:公司|集团|银行|协会|委员会|部|局|院|所|中心|组织|机构|平台|大学|厅|办|署|会)")
 
@@ -133,6 +134,11 @@ def candidate_features(a: QuestionAnalysis, cands: list[Candidate], knowledge: K
     absent = [g for g in a.groups if not covered(g, articles) and not any(w in articles for w in g.near)]
     miss_retrieved = sum(g.weight for g in absent) / (sum(g.weight for g in a.groups) or 1.0)
     miss_retrieved_max = max((g.weight for g in absent), default=0.0) / top_weight
+    # a name the question gives (written in Chinese, or mapped to Chinese) that no retrieved article holds;
+    # a Latin spelling looked for as written is weaker evidence (articles may translate it)
+    names_absent = [g for g in a.entities + a.places if g.words and not any(w in articles for w in g.words)]
+    name_absent = float(any(_CJK.search(g.words[0]) for g in names_absent))
+    latin_absent = float(any(not _CJK.search(g.words[0]) for g in names_absent))
     rows = []
     cov_sents = []
     for c in cands:
@@ -172,6 +178,7 @@ def candidate_features(a: QuestionAnalysis, cands: list[Candidate], knowledge: K
              "hit_rank": 1.0 / c.hit.rank if c.hit.rank > 0 else 0.0, "cov_sent": cov_sent,
              "cov_ctx": coverage(a.groups, ctx), "cov_doc": coverage(a.groups, article), "cov_gap": 0.0,
              "miss_corpus": missing, "miss_retrieved": miss_retrieved, "miss_retrieved_max": miss_retrieved_max,
+             "name_absent": name_absent, "latin_absent": latin_absent,
              "miss_ctx_max": missing_weight(a.groups, ctx, top_weight),
              "miss_doc_max": missing_weight(a.groups, article, top_weight), "ent_sent": ent_sent, "ent_doc": ent_doc,
              "has_ent": float(bool(a.entities)), "place_sent": place_sent, "place_doc": place_doc,

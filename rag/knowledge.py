@@ -247,7 +247,15 @@ def build_lexicon(vocabulary: dict[str, int], names: dict[str, str]) -> tuple[di
             key = " ".join(stem_words(_LATIN_WORD.findall(english)))
             lexicon[key] = list(dict.fromkeys(found + lexicon.get(key, [])))[:8]
     pinyin: dict[str, list[str]] = {}
-    for name, kind in names.items():
+    # names in pinyin: the gazetteer's, and corpus words that CC-CEDICT lists as proper nouns or not at all
+    # (a 2-4 character word no dictionary has is most often a name: 长安, 思源, 华住)
+    candidates = dict(names)
+    for word in vocabulary:
+        if word not in candidates and re.fullmatch(r"[\u4e00-\u9fff]{2,4}", word):
+            entries = cedict.get(word)
+            if not entries or any(p[:1].isupper() for p, _ in entries):
+                candidates[word] = "name"
+    for name, kind in candidates.items():
         if not re.fullmatch(r"[\u4e00-\u9fff]{2,8}", name):
             continue
         keys = {pinyin_key(name)}
@@ -256,7 +264,9 @@ def build_lexicon(vocabulary: dict[str, int], names: dict[str, str]) -> tuple[di
             if short != name and len(short) >= 2:
                 keys.add(pinyin_key(short))
         for key in keys:
-            pinyin.setdefault(key, []).append(name)
+            slot = pinyin.setdefault(key, [])
+            if len(slot) < 6:
+                slot.append(name)
     return lexicon, pinyin
 
 

@@ -17,12 +17,12 @@ ROOT = Path(__file__).resolve().parent.parent
 # Regression floors for eval/lugang.jsonl on the bundled corpus (hybrid retriever, extractive answers),
 # a little under the measured level. Raise them when quality improves. "false_refusal_rate" is a ceiling.
 FLOORS = {  # measured 2026-12-04 with the learned answer model (in-sample: lugang is in its training data):
-    # 0.978, 0.949, 0.912, 0.711, 0.467, 0.029
+    # 0.978, 0.942, 0.949, 0.702, 0.600, 0.007
     "hit@5": 0.95,
     "mrr@10": 0.92,
     "answer_accuracy": 0.89,
     "citation_precision": 0.65,
-    "refusal_rate": 0.40,  # 30 questions: one is 0.033
+    "refusal_rate": 0.50,  # 30 questions: one is 0.033
     "false_refusal_rate": 0.05,
 }
 LOWER_IS_BETTER = {"false_refusal_rate"}
