@@ -151,7 +151,7 @@ class Analyser:
         places = self._find(norm, self._places)
         named = self._find(norm, self._named)
         tagged = posseg(text)
-        for word, kind in tag_names(text):  # names jieba knows that the corpus may not
+        for word, kind in tag_names(text, tagged):  # names jieba knows that the corpus may not
             w = normalize(word)
             if kind and len(w) >= 2 and not any(w in p for p in places + named):
                 (places if kind == "place" else named).append(w)

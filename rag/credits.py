@@ -72,10 +72,10 @@ def find_credits(source: str) -> list[Credit]:
 
 
 def _names_a_person(line: str) -> bool:
-    import jieba.posseg
+    from .tokenize import posseg
 
     words = line.split()
-    tagged = sum(any(flag == "nr" for _, flag in jieba.posseg.cut(w)) for w in words)
+    tagged = sum(any(flag == "nr" for _, flag in posseg(w)) for w in words)
     return tagged * 2 >= len(words)  # most words are names: "工业强基 营商聚势" is not a byline
 
 

@@ -63,7 +63,7 @@ def _norm(text: str) -> str:
     return normalize(text)
 
 
-def covered(group: TermGroup, text: str) -> bool:
+def covered(group: TermGroup, text: str | frozenset[str]) -> bool:
     return any(w in text for w in group.words)
 
 
@@ -141,29 +141,30 @@ def candidate_features(a: QuestionAnalysis, cands: list[Candidate], knowledge: K
     latin_absent = float(any(not _CJK.search(g.words[0]) for g in names_absent))
     rows = []
     cov_sents = []
+    per_doc: dict[str, tuple] = {}
+    # every corpus word the question can be met by: each sentence is searched for them once, and coverage
+    # is then read from the set of those present (covered() takes a text or such a set alike)
+    vocab = tuple(dict.fromkeys(w for g in a.groups for w in g.words + g.near))
     for c in cands:
         sent = _norm(c.text)
         doc_id = c.hit.chunk.doc_id
-        article = _norm(doc_text(doc_id))
+        if doc_id not in per_doc:
+            per_doc[doc_id] = _article_values(a, _norm(doc_text(doc_id)), doc_id, c, knowledge, top_weight)
+        doc_year, doc_places, ent_doc, place_doc, t_doc, cov_doc, miss_doc = per_doc[doc_id]
         before = _norm(_previous_sentence(c))
-        ctx = f"{before}{sent}{_norm(c.hit.doc.get('title', ''))}{_norm(c.hit.chunk.heading)}"
-        doc_year = (knowledge.date_of(doc_id) or str(c.hit.doc.get("date", "")))[:4]
-        doc_places = knowledge.places_of(doc_id)
-        cov_sent = coverage(a.groups, sent)
+        in_sent = frozenset(w for w in vocab if w in sent)
+        around = f"{before}{_norm(c.hit.doc.get('title', ''))}{_norm(c.hit.chunk.heading)}"
+        in_ctx = in_sent | frozenset(w for w in vocab if w in around)
+        cov_sent = coverage(a.groups, in_sent)
         cov_sents.append(cov_sent)
-        ent_sent, ent_doc = share(a.entities, sent), share(a.entities, article)
-        place_sent = share(a.places, sent)
-        place_doc = share(a.places, article + "".join(doc_places))
+        ent_sent = share(a.entities, in_sent)
+        place_sent = share(a.places, in_sent)
         other = 0.0
         if a.places and place_sent < 1.0:
             asked = {w for g in a.places for w in g.words}
             other = float(any(p in sent and not any(p in w or w in p for w in asked)
                               for p in doc_places + _sentence_places(sent, knowledge)))
         t_ok, t_bad = _time_match(a, sent, doc_year)
-        t_doc = 0.0
-        if a.years or a.months or a.periods or a.days:
-            d_ok, _ = _time_match(a, article[:400] + (knowledge.date_of(doc_id) and f" {doc_year}年 "), doc_year)
-            t_doc = d_ok
         nums = {f[2] for f in figures(sent)} - {y for y in years_in(sent)}
         new_fig = float(bool(nums - q_numbers))
         unit_ok = float(bool(a.unit) and has_unit(c.text, a.unit))
@@ -176,11 +177,11 @@ def candidate_features(a: QuestionAnalysis, cands: list[Candidate], knowledge: K
         x = {"dense": c.dense, "dense_gap": c.dense - max_dense,
              "fused_rel": fused / max_fused if c.hit.rank > 0 else 0.0, "bm25_rel": (c.hit.bm25 or 0.0) / max_bm25,
              "hit_rank": 1.0 / c.hit.rank if c.hit.rank > 0 else 0.0, "cov_sent": cov_sent,
-             "cov_ctx": coverage(a.groups, ctx), "cov_doc": coverage(a.groups, article), "cov_gap": 0.0,
+             "cov_ctx": coverage(a.groups, in_ctx), "cov_doc": cov_doc, "cov_gap": 0.0,
              "miss_corpus": missing, "miss_retrieved": miss_retrieved, "miss_retrieved_max": miss_retrieved_max,
              "name_absent": name_absent, "latin_absent": latin_absent,
-             "miss_ctx_max": missing_weight(a.groups, ctx, top_weight),
-             "miss_doc_max": missing_weight(a.groups, article, top_weight), "ent_sent": ent_sent, "ent_doc": ent_doc,
+             "miss_ctx_max": missing_weight(a.groups, in_ctx, top_weight),
+             "miss_doc_max": miss_doc, "ent_sent": ent_sent, "ent_doc": ent_doc,
              "has_ent": float(bool(a.entities)), "place_sent": place_sent, "place_doc": place_doc,
              "place_other": other, "has_place": float(bool(a.places)), "time_ok": t_ok, "time_bad": t_bad,
              "time_doc": t_doc, "has_time": float(bool(a.years or a.months or a.periods or a.days)),
@@ -197,6 +198,18 @@ def candidate_features(a: QuestionAnalysis, cands: list[Candidate], knowledge: K
     for c, x in zip(cands, rows):
         x["cov_gap"] = x["cov_sent"] - best_cov
         c.x = np.asarray([x[name] for name in FEATURES], dtype=np.float64)
+
+
+def _article_values(a: QuestionAnalysis, article: str, doc_id: str, c: Candidate, knowledge: Knowledge,
+                    top_weight: float) -> tuple:
+    """What depends only on the article: its year and places, and how it meets the question."""
+    doc_year = (knowledge.date_of(doc_id) or str(c.hit.doc.get("date", "")))[:4]
+    doc_places = knowledge.places_of(doc_id)
+    t_doc = 0.0
+    if a.years or a.months or a.periods or a.days:
+        t_doc = _time_match(a, article[:400] + (knowledge.date_of(doc_id) and f" {doc_year}年 "), doc_year)[0]
+    return (doc_year, doc_places, share(a.entities, article), share(a.places, article + "".join(doc_places)),
+            t_doc, coverage(a.groups, article), missing_weight(a.groups, article, top_weight))
 
 
 def _previous_sentence(c: Candidate) -> str:

@@ -23,7 +23,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from .tokenize import normalize
+from .tokenize import normalize, posseg
 
 log = logging.getLogger(__name__)
 
@@ -49,21 +49,6 @@ class DocFacts:
     names: dict[str, str]  # name -> kind ("place", "org", "person", "name")
     date: str  # "YYYY-MM-DD", "YYYY" or ""
     lines: list[str]  # normalised short lines (for boilerplate across articles)
-
-
-@lru_cache(maxsize=1)
-def _tagger():
-    import jieba.posseg
-
-    from .tokenize import _jieba
-
-    return jieba.posseg.POSTokenizer(_jieba())  # reads jieba's tag table once
-
-
-def posseg(text: str) -> list[tuple[str, str]]:
-    """jieba's words and part-of-speech tags, with the project's user dictionary."""
-    with _lock:
-        return [(p.word, p.flag) for p in _tagger().cut(text)]
 
 
 # a name followed by one of these is a place: 霍尔果斯口岸, 满洲里市, 钦州港
@@ -98,10 +83,11 @@ def article_date(text: str, meta_date: str = "") -> str:
     return max(years, key=lambda y: (years[y], y)) if years else ""
 
 
-def tag_names(text: str) -> list[tuple[str, str | None]]:
+def tag_names(text: str, tagged: list[tuple[str, str]] | None = None) -> list[tuple[str, str | None]]:
     """jieba's words with the kind of name each is (None for other words), corrected by CC-CEDICT and by
-    the word after it (霍尔果斯 before 口岸 is a place, whatever jieba guessed)."""
-    tagged = posseg(text)
+    the word after it (霍尔果斯 before 口岸 is a place, whatever jieba guessed). ``tagged``: posseg(text)
+    when the caller has it already."""
+    tagged = tagged if tagged is not None else posseg(text)
     out: list[tuple[str, str | None]] = []
     for n, (word, flag) in enumerate(tagged):
         kind = NAME_FLAGS.get(flag[:2])

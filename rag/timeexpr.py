@@ -7,6 +7,7 @@ asked (8月, August) is a month, and a sentence's day date (8月17日) names its
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # a year, not a count: "2000列" or "2024家" is no year
 YEAR = re.compile(r"(?<![\d.])((?:19|20)\d\d)(?!\d|\.\d)(?!\s*(?:列|家|个|台|辆|吨|万|亿|元|标箱|项|亩|%|多|余|条|件|人|名|批|米|公里))")
@@ -36,12 +37,14 @@ def _num(s: str) -> int:
     return _ZH_NUM.get(s) or _EN_NUM.get(s, 0)
 
 
-def years_in(text: str) -> set[str]:
+@lru_cache(maxsize=65536)
+def years_in(text: str) -> frozenset[str]:
     """Four-digit years (counts such as 2000列 are not years)."""
-    return set(YEAR.findall(text))
+    return frozenset(YEAR.findall(text))
 
 
-def _ranges(text: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+@lru_cache(maxsize=65536)
+def _ranges(text: str) -> tuple[tuple[tuple[int, int], tuple[int, int]], ...]:
     """(span, (first, last)) of every part of a year named in ``text``."""
     out = []
     for pattern, months in _NAMED:
@@ -53,15 +56,17 @@ def _ranges(text: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     for m in _RANGE_EN.finditer(text):
         out.append(((m.start(), m.end()), (MONTHS_EN.index(m.group(1).lower()) + 1,
                                            MONTHS_EN.index(m.group(2).lower()) + 1)))
-    return [(s, r) for s, r in out if 1 <= r[0] <= r[1] <= 12]
+    return tuple((s, r) for s, r in out if 1 <= r[0] <= r[1] <= 12)
 
 
-def periods_in(text: str) -> set[tuple[int, int]]:
+@lru_cache(maxsize=65536)
+def periods_in(text: str) -> frozenset[tuple[int, int]]:
     """Parts of a year named in ``text`` as month ranges (a single month is not a period)."""
-    return {r for _, r in _ranges(text) if r[0] != r[1]}
+    return frozenset(r for _, r in _ranges(text) if r[0] != r[1])
 
 
-def months_in(text: str) -> set[int]:
+@lru_cache(maxsize=65536)
+def months_in(text: str) -> frozenset[int]:
     """Single months named outside any range: 8月, 7月份, 8月17日, August."""
     spans = [s for s, _ in _ranges(text)]
     out = set()
@@ -73,14 +78,15 @@ def months_in(text: str) -> set[int]:
             out.add(value)
     if "may" in {m.group(1).lower() for m in _MONTH_EN.finditer(text)} and not re.search(r"\bmay\s+\d|\bin may\b|\bmay\s+(?:19|20)\d\d", text, re.I):
         out.discard(5)  # "may" the verb
-    return out
+    return frozenset(out)
 
 
 _DAY_ZH = re.compile(rf"{_N}月\s*(\d{{1,2}})\s*[日号]")
 _DAY_EN = re.compile(rf"\b({_MON})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b|\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MON})\b", re.I)
 
 
-def days_in(text: str) -> set[tuple[int, int]]:
+@lru_cache(maxsize=65536)
+def days_in(text: str) -> frozenset[tuple[int, int]]:
     """Calendar days named in ``text`` as (month, day): 8月11日, August 11, 11 August."""
     out = set()
     for m in _DAY_ZH.finditer(text):
@@ -89,7 +95,7 @@ def days_in(text: str) -> set[tuple[int, int]]:
         month = m.group(1) or m.group(4)
         day = m.group(2) or m.group(3)
         out.add((MONTHS_EN.index(month.lower()) + 1, int(day)))
-    return {(mo, d) for mo, d in out if 1 <= mo <= 12 and 1 <= d <= 31}
+    return frozenset((mo, d) for mo, d in out if 1 <= mo <= 12 and 1 <= d <= 31)
 
 
 def relative_years(text: str, doc_year: str) -> set[str]:

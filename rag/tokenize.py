@@ -34,6 +34,19 @@ def _jieba():
     return tokenizer
 
 
+@lru_cache(maxsize=1)
+def _tagger():
+    import jieba.posseg
+
+    return jieba.posseg.POSTokenizer(_jieba())  # reads jieba's tag table once
+
+
+def posseg(text: str) -> list[tuple[str, str]]:
+    """jieba's words and part-of-speech tags, with the project's user dictionary (one tokenizer for all)."""
+    with _lock:
+        return [(p.word, p.flag) for p in _tagger().cut(text)]
+
+
 def normalize(text: str) -> str:
     """NFKC (full-width digits and letters to ASCII) and lower case."""
     return unicodedata.normalize("NFKC", text).lower()
