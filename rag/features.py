@@ -129,8 +129,13 @@ def candidate_features(a: QuestionAnalysis, cands: list[Candidate], knowledge: K
                / (sum(g.weight for g in a.groups) or 1.0))
     q_numbers = a.numbers
     top_weight = max((g.weight for g in a.groups), default=1.0) or 1.0
+    # every corpus word the question can be met by: each text is searched for them once, and coverage is
+    # then read from the set of those present (covered() takes a text or such a set alike)
+    vocab = tuple(dict.fromkeys(w for g in a.groups for w in g.words + g.near))
+    in_docs = {d: frozenset(w for w in vocab if w in _norm(doc_text(d)))
+               for d in dict.fromkeys(c.hit.chunk.doc_id for c in cands)}
+    articles = frozenset().union(*in_docs.values())
     # what no retrieved article says at all, even loosely: 火星 in a question about container throughput
-    articles = "\n".join(_norm(doc_text(d)) for d in dict.fromkeys(c.hit.chunk.doc_id for c in cands))
     absent = [g for g in a.groups if not covered(g, articles) and not any(w in articles for w in g.near)]
     miss_retrieved = sum(g.weight for g in absent) / (sum(g.weight for g in a.groups) or 1.0)
     miss_retrieved_max = max((g.weight for g in absent), default=0.0) / top_weight
@@ -142,14 +147,12 @@ def candidate_features(a: QuestionAnalysis, cands: list[Candidate], knowledge: K
     rows = []
     cov_sents = []
     per_doc: dict[str, tuple] = {}
-    # every corpus word the question can be met by: each sentence is searched for them once, and coverage
-    # is then read from the set of those present (covered() takes a text or such a set alike)
-    vocab = tuple(dict.fromkeys(w for g in a.groups for w in g.words + g.near))
     for c in cands:
         sent = _norm(c.text)
         doc_id = c.hit.chunk.doc_id
         if doc_id not in per_doc:
-            per_doc[doc_id] = _article_values(a, _norm(doc_text(doc_id)), doc_id, c, knowledge, top_weight)
+            per_doc[doc_id] = _article_values(a, _norm(doc_text(doc_id)), in_docs[doc_id], doc_id, c, knowledge,
+                                              top_weight)
         doc_year, doc_places, ent_doc, place_doc, t_doc, cov_doc, miss_doc = per_doc[doc_id]
         before = _norm(_previous_sentence(c))
         in_sent = frozenset(w for w in vocab if w in sent)
@@ -200,16 +203,19 @@ def candidate_features(a: QuestionAnalysis, cands: list[Candidate], knowledge: K
         c.x = np.asarray([x[name] for name in FEATURES], dtype=np.float64)
 
 
-def _article_values(a: QuestionAnalysis, article: str, doc_id: str, c: Candidate, knowledge: Knowledge,
-                    top_weight: float) -> tuple:
-    """What depends only on the article: its year and places, and how it meets the question."""
+def _article_values(a: QuestionAnalysis, article: str, in_doc: frozenset[str], doc_id: str, c: Candidate,
+                    knowledge: Knowledge, top_weight: float) -> tuple:
+    """What depends only on the article: its year and places, and how it meets the question (``in_doc``: the
+    question's words the article holds)."""
     doc_year = (knowledge.date_of(doc_id) or str(c.hit.doc.get("date", "")))[:4]
     doc_places = knowledge.places_of(doc_id)
     t_doc = 0.0
     if a.years or a.months or a.periods or a.days:
         t_doc = _time_match(a, article[:400] + (knowledge.date_of(doc_id) and f" {doc_year}年 "), doc_year)[0]
-    return (doc_year, doc_places, share(a.entities, article), share(a.places, article + "".join(doc_places)),
-            t_doc, coverage(a.groups, article), missing_weight(a.groups, article, top_weight))
+    places = "".join(doc_places)
+    in_places = in_doc | frozenset(w for g in a.places for w in g.words if w in places)
+    return (doc_year, doc_places, share(a.entities, in_doc), share(a.places, in_places),
+            t_doc, coverage(a.groups, in_doc), missing_weight(a.groups, in_doc, top_weight))
 
 
 def _previous_sentence(c: Candidate) -> str:
