@@ -32,7 +32,7 @@ from .features import FEATURES, candidate_features
 from .errors import require
 
 log = logging.getLogger(__name__)
-EXTRA_GRID = (0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
+EXTRA_GRID = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
 MAX_SENTENCES = 3
 MIN_PRECISION = 0.7  # share of cited sentences that hold the answer, at least
 
