@@ -123,7 +123,6 @@ def candidate_features(a: QuestionAnalysis, cands: list[Candidate], knowledge: K
     hits = {id(c.hit): c.hit for c in cands}.values()
     max_fused = max((h.fused if h.fused is not None else h.score) for h in hits) or 1.0
     max_bm25 = max((h.bm25 or 0.0) for h in hits) or 1.0
-    terms = tuple(g for g in a.groups if g.kind in ("term", "measure"))
     unknown = set(a.unmapped)
     missing = (sum(g.weight for g in a.groups if not g.words or g.source in unknown)
                / (sum(g.weight for g in a.groups) or 1.0))
@@ -139,6 +138,8 @@ def candidate_features(a: QuestionAnalysis, cands: list[Candidate], knowledge: K
     absent = [g for g in a.groups if not covered(g, articles) and not any(w in articles for w in g.near)]
     miss_retrieved = sum(g.weight for g in absent) / (sum(g.weight for g in a.groups) or 1.0)
     miss_retrieved_max = max((g.weight for g in absent), default=0.0) / top_weight
+    named = [g.source for g in absent if g.weight >= 0.8 * top_weight]
+    unmentioned = [f"no retrieved article mentions {s}" for s in named if not any(s != o and s in o for o in named)]
     # a name the question gives (written in Chinese, or mapped to Chinese) that no retrieved article holds;
     # a Latin spelling looked for as written is weaker evidence (articles may translate it)
     names_absent = [g for g in a.entities + a.places if g.words and not any(w in articles for w in g.words)]
@@ -193,10 +194,7 @@ def candidate_features(a: QuestionAnalysis, cands: list[Candidate], knowledge: K
              "length": math.log1p(len(c.text)), "lang_en": float(en), "en_dense": c.dense * en,
              "en_cov": cov_sent * en, "top_doc": float(doc_id == top_doc), "neighbour": neighbour}
         rows.append(x)
-        named = [g.source for g in absent if g.weight >= 0.8 * top_weight]
-        c.problems = [f"no retrieved article mentions {s}" for s in named
-                      if not any(s != o and s in o for o in named)] + _problems(a, ent_sent, ent_doc, place_sent, place_doc, other,
-                                                                    t_ok, t_bad, unit_ok, terms, sent)
+        c.problems = unmentioned + _problems(a, place_doc, other, t_ok, t_bad, unit_ok)
     best_cov = max(cov_sents)
     for c, x in zip(cands, rows):
         x["cov_gap"] = x["cov_sent"] - best_cov
@@ -256,7 +254,8 @@ def _type_ok(a: QuestionAnalysis, text: str, sent: str, knowledge: Knowledge) ->
     return 0.5
 
 
-def _problems(a, ent_sent, ent_doc, place_sent, place_doc, other, t_ok, t_bad, unit_ok, terms, sent) -> list[str]:
+def _problems(a: QuestionAnalysis, place_doc: float, other: float, t_ok: float, t_bad: float,
+              unit_ok: float) -> list[str]:
     """The question's constraints this sentence does not meet, in words a user can read."""
     out = []
     for g in a.entities:
