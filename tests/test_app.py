@@ -14,10 +14,9 @@ import pytest
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from rag import web, web_kb  # noqa: E402
-from rag.kb import KnowledgeBase  # noqa: E402
-from rag.web_render import (DOC_HEADERS, answer_markdown, article_html, document_rows, md_text,  # noqa: E402
-                            parse_ref, sources_html)
+from rag.app import web, web_kb  # noqa: E402
+from rag.app.kb import KnowledgeBase  # noqa: E402
+from rag.app.web_render import (DOC_HEADERS, answer_markdown, article_html, document_rows, md_text, parse_ref, sources_html)
 
 ZH_QUESTION = "青白江2025年规上工业增加值增长多少？"
 EN_QUESTION = "How much did industrial value added in Qingbaijiang grow in 2025?"
@@ -61,7 +60,7 @@ def writable_kb(corpus_kb, tmp_path):
 def test_ask_endpoint_returns_the_cli_json(server, corpus_kb, capsys):
     from gradio_client import Client
 
-    from rag.cli import main as cli_main
+    from rag.app.cli import main as cli_main
 
     client = Client(server, verbose=False)
     got = client.predict(ZH_QUESTION, api_name="/ask")
@@ -177,7 +176,7 @@ def test_chat_errors_are_short_messages_and_logged(corpus_kb, caplog):
             raise RuntimeError("boom inside ask")
 
     turns: list[dict] = []
-    with caplog.at_level(logging.ERROR, logger="rag.web"):
+    with caplog.at_level(logging.ERROR, logger="rag.app.web"):
         list(web.answer_turn(Broken(), "青白江", turns))
         data = web.ask_json(Broken(), "青白江")
     assert turns[0]["error"] == web.INTERNAL_ERROR and "boom" not in turns[0]["error"]
@@ -209,7 +208,7 @@ def test_upload_checks_give_clear_messages(writable_kb, tmp_path, monkeypatch):
     (files / "gbk.txt").write_bytes(b"\xff\xfe\xfd\x80" * 50)
     (files / "big.txt").write_text("青白江" * 100, encoding="utf-8")
     (files / "000_b33ada6247a9846e.txt").write_text("同名文件", encoding="utf-8")
-    monkeypatch.setattr("rag.kb.MAX_UPLOAD_BYTES", 500)
+    monkeypatch.setattr("rag.app.kb.MAX_UPLOAD_BYTES", 500)
     before = sorted(p.name for p in writable_kb.corpus_dir.iterdir())
     message = web_kb.upload_files(writable_kb, [str(p) for p in sorted(files.iterdir())])
     lines = message.split("\n\n")

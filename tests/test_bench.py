@@ -12,12 +12,12 @@ import time
 import numpy as np
 import pytest
 
-from rag import corpus, corpus_scan, vector_store
-from rag.bench_data import (clustered_vectors, corpus_sentences, percentile, recall_at_k, summary_ms,
-                            synthetic_articles)
-from rag.bm25_index import BM25Index, top_rows
-from rag.index import IndexConfig, load_index, read_manifest
-from rag.kb import KnowledgeBase
+from rag.ingest import documents as corpus, scan as corpus_scan
+from rag.index import vector_store
+from rag.bench.data import (clustered_vectors, corpus_sentences, percentile, recall_at_k, summary_ms, synthetic_articles)
+from rag.index.bm25 import BM25Index, top_rows
+from rag.index.store import IndexConfig, load_index, read_manifest
+from rag.app.kb import KnowledgeBase
 
 from test_index import FILES  # the same three tiny articles
 
@@ -65,7 +65,7 @@ def test_synthetic_articles_recombine_real_sentences():
 
 
 def _token_lists():
-    from rag.tokenize import tokenize
+    from rag.text.tokenize import tokenize
 
     return [tokenize(s) for s in corpus_sentences("corpus")[:300]]
 
@@ -107,7 +107,7 @@ def test_top_rows_is_a_stable_partial_sort():
 
 
 def test_resized_bm25_cuts_and_repeats_postings():
-    from rag.bench_scale import resized_bm25
+    from rag.bench.scale import resized_bm25
 
     tokens = _token_lists()[:100]
     unit = BM25Index.build(tokens)
@@ -117,7 +117,7 @@ def test_resized_bm25_cuts_and_repeats_postings():
 
 
 def test_bm25_scale_rows_are_keyed_by_corpus_size():
-    from rag.bench_scale import bm25_scale
+    from rag.bench.scale import bm25_scale
 
     unit = BM25Index.build(_token_lists()[:100])
     rows = bm25_scale(unit, [["江津", "班列"], ["青白江"]], (50, 300), log=lambda m: None)
@@ -129,8 +129,8 @@ def test_bm25_scale_rows_are_keyed_by_corpus_size():
 
 
 def test_vector_scale_reports_exact_recall_one_and_a_plot(tmp_path, corpus_kb, embedder):
-    from rag.bench_report import plot
-    from rag.bench_scale import vector_scale
+    from rag.bench.report import plot
+    from rag.bench.scale import vector_scale
 
     index = corpus_kb.engine.index
     base = clustered_vectors(index.vectors_for(range(len(index))), 3000, seed=4)
@@ -220,8 +220,8 @@ def test_chunks_load_lazily_and_a_damaged_line_is_reported(make_kb):
 
 
 def test_quick_bench_reports_the_key_ratios(make_kb, tmp_path):
-    from rag.bench import QUICK_KEYS, run_bench
-    from rag.bench_report import summary_lines, tables
+    from rag.bench.run import QUICK_KEYS, run_bench
+    from rag.bench.report import summary_lines, tables
 
     kb = make_kb(FILES, build=False)
     result = run_bench(kb.corpus_dir, tmp_path / "no-index", quick=True, work_dir=tmp_path / "work", log=lambda m: None)
@@ -237,8 +237,8 @@ def test_quick_bench_reports_the_key_ratios(make_kb, tmp_path):
 
 
 def test_cli_bench_quick_prints_json(make_kb, tmp_path, capsys, monkeypatch):
-    from rag import bench
-    from rag.cli import main
+    from rag.bench import run as bench
+    from rag.app.cli import main
 
     kb = make_kb(FILES)
     monkeypatch.setattr(bench, "questions", lambda limit=None: ["江津班列开行多少列", "青白江中试"])

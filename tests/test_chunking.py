@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.chunking import Chunk, ChunkerConfig, chunk_document, chunk_documents, split_sentences
-from rag.corpus import load_corpus, make_document
+from rag.ingest.chunking import Chunk, ChunkerConfig, chunk_document, chunk_documents, split_sentences
+from rag.ingest.documents import load_corpus, make_document
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 

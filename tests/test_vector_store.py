@@ -10,7 +10,7 @@ import os
 import numpy as np
 import pytest
 
-from rag import vector_store
+from rag.index import vector_store
 
 DIM = 32
 

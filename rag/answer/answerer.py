@@ -1,0 +1,285 @@
+"""Cited answers: the sentences that answer the question, or an honest refusal with its reason.
+
+The extractive answerer needs no LLM. The question is analysed once (rag.search.analysis); every
+sentence of the retrieved passages and their neighbours is scored by the learned answer model
+(rag.search.scoring) over general features; the question is answered when the model's probability
+that the articles answer it reaches the cross-validated threshold, and refused otherwise, naming
+the constraint the best evidence missed.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+
+from rag.search.analysis import QuestionAnalysis
+from rag.search.scoring import AnswerModel, answerable, default_model, score
+from rag.ingest.credits import asks_for_credits, find_credits
+from rag.search.features import Candidate
+from rag.search.followup import resolve_followup
+from rag.search.retrieve import Hit, Retriever, clean_query
+from rag.text.tokenize import as_written, normalize, tokenize
+from rag.text.units import FIGURE
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass
+class Citation:
+    n: int
+    doc_id: str
+    title: str
+    chunk_id: str
+    text: str  # the supporting sentence(s), exactly as in the source
+    start: int  # span of ``text`` in the source document
+    end: int
+    district: str = ""
+    date: str = ""
+    score: float = 0.0
+    passage: str = ""  # the whole retrieved chunk, for context
+    passage_start: int = 0
+    passage_end: int = 0
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str  # markdown, with [n] markers; key figures in **bold**
+    answerable: bool
+    mode: str = "extractive"
+    citations: list[Citation] = field(default_factory=list)
+    related: list[Citation] = field(default_factory=list)  # closest passages when refusing
+    query: str = ""  # the question after follow-up resolution
+    notice: str = ""  # e.g. "LLM unavailable, extractive answer shown"
+    refusal_reason: str = ""  # why a refused question was refused
+    confidence: float = 0.0  # the answer model's probability that the articles answer the question
+    analysis: dict = field(default_factory=dict)  # the question analysis (rag.search.analysis)
+
+    def to_json(self) -> dict:
+        return {"question": self.question, "answer": self.answer, "answerable": self.answerable,
+                "mode": self.mode, "citations": [c.to_json() for c in self.citations],
+                "related": [c.to_json() for c in self.related], "query": self.query,
+                "notice": self.notice, "refusal_reason": self.refusal_reason,
+                "confidence": round(self.confidence, 4), "analysis": self.analysis}
+
+
+@dataclass
+class AnswerConfig:
+    passages: int = 10  # retrieved passages whose sentences compete
+    max_sentences: int = 3
+    neighbour_depth: int = 5  # the passages next to this many top hits compete too
+    # None: the answer model's cross-validated values (rag/data/answer_model.json)
+    threshold: float | None = None
+    extra_ratio: float | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# --------------------------------------------------------------------------- the answerer
+
+
+class Answerer:
+    def __init__(self, retriever: Retriever, config: AnswerConfig | None = None, model: AnswerModel | None = None):
+        self.retriever = retriever
+        self.config = config or AnswerConfig()
+        self._model = model
+
+    @property
+    def model(self) -> AnswerModel:
+        """The answer model, loaded on first use (fitting a new one needs the engine without it)."""
+        if self._model is None:
+            self._model = default_model()
+        return self._model
+
+    def threshold(self, language: str) -> float:
+        """The refusal threshold for questions in ``language`` (the config's, when it sets one)."""
+        if self.config.threshold is not None:
+            return self.config.threshold
+        return self.model.threshold.get(language, max(self.model.threshold.values()))
+
+    @property
+    def extra_ratio(self) -> float:
+        return self.model.extra_ratio if self.config.extra_ratio is None else self.config.extra_ratio
+
+    def ask(self, question: str, history: list | None = None, k: int | None = None,
+            retrieval_mode: str | None = None, mode: str = "extractive") -> Answer:
+        question = clean_query(question)
+        query = as_written(resolve_followup(question, history, self.retriever.analyse))
+        if mode == "llm":
+            from rag.answer.llm import llm_answer  # optional extra: langchain-openai
+
+            extractive = self.ask(question, history=history, k=k, retrieval_mode=retrieval_mode)
+            hits = self.retriever.search(query, k=k or self.config.passages, mode=retrieval_mode)
+            return llm_answer(question, query, hits, fallback=extractive)
+        analysis = self.retriever.analyse(query)
+        query_vec = self.retriever.embedder.embed_query(query)
+        hits = self.retriever.search(query, k=k or self.config.passages, mode=retrieval_mode, query_vec=query_vec,
+                                     analysis=analysis, rerank=False)
+        if not hits or not analysis.groups:
+            return self._refuse(question, query, hits, analysis, "the question names nothing to look for")
+        credit_kind = asks_for_credits(query)
+        if credit_kind:
+            return self._credits(question, query, hits, credit_kind, analysis)
+        candidates = score(self.retriever, analysis, hits, query_vec, self.model, self.config.neighbour_depth)
+        confidence = answerable(candidates, self.model)
+        if not candidates or confidence < self.threshold(analysis.language):
+            return self._refuse(question, query, hits, analysis, _reason(candidates), confidence)
+        chosen = self._choose(candidates)
+        citations = [self._cite(n, c) for n, c in enumerate(chosen, start=1)]
+        return Answer(question, self._compose(analysis, chosen), True, "extractive", citations, [], query,
+                      confidence=confidence, analysis=analysis.to_json())
+
+    def _choose(self, candidates: list[Candidate]) -> list[Candidate]:
+        """The best sentence, and up to ``max_sentences`` - 1 more whose probability is ``extra_ratio`` of its
+        own (in article order when they share an article)."""
+        best = candidates[0]
+        chosen = [best]
+        for c in candidates[1:]:
+            if len(chosen) >= self.config.max_sentences or c.p < self.extra_ratio * best.p:
+                break
+            if all((c.hit.chunk.doc_id, c.start) != (o.hit.chunk.doc_id, o.start) for o in chosen):
+                chosen.append(c)
+        return chosen
+
+    def stream(self, question: str, history: list | None = None, mode: str = "extractive",
+               **kwargs) -> Iterator[str | Answer]:
+        """Yield text pieces as they come, then the final :class:`Answer` (always last).
+
+        The extractive answer arrives whole; LLM answers stream token by token (see rag.answer.llm).
+        """
+        if mode == "llm":
+            from rag.answer.llm import llm_stream
+
+            question = clean_query(question)
+            query = resolve_followup(question, history, self.retriever.analyse)
+            extractive = self.ask(question, history=history, **kwargs)
+            hits = self.retriever.search(query, k=kwargs.get("k") or self.config.passages,
+                                         mode=kwargs.get("retrieval_mode"))
+            yield from llm_stream(question, query, hits, fallback=extractive)
+            return
+        answer = self.ask(question, history=history, **kwargs)
+        yield answer.answer
+        yield answer
+
+    # ----------------------------------------------------------------- output
+
+    def _cite(self, n: int, cand: Candidate) -> Citation:
+        chunk, doc = cand.hit.chunk, cand.hit.doc
+        source = self.retriever.index.doc_text(chunk.doc_id)
+        return Citation(n=n, doc_id=chunk.doc_id, title=doc.get("title", ""), chunk_id=chunk.chunk_id,
+                        text=source[cand.start:cand.end], start=cand.start, end=cand.end,
+                        district=doc.get("district", ""), date=doc.get("date", ""),
+                        score=round(cand.p, 4), passage=chunk.text,
+                        passage_start=chunk.start, passage_end=chunk.end)
+
+    def _compose(self, analysis: QuestionAnalysis, chosen: list[Candidate]) -> str:
+        parts = [f"{_emphasise(_display(c.text), analysis)}[{n}]" for n, c in enumerate(chosen, start=1)]
+        if analysis.language == "zh":
+            return "根据资料：" + "".join(parts)
+        return "According to the articles (quoted in Chinese): " + " ".join(parts)
+
+    def _credits(self, question: str, query: str, hits: list[Hit], kind: str, analysis: QuestionAnalysis) -> Answer:
+        """Who wrote the article the question points at, or supplied its pictures: its credit lines."""
+        knowledge = self.retriever.index.knowledge
+        q_tokens = set(self.retriever.keyword_tokens(query, analysis))
+        votes: dict[str, float] = {}
+        for hit in hits:  # the article: its best retrieval score, plus its title matching the question
+            doc = hit.doc
+            doc_id = hit.chunk.doc_id
+            if analysis.years and knowledge.date_of(doc_id)[:4] not in analysis.years:
+                continue
+            text = normalize(self.retriever.index.doc_text(doc_id))
+            if analysis.places and not all(any(w in text for w in g.words) for g in analysis.places):
+                continue
+            title = set(tokenize(doc.get("title", "")))
+            # (its best, not the sum: an article with more chunks among the hits is not more likely the one)
+            if hit.chunk.doc_id not in votes:
+                votes[hit.chunk.doc_id] = hit.score + (len(q_tokens & title) / len(q_tokens) if q_tokens else 0.0)
+        if not votes:
+            return self._refuse(question, query, hits, analysis, "no article of that place and year")
+        doc_id = max(votes, key=votes.get)
+        doc = next(h.doc for h in hits if h.chunk.doc_id == doc_id)
+        index = self.retriever.index
+        lines = [c for c in find_credits(index.doc_text(doc_id)) if kind in c.kinds][: self.config.max_sentences]
+        if not lines:
+            return self._refuse(question, query, hits, analysis, "the article has no credit line")
+        citations = []
+        for n, line in enumerate(lines, start=1):
+            row = index.row_at(doc_id, line.start)
+            chunk = index.chunks[row] if row is not None else None
+            citations.append(Citation(n=n, doc_id=doc_id, title=doc.get("title", ""),
+                                      chunk_id=chunk.chunk_id if chunk else "", text=line.text, start=line.start,
+                                      end=line.end, district=doc.get("district", ""), date=doc.get("date", ""),
+                                      score=round(next((h.score for h in hits if chunk and h.chunk.chunk_id ==
+                                                        chunk.chunk_id), 0.0), 4),
+                                      passage=chunk.text if chunk else line.text,
+                                      passage_start=chunk.start if chunk else line.start,
+                                      passage_end=chunk.end if chunk else line.end))
+        quoted = "；".join(f"{c.text}[{c.n}]" for c in citations)
+        if analysis.language == "zh":
+            what = "署名" if kind == "writer" else "图片来源"
+            text = f"《{doc.get('title', '')}》的{what}：{quoted}"
+        else:
+            what = "is credited to" if kind == "writer" else "credits its pictures to"
+            text = f"The article “{doc.get('title', '')}” {what} (quoted in Chinese): {quoted}"
+        return Answer(question, text, True, "extractive", citations, [], query, confidence=1.0,
+                      analysis=analysis.to_json())
+
+    def _refuse(self, question: str, query: str, hits: list[Hit], analysis: QuestionAnalysis, reason: str,
+                confidence: float = 0.0) -> Answer:
+        related = []
+        for n, hit in enumerate(hits[:3], start=1):
+            c = hit.chunk
+            related.append(Citation(n=n, doc_id=c.doc_id, title=hit.doc.get("title", ""), chunk_id=c.chunk_id,
+                                    text=c.text, start=c.start, end=c.end, district=hit.doc.get("district", ""),
+                                    date=hit.doc.get("date", ""), score=round(hit.score, 4), passage=c.text,
+                                    passage_start=c.start, passage_end=c.end))
+        if analysis.language == "zh":
+            text = "资料中没有找到能回答这个问题的内容。"
+        else:
+            text = "The articles do not say this."
+        return Answer(question, text, False, "extractive", [], related, query, refusal_reason=reason,
+                      confidence=confidence, analysis=analysis.to_json())
+
+
+def _reason(candidates: list[Candidate]) -> str:
+    """Why the best evidence does not answer: the constraint it misses, else weak evidence."""
+    if not candidates:
+        return "no passage matches the question"
+    problems = candidates[0].problems
+    if problems:
+        return "; ".join(problems)
+    return "the closest passages do not state what is asked"
+
+
+def _display(sentence: str) -> str:
+    """A sentence as shown in the answer: no list bullet, no stray markdown."""
+    return re.sub(r"^[-*•]\s*", "", sentence.strip()).replace("**", "")
+
+
+def _emphasise(text: str, analysis: QuestionAnalysis) -> str:
+    """Bold the figures that could answer: of the unit asked when the question names one (at most three)."""
+    if analysis.type not in ("number", "date"):
+        return text
+    out, last, bolded = [], 0, 0
+    for m in FIGURE.finditer(text):
+        unit = m.group(3) or ""
+        number = m.group(1)
+        if bolded >= 3 or number in analysis.numbers or number in analysis.years:
+            continue
+        if analysis.type == "number" and analysis.unit and not any(unit.endswith(u) or u == unit for u in analysis.unit):
+            continue
+        if analysis.type == "number" and not unit and not analysis.unit:
+            continue
+        if analysis.type == "date" and unit not in ("年",) and not re.match(r"\d+\s*月", text[m.start():m.end() + 2]):
+            continue
+        out.append(text[last:m.start()])
+        out.append(f"**{text[m.start():m.end()].strip()}**")
+        last = m.end()
+        bolded += 1
+    out.append(text[last:])
+    return "".join(out)

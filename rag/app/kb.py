@@ -1,0 +1,141 @@
+"""The knowledge base: a corpus folder plus its index, loaded once and swapped atomically.
+
+The CLI and the web app both go through :class:`KnowledgeBase`. Reads use the
+current :class:`Engine` (index + retriever + answerer); an update builds a new
+index generation on disk, loads it, and replaces ``self.engine`` in one
+assignment, so a query that is running keeps the engine it started with.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.ingest.chunking import ChunkerConfig
+from rag.index.embedding import Embedder, load_embedder
+from rag.errors import DocumentError, IndexNotFoundError
+from rag.index.store import BuildReport, Index, IndexConfig, build_index, load_index
+from rag.search.retrieve import RetrievalConfig, Retriever
+
+log = logging.getLogger(__name__)
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+def default_corpus() -> Path:
+    return Path(os.environ.get("RAG_CORPUS", "corpus"))
+
+
+def default_index() -> Path:
+    return Path(os.environ.get("RAG_INDEX", "index"))
+
+
+@dataclass
+class Engine:
+    index: Index
+    retriever: Retriever
+    answerer: "object"  # rag.answer.answerer.Answerer; imported lazily to keep `rag search` light
+
+
+class KnowledgeBase:
+    def __init__(self, corpus_dir: str | Path | None = None, index_dir: str | Path | None = None,
+                 model: str | None = None, retrieval: RetrievalConfig | None = None,
+                 chunker: ChunkerConfig | None = None, index_config: IndexConfig | None = None):
+        self.corpus_dir = Path(corpus_dir) if corpus_dir else default_corpus()
+        self.index_dir = Path(index_dir) if index_dir else default_index()
+        self.model = model
+        self.retrieval = retrieval or RetrievalConfig()
+        self.chunker = chunker or ChunkerConfig()
+        self.index_config = index_config or IndexConfig()
+        self._engine: Engine | None = None
+        self._write_lock = threading.Lock()
+
+    # -------------------------------------------------------------- reading
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = self._load()
+        return self._engine
+
+    def _load(self) -> Engine:
+        from rag.answer.answerer import Answerer
+
+        index = load_index(self.index_dir, expected_model=self.model)
+        embedder: Embedder = load_embedder(index.model_id)
+        retriever = Retriever(index, embedder, self.retrieval)
+        return Engine(index, retriever, Answerer(retriever))
+
+    def search(self, query: str, k: int | None = None, mode: str | None = None):
+        return self.engine.retriever.search(query, k=k, mode=mode)
+
+    def ask(self, question: str, history=None, **kwargs):
+        return self.engine.answerer.ask(question, history=history, **kwargs)
+
+    def documents(self) -> list[dict]:
+        """Indexed articles: metadata, chunk count and when they were indexed."""
+        try:
+            manifest = self.engine.index.manifest
+        except IndexNotFoundError:
+            return []
+        return [{k: v for k, v in d.items() if k != "chunk_ids"} for d in manifest["documents"]]
+
+    # -------------------------------------------------------------- writing
+
+    def update(self, rebuild: bool = False, progress: Callable[[int, int], None] | None = None) -> BuildReport:
+        """Re-index the corpus folder (incrementally unless ``rebuild``) and swap the new index in."""
+        with self._write_lock:
+            report = build_index(self.corpus_dir, self.index_dir, model=self.model, chunker=self.chunker,
+                                 config=self.index_config, rebuild=rebuild, progress=progress)
+            self._engine = self._load()  # one assignment: readers see old or new, never half
+            return report
+
+    def add_file(self, src: str | Path, name: str | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> tuple[str, BuildReport]:
+        """Copy a file into the corpus (checked first) and index it. Returns its doc id."""
+        from rag.ingest.documents import SUPPORTED_SUFFIXES, doc_id_for, read_source
+
+        src = Path(src)
+        name = Path(name or src.name).name.lstrip(".")  # a hidden file would never be indexed
+        if not Path(name).stem:
+            raise DocumentError("The file has no usable name.", "Rename it, e.g. article.txt, and add it again.")
+        if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+            raise DocumentError(f"{name}: unsupported file type.", f"Supported: {', '.join(SUPPORTED_SUFFIXES)}")
+        if src.stat().st_size > MAX_UPLOAD_BYTES:
+            raise DocumentError(f"{name}: file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.")
+        read_source(src)  # raises DocumentError for undecodable or empty files
+        self.corpus_dir.mkdir(parents=True, exist_ok=True)
+        dest = self.corpus_dir / name
+        doc_id = doc_id_for(name)
+        if dest.exists() or any(d["doc_id"] == doc_id for d in self.documents()):
+            raise DocumentError(f"{name}: a file with this name is already in the corpus.",
+                                "Rename the file or delete the existing article first.")
+        tmp = dest.with_name(f".{name}.uploading")
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dest)
+        try:
+            report = self.update(progress=progress)
+        except Exception:
+            dest.unlink(missing_ok=True)  # leave the corpus as it was
+            raise
+        skipped = next((s.reason for s in report.skipped if s.path == name), None)
+        if skipped is not None:  # saved but not indexable: take it back out
+            dest.unlink(missing_ok=True)
+            raise DocumentError(f"{name}: {skipped}.")
+        return doc_id, report
+
+    def delete(self, doc_id: str) -> BuildReport:
+        """Remove an article from the corpus and the index. The file goes to ``corpus/.trash/``."""
+        docs = {d["doc_id"]: d for d in self.documents()}
+        if doc_id not in docs:
+            raise DocumentError(f"No article with id '{doc_id}' in the index.")
+        path = self.corpus_dir / docs[doc_id]["path"]
+        trash = self.corpus_dir / ".trash"
+        trash.mkdir(exist_ok=True)
+        if path.exists():
+            os.replace(path, trash / path.name)  # recoverable: nothing a user adds is ever lost
+        return self.update()

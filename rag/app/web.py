@@ -1,0 +1,309 @@
+"""The web chat (Gradio Blocks): chat with citations, the sources panel, the article viewer, /ask.
+
+One :class:`~rag.app.kb.KnowledgeBase` serves every session. Each request takes
+``kb.engine`` once and uses it to the end, so an upload that swaps in a new
+index never breaks an answer that is being computed. Per-session state is a
+list of turns (question, answer JSON, the cited articles' text), so clicking an
+old citation still shows the article exactly as it was quoted.
+"""
+import logging
+import re
+import os
+from typing import Any
+
+from rag.errors import MissingDependencyError, RagError
+from rag.app.kb import KnowledgeBase
+from rag.app.web_render import (SOURCES_EMPTY, VIEWER_EMPTY, answer_markdown, article_html, error_markdown, md_text, parse_ref, sources_html)
+
+log = logging.getLogger(__name__)
+
+KEEP_SOURCES = 20  # turns whose article texts stay in session memory
+INTERNAL_ERROR = "内部错误，已记录在服务器日志中。Something went wrong; the error was logged on the server."
+
+
+def corpus_examples(kb: KnowledgeBase, n: int = 4) -> list[str]:
+    """Example questions from the corpus itself: what the most recent articles are about."""
+    try:
+        index = kb.engine.index
+    except Exception:  # noqa: BLE001 - no index yet: no examples
+        return []
+    docs = sorted(index.manifest.get("documents", []), key=lambda d: str(d.get("date", "")), reverse=True)
+    out = []
+    for d in docs:
+        title = re.sub(r"[\s：:|｜—–-]+.*$", "", str(d.get("title", "")).strip())[:24]
+        if len(title) >= 4:
+            out.append(f"{title}有哪些具体数字？")
+        if len(out) >= n:
+            break
+    return out
+
+
+def corpus_description(kb: KnowledgeBase) -> str:
+    """One line on what the corpus covers: its article count and the places it names most."""
+    try:
+        index = kb.engine.index
+    except Exception:  # noqa: BLE001
+        return "基于新闻的可溯源问答。Answers with citations from news articles."
+    counts: dict[str, int] = {}
+    for facts in index.knowledge.docs.values():
+        for place in facts.places[:1]:
+            counts[place] = counts.get(place, 0) + 1
+    top = "、".join(sorted(counts, key=lambda p: -counts[p])[:4])
+    about = f"（{top}等）" if top else ""
+    return (f"基于 {len(index.docs)} 篇新闻{about}的可溯源问答。"
+            f"Answers with citations from {len(index.docs)} news articles.")
+
+
+# Clicks on citation markers (links in the chat) and source cards (in the sources panel) are
+# caught once at document level and sent to the server as a click event of the sources panel.
+SOURCES_JS = """
+window.__lugangCite = (ref) => trigger('click', {cite: ref});
+if (!window.__lugangCiteListener) {
+  window.__lugangCiteListener = true;
+  const pick = (ev) => {
+    const el = ev.target && ev.target.closest ? ev.target.closest('a[href^="#cite-"], [data-cite]') : null;
+    if (!el) return;
+    if (ev.type === 'keydown' && ev.key !== 'Enter' && ev.key !== ' ') return;
+    ev.preventDefault();
+    ev.stopPropagation();
+    const ref = el.getAttribute('data-cite') || el.getAttribute('href').slice('#cite-'.length);
+    window.__lugangCite(ref);
+  };
+  document.addEventListener('click', pick, true);
+  document.addEventListener('keydown', pick, true);
+}
+"""
+VIEWER_JS = """
+const show = () => {
+  const mark = element.querySelector('mark.lg-hl');
+  if (mark) mark.scrollIntoView({block: 'center', behavior: 'instant'});
+};
+watch('value', show);
+"""
+CSS = """
+.lg-sources, .lg-article { font-size: 14px; line-height: 1.6; }
+.lg-empty { color: var(--body-text-color-subdued); padding: 8px; }
+.lg-head { font-weight: 600; margin-bottom: 6px; }
+.lg-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px;
+           margin-bottom: 8px; cursor: pointer; background: var(--block-background-fill); }
+.lg-card:hover, .lg-card:focus { border-color: var(--color-accent); outline: none; }
+.lg-card-head { font-weight: 600; }
+.lg-n { color: var(--color-accent); }
+.lg-meta { color: var(--body-text-color-subdued); font-size: 12px; }
+.lg-passage { margin-top: 4px; white-space: pre-wrap; }
+mark.lg-hl { background: #ffe066; color: #111; padding: 0 1px; border-radius: 2px; }
+.lg-article-head { margin-bottom: 6px; }
+.lg-article-body { white-space: pre-wrap; max-height: 460px; overflow-y: auto; padding: 8px;
+                   border: 1px solid var(--border-color-primary); border-radius: 8px; }
+#chat a[href^="#cite-"] { color: var(--color-accent); font-weight: 600; text-decoration: none; }
+#chat strong { font-weight: 700; color: var(--color-accent); }
+.lg-note { color: var(--body-text-color-subdued); font-size: 12px; margin-bottom: 4px; }
+"""
+
+
+def _gradio():
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    try:
+        import gradio as gr
+    except ImportError as exc:
+        raise MissingDependencyError("gradio", purpose="the web chat") from exc
+    return gr
+
+
+def llm_configured() -> bool:
+    return bool(os.environ.get("RAG_LLM_BASE_URL"))
+
+
+# --------------------------------------------------------------------------- chat logic (no gradio)
+
+
+def history_for(turns: list[dict]) -> list[dict]:
+    """Earlier answered turns in the messages format the answerer reads for follow-ups."""
+    out: list[dict] = []
+    for t in turns:
+        if t.get("answer"):
+            out.append({"role": "user", "content": t["question"]})
+            out.append({"role": "assistant", "content": t["answer"]["answer"]})
+    return out
+
+
+def chat_messages(turns: list[dict]) -> list[dict]:
+    """The Chatbot value: every message escaped, answers with clickable [n] markers."""
+    messages: list[dict] = []
+    for i, t in enumerate(turns):
+        messages.append({"role": "user", "content": md_text(t["question"])})
+        if t.get("answer"):
+            content = answer_markdown(t["answer"], i)
+        elif t.get("error"):
+            content = error_markdown(t["error"])
+        else:
+            content = md_text(t.get("partial") or "…")
+        messages.append({"role": "assistant", "content": content})
+    return messages
+
+
+def answer_turn(kb: KnowledgeBase, question: str, turns: list[dict], k: int | None = None,
+                retrieval_mode: str | None = None, answer_mode: str = "extractive"):
+    """Append a turn for ``question`` and fill it in; yields after each streamed piece.
+
+    Errors end up in the turn as a short message (RagError: its own text; anything
+    else: a generic line, with the traceback in the server log).
+    """
+    from rag.answer.answerer import Answer
+
+    turn: dict[str, Any] = {"question": question, "answer": None, "error": None, "partial": "", "sources": {}}
+    history = history_for(turns)
+    turns.append(turn)
+    for old in turns[:-KEEP_SOURCES]:
+        old["sources"] = {}
+    yield turn
+    try:
+        engine = kb.engine  # this request's index, even if an upload swaps in a new one meanwhile
+        final = None
+        for piece in engine.answerer.stream(question, history=history, mode=answer_mode or "extractive",
+                                            k=int(k) if k else None, retrieval_mode=retrieval_mode or None):
+            if isinstance(piece, Answer):
+                final = piece
+                break
+            turn["partial"] += str(piece)
+            yield turn
+        if final is None:
+            raise RuntimeError("the answerer finished without an answer")
+        data = final.to_json()
+        wanted = {c["doc_id"] for c in data["citations"] + data["related"]}
+        turn["sources"] = {d: engine.index.doc_text(d) for d in wanted if d in engine.index.docs}
+        turn["answer"] = data
+    except RagError as exc:
+        turn["error"] = str(exc)
+    except Exception:
+        log.exception("answering %r failed", question[:200])
+        turn["error"] = INTERNAL_ERROR
+    yield turn
+
+
+def article_for(turns: list[dict], ref: object) -> str:
+    """The article viewer for a click on citation ``ref`` ("turn-n-kind")."""
+    parsed = parse_ref(ref)
+    if parsed is None:
+        return VIEWER_EMPTY
+    t, n, kind = parsed
+    if t >= len(turns) or not turns[t].get("answer"):
+        return VIEWER_EMPTY
+    turn = turns[t]
+    items = turn["answer"]["citations"] if kind == "c" else turn["answer"]["related"]
+    cite = next((c for c in items if c["n"] == n), None)
+    if cite is None:
+        return VIEWER_EMPTY
+    return article_html(cite, turn["sources"].get(cite["doc_id"]), kind)
+
+
+def warm_up(kb: KnowledgeBase) -> None:
+    """Answer one question in the background so the first user does not pay for lazy loading."""
+    try:
+        kb.ask((corpus_examples(kb) or ["今年的主要经济数据是多少？"])[0])
+    except Exception:  # only a warm-up: a real request will report the problem
+        log.debug("warm-up failed", exc_info=True)
+
+
+def ask_json(kb: KnowledgeBase, question: str) -> dict:
+    """What the /ask endpoint returns: the JSON of ``rag ask --json`` (plus ``error`` on failure)."""
+    try:
+        return kb.ask(question).to_json()
+    except RagError as exc:
+        message = exc.message
+    except Exception:
+        log.exception("/ask %r failed", str(question)[:200])
+        message = INTERNAL_ERROR
+    return {"question": question, "answer": message, "answerable": False, "mode": "extractive",
+            "citations": [], "related": [], "query": "", "notice": "", "error": message}
+
+
+# --------------------------------------------------------------------------- the UI
+
+
+def build_ui(kb: KnowledgeBase, concurrency: int = 8):
+    """The Blocks app: a chat tab and a knowledge-base tab, plus the ``/ask`` API endpoint."""
+    gr = _gradio()
+    from rag.app.web_kb import build_kb_tab
+
+    with gr.Blocks(title="陆港问答 Lugang RAG", analytics_enabled=False) as demo:
+        gr.Markdown("## 陆港问答 · Lugang RAG\n" + corpus_description(kb))
+        turns = gr.State([])
+        with gr.Tab("问答 Chat", id="chat"):
+            with gr.Row():
+                with gr.Column(scale=3):
+                    chatbot = gr.Chatbot(label="对话 Chat", elem_id="chat", height=480, sanitize_html=True,
+                                         render_markdown=True, latex_delimiters=[], allow_tags=False,
+                                         buttons=["copy"], feedback_options=None, layout="bubble")
+                    with gr.Row():
+                        msg = gr.Textbox(placeholder="输入问题 / Ask in Chinese or English", show_label=False, scale=5, elem_id="question",
+                                         max_length=1000, submit_btn=False)
+                        send = gr.Button("发送 Send", variant="primary", scale=1, elem_id="send")
+                    examples = corpus_examples(kb)
+                    if examples:
+                        gr.Examples(examples, inputs=[msg], label="示例 Examples")
+                    with gr.Row():
+                        clear = gr.Button("清空对话 Clear chat", elem_id="clear", size="sm")
+                    with gr.Accordion("设置 Settings", open=False):
+                        k = gr.Slider(1, 20, value=6, step=1, label="检索段落数 Passages")
+                        retrieval_mode = gr.Radio(["hybrid", "dense", "bm25"], value="hybrid",
+                                                  label="检索方式 Retrieval mode")
+                        answer_mode = gr.Radio(["extractive", "llm"], value="extractive",
+                                               label="回答方式 Answer mode", visible=llm_configured())
+                with gr.Column(scale=2):
+                    sources = gr.HTML(SOURCES_EMPTY, elem_id="sources", js_on_load=SOURCES_JS,
+                                      apply_default_css=False)
+                    viewer = gr.HTML(VIEWER_EMPTY, elem_id="article", js_on_load=VIEWER_JS,
+                                     apply_default_css=False)
+        with gr.Tab("知识库 Knowledge base", id="kb"):
+            build_kb_tab(gr, demo, kb)
+
+        def respond(message: str, state: list, k_value, rmode, amode):
+            state = list(state or [])
+            question = (message or "").strip()
+            if not question:
+                yield chat_messages(state), "", gr.skip(), gr.skip(), state
+                return
+            for turn in answer_turn(kb, question, state, k_value, rmode, amode):
+                if turn.get("answer") or turn.get("error"):
+                    panel = sources_html(turn.get("answer"), len(state) - 1, turn["sources"])
+                else:
+                    panel = gr.skip()
+                yield chat_messages(state), "", panel, VIEWER_EMPTY, state
+
+        def show(state: list, evt: gr.EventData):  # the hint must resolve at runtime: no future annotations
+            data = evt._data if isinstance(getattr(evt, "_data", None), dict) else {}
+            return article_for(state or [], data.get("cite"))
+
+        chat_io = dict(inputs=[msg, turns, k, retrieval_mode, answer_mode],
+                       outputs=[chatbot, msg, sources, viewer, turns], api_visibility="private",
+                       concurrency_limit=concurrency, concurrency_id="chat", show_progress="minimal")
+        msg.submit(respond, **chat_io)
+        send.click(respond, **chat_io)
+        reset = dict(fn=lambda: ([], "", SOURCES_EMPTY, VIEWER_EMPTY, []),
+                     outputs=[chatbot, msg, sources, viewer, turns], queue=False, api_visibility="private")
+        clear.click(**reset)
+        chatbot.clear(**reset)  # the chat's own bin icon forgets the history too
+        sources.click(show, inputs=[turns], outputs=[viewer], api_visibility="private",
+                      concurrency_limit=None, show_progress="hidden")
+
+        def ask(question: str) -> dict:
+            """Answer a question with citations: the same JSON object as `rag ask --json`."""
+            return ask_json(kb, question)
+
+        gr.api(ask, api_name="ask", concurrency_limit=concurrency, concurrency_id="chat")
+    demo.queue(default_concurrency_limit=concurrency)
+    return demo
+
+
+def launch(demo, host: str = "127.0.0.1", port: int = 7860, block: bool = True, quiet: bool = False):
+    """Start the server (offline: no share link, no SSR node server, no analytics)."""
+    from rag.app.kb import MAX_UPLOAD_BYTES
+
+    gr = _gradio()
+    theme = gr.themes.Default(font=["Noto Sans CJK SC", "WenQuanYi Zen Hei", "Microsoft YaHei", "sans-serif"],
+                              font_mono=["WenQuanYi Zen Hei Mono", "monospace"])
+    return demo.launch(server_name=host, server_port=port, share=False, inbrowser=False, ssr_mode=False,
+                       show_error=False, quiet=quiet, prevent_thread_lock=not block, max_file_size=MAX_UPLOAD_BYTES,
+                       theme=theme, css=CSS, footer_links=["api"], enable_monitoring=False, mcp_server=False,
+                       run_history=False)

