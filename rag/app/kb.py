@@ -15,11 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.ingest.chunking import ChunkerConfig
+from rag.config import ChunkerConfig
 from rag.index.embedding import Embedder, load_embedder
 from rag.errors import DocumentError, IndexNotFoundError
-from rag.index.store import BuildReport, Index, IndexConfig, build_index, load_index
-from rag.search.retrieve import RetrievalConfig, Retriever
+from rag.index.store import BuildReport, Index, build_index, load_index
+from rag.config import IndexConfig
+from rag.config import RetrievalConfig
+from rag.search.retrieve import Retriever
 
 log = logging.getLogger(__name__)
 

@@ -25,10 +25,12 @@ from pathlib import Path
 import numpy as np
 
 from rag.bench.data import (clustered_vectors, corpus_sentences, latencies_ms, peak_rss_mb, summary_ms, synthetic_articles, timed, write_articles)
-from rag.ingest.chunking import ChunkerConfig, chunk_document
+from rag.config import ChunkerConfig
+from rag.ingest.chunking import chunk_document
 from rag.ingest.documents import METADATA_FILE, SUPPORTED_SUFFIXES, load_corpus
 from rag.index.embedding import Embedder, load_embedder
-from rag.index.store import IndexConfig, build_index, load_index
+from rag.config import IndexConfig
+from rag.index.store import build_index, load_index
 from rag.text.tokenize import tokenize
 
 ROOT = Path(__file__).resolve().parents[2]

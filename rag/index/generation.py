@@ -24,7 +24,8 @@ from rag.index.knowledge import Knowledge
 from rag.text.tokenize import tokenize
 
 if TYPE_CHECKING:
-    from rag.index.store import Index, IndexConfig
+    from rag.index.store import Index
+    from rag.config import IndexConfig
 
 FILES = {"chunks": "chunks.jsonl", "chunk_offsets": "chunks.offsets.npy", "docs": "docs.jsonl",
          "doc_offsets": "docs.offsets.npy", "sent_start": "sent_start.npy", "faiss": "vectors.faiss",

@@ -43,16 +43,19 @@ import numpy as np
 from rag.index import vector_store
 from rag.index.vector_store import VectorSet
 from rag.index.bm25 import BM25Index, top_rows
-from rag.ingest.chunking import Chunk, ChunkerConfig
+from rag.ingest.chunking import Chunk
+from rag.config import ChunkerConfig
 from rag.ingest.documents import Skipped
 from rag.ingest.scan import scan_corpus
-from rag.index.embedding import Embedder, EmbedderConfig, load_embedder
+from rag.index.embedding import Embedder, load_embedder
+from rag.config import EmbedderConfig
 from rag.index.generation import FILES, write_generation
 from rag.index.update import Plan, embed_new
 from rag.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexNotFoundError
 from rag.index.jsonl_store import JsonLines, JsonLinesMap
 from rag.index.knowledge import Knowledge
 from rag.search.analysis import Analyser
+from rag.config import IndexConfig
 
 log = logging.getLogger(__name__)
 
@@ -61,18 +64,6 @@ FORMAT_VERSION = 3  # 3: knowledge.json (rag.index.knowledge)
 TOKENIZER_ID = "jieba-search+userdict/1"
 MANIFEST = "manifest.json"
 _REBUILD = "Rebuild the index: rag index --rebuild"
-
-
-@dataclass
-class IndexConfig:
-    flat_max: int = 20_000  # exact search up to here; IVF above (see docs/benchmarks.md)
-    ivf_nprobe: int = 64  # IVF lists searched per query: recall@10 >= 0.97 from 10k to 1M (docs/benchmarks.md)
-    embed_batch: int = 64  # texts per model call: bigger batches keep both cores busy
-    bm25_k1: float = 1.2
-    bm25_b: float = 0.75
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass

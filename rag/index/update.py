@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rag.ingest.chunking import Chunk, ChunkerConfig, chunk_document
+from rag.ingest.chunking import Chunk, chunk_document
+from rag.config import ChunkerConfig
 from rag.index.embedding import Embedder
 
 if TYPE_CHECKING:
-    from rag.index.store import BuildReport, Index, IndexConfig
+    from rag.index.store import BuildReport, Index
+    from rag.config import IndexConfig
 
 
 @dataclass

@@ -10,22 +10,11 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from rag.ingest.documents import Document
+from rag.config import ChunkerConfig
 
 # Sentence ends: Chinese and Western terminal marks (with any closing quotes), and ellipses.
 _SENT_END = re.compile(r"(?:[。！？!?；;]|…+|\.{3,}|\.(?=\s))[”’」』)）\]】》\"']*")
 _SOFT_BREAK = re.compile(r"[，,、：:]")
-
-
-@dataclass
-class ChunkerConfig:
-    target_chars: int = 200
-    max_chars: int = 360
-    overlap_sentences: int = 0
-    context: bool = True  # prefix the embedded text with article title and section heading
-    version: int = 2  # bump when the algorithm changes, so old indexes are rebuilt
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass

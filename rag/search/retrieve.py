@@ -7,7 +7,7 @@ match). The fusion therefore weights BM25 by how Chinese the question is.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -21,42 +21,12 @@ from rag.errors import InvalidQueryError
 from rag.index.store import Index
 from rag.text.timeexpr import months_in, periods_in, years_in
 from rag.text.tokenize import as_written, cjk_ratio, is_chinese, normalize, tokenize
+from rag.config import RetrievalConfig
 
 MAX_QUERY_CHARS = 1000
 _EXAMPLE = "Type a question in Chinese or English, e.g. 今年上半年出口增长了多少？"
 MODES = ("hybrid", "dense", "bm25")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
-
-
-@dataclass
-class RetrievalConfig:
-    mode: str = "hybrid"
-    k: int = 10
-    candidates: int = 60  # per retriever, before fusion
-    dense_weight: float = 1.0
-    bm25_weight_zh: float = 0.5  # BM25 weight (after min-max) for a fully Chinese question
-    bm25_weight_en: float = 0.85  # ... for an English one, whose BM25 query is glossary-expanded
-    number_boost: float = 0.0  # added per question number found verbatim in a chunk
-    # added to chunks holding a byline or picture credit when the question asks who wrote the
-    # article or supplied its pictures (rag.ingest.credits): passage similarity ranks such lines poorly
-    credit_boost: float = 0.5
-    # added to chunks about a year the question names (the year in the chunk, or an undated chunk of an
-    # article from that year): "2024年…开行多少列" is about 2024's count, not May 2023's
-    year_boost: float = 0.3
-    # added to chunks that give the part of the year asked (上半年, 一季度, "January to May" = 1月-5月)
-    period_boost: float = 0.3  # swept 0–0.5 on ten sets: fresh7 MRR 0.844 → 0.867, no set lower (0.2–0.5 alike)
-    # added to chunks about the places a question names (named in the chunk, or among its article's
-    # places in the index's knowledge), in proportion to the share of them it meets
-    place_boost: float = 0.3
-    interleave_places: bool = True  # a question about several places alternates their chunks
-    # the top ``rerank_depth`` hybrid hits are reordered by fused score + rerank × the answer model's
-    # probability for their best sentence (rag.search.scoring). Measured MRR@10 at 0 / 1 / 3 on crud-news
-    # (570 questions): 0.785 / 0.815 / 0.822; on the seed sets: 0.840 / 0.864 / 0.870
-    rerank: float = 3.0
-    rerank_depth: int = 10
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass

