@@ -228,12 +228,12 @@ def test_index_builds_updates_and_reports_skipped_files(capsys, make_kb, monkeyp
 
 
 def test_ctrl_c_during_index_is_a_message_not_a_traceback(capsys, tmp_path, monkeypatch):
-    import rag.index.store
+    import rag.index.build
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(rag.index.store, "build_index", interrupted)
+    monkeypatch.setattr(rag.index.build, "build_index", interrupted)
     code, _, err = run(capsys, ["index", "--corpus", str(tmp_path), "--index", str(tmp_path / "i")])
     assert code == 130 and "interrupted" in err and "intact" in err
 

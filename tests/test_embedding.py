@@ -119,7 +119,8 @@ def minilm_path():
 
 
 def test_sentence_transformers_backend_builds_an_index_and_searches(minilm_path, tmp_path, embedder):
-    from rag.index.store import build_index, load_index
+    from rag.index.build import build_index
+    from rag.index.store import load_index
     from rag.search.retrieve import Retriever
 
     corpus = tmp_path / "corpus"

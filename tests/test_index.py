@@ -17,7 +17,8 @@ from rag.config import ChunkerConfig
 from rag.ingest.chunking import chunk_document
 from rag.ingest.documents import load_corpus
 from rag.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexNotFoundError
-from rag.index.store import FORMAT, FORMAT_VERSION, build_index, load_index, read_manifest
+from rag.index.store import FORMAT, FORMAT_VERSION, load_index, read_manifest
+from rag.index.build import build_index
 from rag.config import IndexConfig
 from rag.app.kb import KnowledgeBase
 
@@ -254,7 +255,7 @@ def test_ctrl_c_while_embedding_keeps_the_previous_index(make_kb):
 @pytest.mark.parametrize("crash_in", ["write_generation", "manifest"])
 def test_crash_while_writing_keeps_the_previous_index_and_leftovers_are_cleaned(make_kb, monkeypatch, crash_in):
     import rag.index.generation as generation_mod
-    import rag.index.store as index_mod
+    import rag.index.build as index_mod
 
     kb = make_kb(FILES)
     old_generation = read_manifest(kb.index_dir)["generation"]
@@ -295,7 +296,7 @@ def test_killed_build_process_leaves_a_working_index(make_kb):
     script = textwrap.dedent(f"""
         import os, signal
         import faiss
-        import rag.index.store as index_mod
+        import rag.index.build as index_mod
         real = faiss.write_index
         def write_then_die(index, path):
             real(index, path)

@@ -12,7 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fake_llm_server import INVENTED, FakeLLMServer  # noqa: E402
 
-from rag.answer.answerer import Answer  # noqa: E402
+from rag.answer.types import Answer  # noqa: E402
 from rag.errors import RagError  # noqa: E402
 from rag.config import LLMConfig
 from rag.answer.llm import (chat_model, llm_answer, llm_configured, llm_stream, numbers, passage_numbers, split_reply, verify_reply)

@@ -6,7 +6,9 @@ import time
 import pytest
 
 from rag.errors import InvalidQueryError
-from rag.search.retrieve import Hit, LangChainRetriever, Retriever, clean_query
+from rag.search.hits import Hit, clean_query
+from rag.search.langchain import LangChainRetriever
+from rag.search.retrieve import Retriever
 
 def _doc(hit: Hit) -> str:
     return hit.chunk.doc_id[:3]

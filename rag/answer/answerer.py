@@ -10,62 +10,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
 
 from rag.search.analysis import QuestionAnalysis
 from rag.search.scoring import AnswerModel, answerable, default_model, score
 from rag.ingest.credits import asks_for_credits, find_credits
 from rag.search.features import Candidate
 from rag.search.followup import resolve_followup
-from rag.search.retrieve import Hit, Retriever, clean_query
+from rag.search.hits import Hit, clean_query
+from rag.search.retrieve import Retriever
 from rag.text.tokenize import as_written, normalize, tokenize
 from rag.text.units import FIGURE
 from rag.config import AnswerConfig
-
-# --------------------------------------------------------------------------- data
-
-
-@dataclass
-class Citation:
-    n: int
-    doc_id: str
-    title: str
-    chunk_id: str
-    text: str  # the supporting sentence(s), exactly as in the source
-    start: int  # span of ``text`` in the source document
-    end: int
-    district: str = ""
-    date: str = ""
-    score: float = 0.0
-    passage: str = ""  # the whole retrieved chunk, for context
-    passage_start: int = 0
-    passage_end: int = 0
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-
-@dataclass
-class Answer:
-    question: str
-    answer: str  # markdown, with [n] markers; key figures in **bold**
-    answerable: bool
-    mode: str = "extractive"
-    citations: list[Citation] = field(default_factory=list)
-    related: list[Citation] = field(default_factory=list)  # closest passages when refusing
-    query: str = ""  # the question after follow-up resolution
-    notice: str = ""  # e.g. "LLM unavailable, extractive answer shown"
-    refusal_reason: str = ""  # why a refused question was refused
-    confidence: float = 0.0  # the answer model's probability that the articles answer the question
-    analysis: dict = field(default_factory=dict)  # the question analysis (rag.search.analysis)
-
-    def to_json(self) -> dict:
-        return {"question": self.question, "answer": self.answer, "answerable": self.answerable,
-                "mode": self.mode, "citations": [c.to_json() for c in self.citations],
-                "related": [c.to_json() for c in self.related], "query": self.query,
-                "notice": self.notice, "refusal_reason": self.refusal_reason,
-                "confidence": round(self.confidence, 4), "analysis": self.analysis}
-
+from rag.answer.types import Citation, Answer
 
 # --------------------------------------------------------------------------- the answerer
 
@@ -112,7 +68,7 @@ class Answerer:
         credit_kind = asks_for_credits(query)
         if credit_kind:
             return self._credits(question, query, hits, credit_kind, analysis)
-        candidates = score(self.retriever, analysis, hits, query_vec, self.model, self.config.neighbour_depth)
+        candidates = score(self.retriever.index, analysis, hits, query_vec, self.model, self.config.neighbour_depth)
         confidence = answerable(candidates, self.model)
         if not candidates or confidence < self.threshold(analysis.language):
             return self._refuse(question, query, hits, analysis, _reason(candidates), confidence)

@@ -26,9 +26,10 @@ from rag.errors import LLMError, RagError, require
 from rag.text.tokenize import is_chinese, normalize, tokenize
 from rag.config import ENV, LLMConfig
 
-if TYPE_CHECKING:  # rag.answer.answerer pulls in numpy and the retriever; the CLI parser must stay light
-    from rag.answer.answerer import Answer, Citation
-    from rag.search.retrieve import Hit
+from rag.answer.types import Answer, Citation
+
+if TYPE_CHECKING:
+    from rag.search.hits import Hit
 
 log = logging.getLogger(__name__)
 
@@ -259,8 +260,6 @@ def _passage_text(hit: Hit) -> str:
 
 def verify_reply(reply: str, question: str, query: str, hits: list[Hit], fallback: Answer) -> Answer:
     """Keep the sentences the passages support, renumber their citations and cite exact spans."""
-    from rag.answer.answerer import Answer
-
     allowed = [passage_numbers(_passage_text(h)) for h in hits]
     kept: list[tuple[str, list[int]]] = []  # (sentence, valid passage numbers it cites)
     dropped = refusals = 0
@@ -313,8 +312,6 @@ def _renumbered(sentence: str, renumber: dict[int, int]) -> str:
 
 def _cite(n: int, hit: Hit, claims: list[str]) -> Citation:
     """Cite the sentence(s) of the passage that best support ``claims``, or the whole chunk."""
-    from rag.answer.answerer import Citation
-
     chunk = hit.chunk
     texts = chunk.sentence_texts()
     best: list[int] = []
@@ -345,8 +342,6 @@ def _support(claim: str, sentence: str) -> float:
 
 
 def _refusal(question: str, query: str, hits: list[Hit], dropped: int) -> Answer:
-    from rag.answer.answerer import Answer, Citation
-
     related = [Citation(n=n, doc_id=h.chunk.doc_id, title=h.doc.get("title", ""), chunk_id=h.chunk.chunk_id,
                         text=h.chunk.text, start=h.chunk.start, end=h.chunk.end,
                         district=h.doc.get("district", ""), date=h.doc.get("date", ""),

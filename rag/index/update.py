@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -16,10 +16,27 @@ import numpy as np
 from rag.ingest.chunking import Chunk, chunk_document
 from rag.config import ChunkerConfig
 from rag.index.embedding import Embedder
+from rag.ingest.documents import Skipped
 
 if TYPE_CHECKING:
-    from rag.index.store import BuildReport, Index
+    from rag.index.store import Index
     from rag.config import IndexConfig
+
+
+@dataclass
+class BuildReport:
+    documents: int = 0
+    chunks: int = 0
+    embedded_chunks: int = 0
+    reused_documents: list[str] = field(default_factory=list)
+    new_documents: list[str] = field(default_factory=list)
+    changed_documents: list[str] = field(default_factory=list)
+    removed_documents: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+    unchanged: bool = False
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per build stage (rag bench)
 
 
 @dataclass

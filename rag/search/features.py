@@ -25,7 +25,7 @@ from rag.text.units import HEDGE, figures, has_unit
 
 if TYPE_CHECKING:
     from rag.index.knowledge import Knowledge
-    from rag.search.retrieve import Hit
+    from rag.search.hits import Hit
 
 FEATURES = ("dense", "dense_gap", "fused_rel", "bm25_rel", "hit_rank", "cov_sent", "cov_ctx", "cov_doc", "cov_gap",
             "miss_corpus", "miss_retrieved", "miss_retrieved_max", "name_absent", "latin_absent", "miss_ctx_max", "miss_doc_max", "ent_sent",

@@ -7,13 +7,11 @@ match). The fusion therefore weights BM25 by how Chinese the question is.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import numpy as np
 
-from rag.search.analysis import QuestionAnalysis
+from rag.search.analysis import Analyser, QuestionAnalysis
 from rag.index.bm25 import top_rows
-from rag.ingest.chunking import Chunk
 from rag.ingest.credits import asks_for_credits, find_credits
 from rag.search.synonyms import synonyms
 from rag.index.embedding import Embedder, load_embedder
@@ -22,41 +20,9 @@ from rag.index.store import Index
 from rag.text.timeexpr import months_in, periods_in, years_in
 from rag.text.tokenize import as_written, cjk_ratio, is_chinese, normalize, tokenize
 from rag.config import RetrievalConfig
+from rag.search.hits import MODES, Hit, clean_query
 
-MAX_QUERY_CHARS = 1000
-_EXAMPLE = "Type a question in Chinese or English, e.g. 今年上半年出口增长了多少？"
-MODES = ("hybrid", "dense", "bm25")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
-
-
-@dataclass
-class Hit:
-    rank: int
-    score: float
-    chunk: Chunk
-    doc: dict  # article metadata (doc_id, title, district, date, ...)
-    dense: float | None = None  # chunk + best-sentence cosine similarity
-    bm25: float | None = None
-    fused: float | None = None  # the fused score before the sentence reranker added to it
-
-    def to_json(self) -> dict:
-        c = self.chunk
-        return {"rank": self.rank, "score": round(float(self.score), 6), "doc_id": c.doc_id,
-                "title": self.doc.get("title", ""), "chunk_id": c.chunk_id, "text": c.text,
-                "start": c.start, "end": c.end}
-
-
-def clean_query(query: str | None) -> str:
-    """Validate a query: strip it, refuse empty ones, cut very long ones."""
-    if query is None:
-        raise InvalidQueryError("The query is empty.", _EXAMPLE)
-    query = query.replace("\x00", "").strip()
-    if not query:
-        raise InvalidQueryError("The query is empty.", _EXAMPLE)
-    if not any(ch.isalnum() for ch in query):
-        raise InvalidQueryError("The query has no words in it, only punctuation or symbols.",
-                                "Ask a question in Chinese or English.")
-    return query[:MAX_QUERY_CHARS]
 
 
 class Retriever:
@@ -67,9 +33,19 @@ class Retriever:
         self.embedder = embedder or load_embedder(index.model_id)
         self.config = config or RetrievalConfig()
         self._credits: dict[str, np.ndarray] | None = None
+        self._analyser: Analyser | None = None
+
+    @property
+    def analyser(self) -> Analyser:
+        """Questions analysed against this index's knowledge and term statistics."""
+        if self._analyser is None:
+            doc_freq = self.index.bm25.doc_freq if self.index.bm25 is not None else (lambda _t: 0)
+            self._analyser = Analyser(self.index.knowledge, doc_freq, len(self.index.chunks))
+        return self._analyser
 
     def analyse(self, query: str) -> QuestionAnalysis:
-        return self.index.analyser(query)
+        """The question analysed once; every later stage reads the result."""
+        return self.analyser(query)
 
     def search(self, query: str, k: int | None = None, mode: str | None = None,
                query_vec: np.ndarray | None = None, analysis: QuestionAnalysis | None = None,
@@ -133,7 +109,7 @@ class Retriever:
         from rag.search.scoring import score
 
         best: dict[str, float] = {}
-        for c in score(self, analysis, hits, query_vec, neighbour_depth=0):
+        for c in score(self.index, analysis, hits, query_vec, neighbour_depth=0):
             best.setdefault(c.hit.chunk.chunk_id, c.p)
         for h in hits:
             h.fused = h.score
@@ -260,28 +236,3 @@ def _minmax(x: np.ndarray) -> np.ndarray:
         return x
     lo, hi = float(x.min()), float(x.max())
     return (x - lo) / (hi - lo) if hi > lo else np.zeros_like(x)
-
-
-try:
-    from langchain_core.callbacks import CallbackManagerForRetrieverRun
-    from langchain_core.documents import Document as LCDocument
-    from langchain_core.retrievers import BaseRetriever
-except ImportError:  # pragma: no cover - langchain-core is a core dependency
-    BaseRetriever = object  # type: ignore[misc,assignment]
-
-
-class LangChainRetriever(BaseRetriever):  # type: ignore[misc,valid-type]
-    """LangChain ``BaseRetriever`` over our hybrid retriever (drop into any LCEL chain)."""
-
-    retriever: Retriever
-    k: int = 5
-    mode: str = "hybrid"
-
-    model_config = {"arbitrary_types_allowed": True}
-
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun):
-        hits = self.retriever.search(query, k=self.k, mode=self.mode)
-        return [LCDocument(page_content=h.chunk.text,
-                           metadata={**h.doc, "chunk_id": h.chunk.chunk_id, "start": h.chunk.start,
-                                     "end": h.chunk.end, "score": h.score, "rank": h.rank})
-                for h in hits]

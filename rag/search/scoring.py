@@ -24,8 +24,10 @@ import numpy as np
 from rag.search.analysis import QuestionAnalysis
 from rag.search.features import FEATURES, Candidate, candidate_features
 
+from rag.search.hits import Hit
+
 if TYPE_CHECKING:
-    from rag.search.retrieve import Hit, Retriever
+    from rag.index.store import Index
 
 MODEL_FILE = "answer_model.json"
 
@@ -117,12 +119,9 @@ def default_model() -> AnswerModel:
         return AnswerModel.from_json(json.load(fh))
 
 
-def gather(retriever: Retriever, hits: list[Hit], query_vec: np.ndarray, neighbour_depth: int = 5) -> list[Candidate]:
+def gather(index: Index, hits: list[Hit], query_vec: np.ndarray, neighbour_depth: int = 5) -> list[Candidate]:
     """Every sentence of ``hits`` and of the passages just before and after the top ``neighbour_depth``
     (a chunk boundary can split a fact from the sentence that names its subject)."""
-    from rag.search.retrieve import Hit
-
-    index = retriever.index
     seen = {h.chunk.chunk_id for h in hits}
     extra: list[Hit] = []
     for h in hits[:neighbour_depth]:
@@ -142,15 +141,15 @@ def gather(retriever: Retriever, hits: list[Hit], query_vec: np.ndarray, neighbo
     return out
 
 
-def score(retriever: Retriever, analysis: QuestionAnalysis, hits: list[Hit], query_vec: np.ndarray,
+def score(index: Index, analysis: QuestionAnalysis, hits: list[Hit], query_vec: np.ndarray,
           model: AnswerModel | None = None, neighbour_depth: int = 5) -> list[Candidate]:
     """Candidates with features and probabilities, best first."""
     model = model or default_model()
-    cands = gather(retriever, hits, query_vec, neighbour_depth)
+    cands = gather(index, hits, query_vec, neighbour_depth)
     if not cands:
         return []
     top_doc = hits[0].chunk.doc_id if hits else ""
-    candidate_features(analysis, cands, retriever.index.knowledge, retriever.index.doc_text, top_doc)
+    candidate_features(analysis, cands, index.knowledge, index.doc_text, top_doc)
     probs = model.sentence(np.vstack([c.x for c in cands]))
     for c, p in zip(cands, probs):
         c.p = float(p)
