@@ -12,18 +12,15 @@ import os
 import shutil
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from rag.config import ChunkerConfig
-from rag.index.embedding import Embedder, load_embedder
 from rag.errors import DocumentError, IndexNotFoundError
 from rag.index.update import BuildReport
-from rag.index.store import Index, load_index
 from rag.index.build import build_index
 from rag.config import IndexConfig
 from rag.config import RetrievalConfig
-from rag.search.retrieve import Retriever
+from rag.answer.engine import Engine, open_engine
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +33,6 @@ def default_corpus() -> Path:
 
 def default_index() -> Path:
     return Path(os.environ.get("RAG_INDEX", "index"))
-
-
-@dataclass
-class Engine:
-    index: Index
-    retriever: Retriever
-    answerer: "object"  # rag.answer.answerer.Answerer; imported lazily to keep `rag search` light
 
 
 class KnowledgeBase:
@@ -67,18 +57,13 @@ class KnowledgeBase:
         return self._engine
 
     def _load(self) -> Engine:
-        from rag.answer.answerer import Answerer
-
-        index = load_index(self.index_dir, expected_model=self.model)
-        embedder: Embedder = load_embedder(index.model_id)
-        retriever = Retriever(index, embedder, self.retrieval)
-        return Engine(index, retriever, Answerer(retriever))
+        return open_engine(self.index_dir, self.model, self.retrieval)
 
     def search(self, query: str, k: int | None = None, mode: str | None = None):
-        return self.engine.retriever.search(query, k=k, mode=mode)
+        return self.engine.search(query, k=k, mode=mode)
 
     def ask(self, question: str, history=None, **kwargs):
-        return self.engine.answerer.ask(question, history=history, **kwargs)
+        return self.engine.ask(question, history=history, **kwargs)
 
     def documents(self) -> list[dict]:
         """Indexed articles: metadata, chunk count and when they were indexed."""

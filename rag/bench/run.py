@@ -32,6 +32,7 @@ from rag.index.embedding import Embedder, load_embedder
 from rag.config import IndexConfig
 from rag.index.build import build_index
 from rag.index.store import load_index
+from rag.answer.engine import open_engine
 from rag.text.tokenize import tokenize
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -128,11 +129,8 @@ def build_throughput(corpus_dir: Path, index_dir: Path, embedder: Embedder, conf
 
 
 def warm_latency(corpus_dir: Path, index_dir: Path, qs: Sequence[str]) -> dict:
-    from rag.app.kb import KnowledgeBase
-
-    kb = KnowledgeBase(corpus_dir, index_dir)
     t0 = time.perf_counter()
-    engine = kb.engine
+    engine = kb = open_engine(index_dir)
     load_s = time.perf_counter() - t0
     for q in qs[:3]:  # warm-up: jieba dictionary, first allocations
         kb.ask(q)

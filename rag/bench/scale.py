@@ -227,14 +227,13 @@ def large_index(work: Path, corpus_dir: Path, n_chunks: int, embedder: Embedder,
 
 _PROBE = r"""
 import json, sys, time
-import jieba.posseg  # answer.py tags names with it for some questions: loaded up front in every probe alike
+import jieba.posseg  # the answerer tags names with it for some questions: loaded up front in every probe alike
 list(jieba.posseg.cut("经理张三"))
 t0 = time.perf_counter()
-from rag.app.kb import KnowledgeBase
+from rag.answer.engine import open_engine
 from rag.bench.data import peak_rss_mb, latencies_ms, summary_ms
 t1 = time.perf_counter()
-kb = KnowledgeBase(sys.argv[1], sys.argv[2])
-engine = kb.engine
+kb = engine = open_engine(sys.argv[2])
 t2 = time.perf_counter()
 queries = json.loads(sys.argv[3])
 first = time.perf_counter(); kb.search(queries[0]); first = time.perf_counter() - first

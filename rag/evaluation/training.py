@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.answer.engine import open_engine
+from rag.index.build import build_index
 from rag.search.scoring import QUESTION_FEATURES, AnswerModel, Logistic, gather, question_features
 from rag.evaluation.evalset import Question, contains_key, load_set, norm
 from rag.search.features import FEATURES, candidate_features
@@ -73,12 +75,9 @@ def _group(q: Question, engine, hits) -> str:
 
 def collect(source: Source, progress: Callable[[str], None] | None = None) -> list[QuestionRows]:
     """Candidate features and labels for every question of ``source``."""
-    from rag.app.kb import KnowledgeBase
-
-    kb = KnowledgeBase(source.corpus, source.index)
     if not (source.index / "manifest.json").exists():
-        kb.update()
-    engine = kb.engine
+        build_index(source.corpus, source.index)
+    engine = open_engine(source.index)
     retriever = engine.retriever
     out: list[QuestionRows] = []
     for path in source.sets:
