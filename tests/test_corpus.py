@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.ingest.documents import (decode_bytes, doc_id_for, load_corpus, load_metadata, make_document, read_source)
+from rag.ingest.loaders import decode_bytes, read_source
+from rag.ingest.documents import doc_id_for, load_corpus, load_metadata, make_document
 from rag.errors import DocumentError
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -152,9 +153,9 @@ def test_decode_bytes():
 
 
 def test_too_large_file_is_skipped(tmp_path, monkeypatch):
-    import rag.ingest.documents
+    import rag.ingest.loaders
 
-    monkeypatch.setattr(rag.ingest.documents, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(rag.ingest.loaders, "MAX_FILE_BYTES", 100)
     (tmp_path / "big.txt").write_text("江津" * 100, encoding="utf-8")
     (tmp_path / "small.txt").write_text("江津班列。", encoding="utf-8")
     docs, skipped = load_corpus(tmp_path)

@@ -86,7 +86,8 @@ class KnowledgeBase:
     def add_file(self, src: str | Path, name: str | None = None,
                  progress: Callable[[int, int], None] | None = None) -> tuple[str, BuildReport]:
         """Copy a file into the corpus (checked first) and index it. Returns its doc id."""
-        from rag.ingest.documents import SUPPORTED_SUFFIXES, doc_id_for, read_source
+        from rag.ingest.loaders import SUPPORTED_SUFFIXES, read_source
+        from rag.ingest.documents import doc_id_for
 
         src = Path(src)
         name = Path(name or src.name).name.lstrip(".")  # a hidden file would never be indexed

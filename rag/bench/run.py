@@ -27,7 +27,8 @@ import numpy as np
 from rag.bench.data import (clustered_vectors, corpus_sentences, latencies_ms, peak_rss_mb, summary_ms, synthetic_articles, timed, write_articles)
 from rag.config import ChunkerConfig
 from rag.ingest.chunking import chunk_document
-from rag.ingest.documents import METADATA_FILE, SUPPORTED_SUFFIXES, load_corpus
+from rag.ingest.documents import METADATA_FILE, load_corpus
+from rag.ingest.loaders import SUPPORTED_SUFFIXES
 from rag.index.embedding import Embedder, load_embedder
 from rag.config import IndexConfig
 from rag.index.build import build_index

