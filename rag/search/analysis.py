@@ -202,8 +202,29 @@ class Analyser:
 
     # ------------------------------------------------------------------ English
 
-    def _english(self, text: str):
+    def _lookup(self, words: list[str], lemmas: list[str], i: int, name_like: bool
+                ) -> tuple[tuple[int, tuple[str, ...]] | None, bool]:
+        """The corpus words for the English words from ``i``: ``((n words used, alternatives), from_names)``."""
         lex, pinyin = self.knowledge.lexicon, self.knowledge.pinyin
+        hit = None
+        for n in (3, 2, 1):  # the longest gloss first: "net profit" before "profit"
+            if n > len(words) - i:
+                continue
+            for form in _forms(lemmas[i:i + n]):
+                if form in lex:
+                    hit = (n, tuple(lex[form]))
+                    break
+            if hit:
+                break
+        if hit is None or (name_like and words[i].lower() in pinyin):
+            for n in (2, 1):  # a name in pinyin: "Qinzhou", "Xi an", "Jiwei Wulian"
+                key = "".join(x.lower() for x in words[i:i + n])
+                if n <= len(words) - i and key in pinyin:
+                    return (n, tuple(pinyin[key])), True
+        return hit, False
+
+    def _english(self, text: str):
+        lex = self.knowledge.lexicon
         words = []
         for w in _EN_WORD.findall(text):
             w = w[:-1] if w.endswith("'") else w
@@ -228,24 +249,8 @@ class Analyser:
             if low in _EN_TIME:  # calendar words are read by rag.text.timeexpr
                 i += 1
                 continue
-            hit = None
-            for n in (3, 2, 1):  # the longest gloss first: "net profit" before "profit"
-                if n > len(words) - i:
-                    continue
-                for form in _forms(lemmas[i:i + n]):
-                    if form in lex:
-                        hit = (n, tuple(lex[form]))
-                        break
-                if hit:
-                    break
             name_like = (w[:1].isupper() and (i > 0 or not capital_first)) or (len(w) >= 2 and w.isupper())
-            from_names = False
-            if hit is None or (name_like and w.lower() in pinyin):
-                for n in (2, 1):  # a name in pinyin: "Qinzhou", "Xi an", "Jiwei Wulian"
-                    key = "".join(x.lower() for x in words[i:i + n])
-                    if n <= len(words) - i and key in pinyin:
-                        hit, from_names = (n, tuple(pinyin[key])), True
-                        break
+            hit, from_names = self._lookup(words, lemmas, i, name_like)
             if hit is None:
                 if name_like or (len(w) >= 2 and w.isupper()):
                     # a name no corpus word expresses: Chinese articles often print Latin names and

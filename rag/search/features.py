@@ -113,20 +113,23 @@ def _time_match(a: QuestionAnalysis, text: str, doc_year: str) -> tuple[float, f
     return ok / parts, bad / parts
 
 
-def candidate_features(a: QuestionAnalysis, cands: list[Candidate], knowledge: Knowledge, doc_text,
-                       top_doc: str) -> None:
-    """Fill ``x`` (in the order of :data:`FEATURES`) and ``problems`` of every candidate."""
-    if not cands:
-        return
-    en = a.language == "en"
-    max_dense = max(c.dense for c in cands)
+@dataclass
+class _Retrieved:
+    """What the candidate set as a whole says about the question: the same for every candidate."""
+    vocab: tuple[str, ...]
+    in_docs: dict[str, frozenset[str]]
+    max_dense: float
+    max_fused: float
+    max_bm25: float
+    top_weight: float
+    shared: dict[str, float]  # features equal for every candidate
+    unmentioned: list[str]
+
+
+def _retrieved(a: QuestionAnalysis, cands: list[Candidate], doc_text) -> _Retrieved:
     hits = {id(c.hit): c.hit for c in cands}.values()
-    max_fused = max((h.fused if h.fused is not None else h.score) for h in hits) or 1.0
-    max_bm25 = max((h.bm25 or 0.0) for h in hits) or 1.0
     unknown = set(a.unmapped)
-    missing = (sum(g.weight for g in a.groups if not g.words or g.source in unknown)
-               / (sum(g.weight for g in a.groups) or 1.0))
-    q_numbers = a.numbers
+    total = sum(g.weight for g in a.groups) or 1.0
     top_weight = max((g.weight for g in a.groups), default=1.0) or 1.0
     # every corpus word the question can be met by: each text is searched for them once, and coverage is
     # then read from the set of those present (covered() takes a text or such a set alike)
@@ -136,69 +139,85 @@ def candidate_features(a: QuestionAnalysis, cands: list[Candidate], knowledge: K
     articles = frozenset().union(*in_docs.values())
     # what no retrieved article says at all, even loosely: 火星 in a question about container throughput
     absent = [g for g in a.groups if not covered(g, articles) and not any(w in articles for w in g.near)]
-    miss_retrieved = sum(g.weight for g in absent) / (sum(g.weight for g in a.groups) or 1.0)
-    miss_retrieved_max = max((g.weight for g in absent), default=0.0) / top_weight
     named = [g.source for g in absent if g.weight >= 0.8 * top_weight]
-    unmentioned = [f"no retrieved article mentions {s}" for s in named if not any(s != o and s in o for o in named)]
     # a name the question gives (written in Chinese, or mapped to Chinese) that no retrieved article holds;
     # a Latin spelling looked for as written is weaker evidence (articles may translate it)
     names_absent = [g for g in a.entities + a.places if g.words and not any(w in articles for w in g.words)]
-    name_absent = float(any(_CJK.search(g.words[0]) for g in names_absent))
-    latin_absent = float(any(not _CJK.search(g.words[0]) for g in names_absent))
-    rows = []
-    cov_sents = []
+    en = float(a.language == "en")
+    shared = {"miss_corpus": sum(g.weight for g in a.groups if not g.words or g.source in unknown) / total,
+              "miss_retrieved": sum(g.weight for g in absent) / total,
+              "miss_retrieved_max": max((g.weight for g in absent), default=0.0) / top_weight,
+              "name_absent": float(any(_CJK.search(g.words[0]) for g in names_absent)),
+              "latin_absent": float(any(not _CJK.search(g.words[0]) for g in names_absent)),
+              "has_ent": float(bool(a.entities)), "has_place": float(bool(a.places)),
+              "has_time": float(bool(a.years or a.months or a.periods or a.days)),
+              "has_unit_q": float(bool(a.unit)), "lang_en": en}
+    return _Retrieved(
+        vocab=vocab, in_docs=in_docs, max_dense=max(c.dense for c in cands),
+        max_fused=max((h.fused if h.fused is not None else h.score) for h in hits) or 1.0,
+        max_bm25=max((h.bm25 or 0.0) for h in hits) or 1.0, top_weight=top_weight, shared=shared,
+        unmentioned=[f"no retrieved article mentions {s}" for s in named
+                     if not any(s != o and s in o for o in named)])
+
+
+def candidate_features(a: QuestionAnalysis, cands: list[Candidate], knowledge: Knowledge, doc_text,
+                       top_doc: str) -> None:
+    """Fill ``x`` (in the order of :data:`FEATURES`) and ``problems`` of every candidate."""
+    if not cands:
+        return
+    r = _retrieved(a, cands, doc_text)
     per_doc: dict[str, tuple] = {}
+    rows = []
     for c in cands:
-        sent = _norm(c.text)
         doc_id = c.hit.chunk.doc_id
         if doc_id not in per_doc:
-            per_doc[doc_id] = _article_values(a, _norm(doc_text(doc_id)), in_docs[doc_id], doc_id, c, knowledge,
-                                              top_weight)
-        doc_year, doc_places, ent_doc, place_doc, t_doc, cov_doc, miss_doc = per_doc[doc_id]
-        before = _norm(_previous_sentence(c))
-        in_sent = frozenset(w for w in vocab if w in sent)
-        around = f"{before}{_norm(c.hit.doc.get('title', ''))}{_norm(c.hit.chunk.heading)}"
-        in_ctx = in_sent | frozenset(w for w in vocab if w in around)
-        cov_sent = coverage(a.groups, in_sent)
-        cov_sents.append(cov_sent)
-        ent_sent = share(a.entities, in_sent)
-        place_sent = share(a.places, in_sent)
-        other = 0.0
-        if a.places and place_sent < 1.0:
-            asked = {w for g in a.places for w in g.words}
-            other = float(any(p in sent and not any(p in w or w in p for w in asked)
-                              for p in doc_places + _sentence_places(sent, knowledge)))
-        t_ok, t_bad = _time_match(a, sent, doc_year)
-        nums = {f[2] for f in figures(sent)} - {y for y in years_in(sent)}
-        new_fig = float(bool(nums - q_numbers))
-        unit_ok = float(bool(a.unit) and has_unit(c.text, a.unit))
-        measure = float(any(m in sent for m in a.measure)) if a.measure else 0.5
-        furniture = float(knowledge.is_boilerplate(c.text) or is_credit_line(c.text)
-                          or (len(c.text.strip()) < 16 and not _SENT_END.search(c.text.strip())))
-        hedge = float(bool(HEDGE.search(c.text)))
-        fused = c.hit.fused if c.hit.fused is not None else c.hit.score
-        neighbour = float(c.hit.rank <= 0)
-        x = {"dense": c.dense, "dense_gap": c.dense - max_dense,
-             "fused_rel": fused / max_fused if c.hit.rank > 0 else 0.0, "bm25_rel": (c.hit.bm25 or 0.0) / max_bm25,
-             "hit_rank": 1.0 / c.hit.rank if c.hit.rank > 0 else 0.0, "cov_sent": cov_sent,
-             "cov_ctx": coverage(a.groups, in_ctx), "cov_doc": cov_doc, "cov_gap": 0.0,
-             "miss_corpus": missing, "miss_retrieved": miss_retrieved, "miss_retrieved_max": miss_retrieved_max,
-             "name_absent": name_absent, "latin_absent": latin_absent,
-             "miss_ctx_max": missing_weight(a.groups, in_ctx, top_weight),
-             "miss_doc_max": miss_doc, "ent_sent": ent_sent, "ent_doc": ent_doc,
-             "has_ent": float(bool(a.entities)), "place_sent": place_sent, "place_doc": place_doc,
-             "place_other": other, "has_place": float(bool(a.places)), "time_ok": t_ok, "time_bad": t_bad,
-             "time_doc": t_doc, "has_time": float(bool(a.years or a.months or a.periods or a.days)),
-             "type_ok": _type_ok(a, c.text, sent, knowledge), "unit_ok": unit_ok, "has_unit_q": float(bool(a.unit)),
-             "new_figure": new_fig, "measure_sent": measure, "furniture": furniture, "hedge": hedge,
-             "length": math.log1p(len(c.text)), "lang_en": float(en), "en_dense": c.dense * en,
-             "en_cov": cov_sent * en, "top_doc": float(doc_id == top_doc), "neighbour": neighbour}
-        rows.append(x)
-        c.problems = unmentioned + _problems(a, place_doc, other, t_ok, t_bad, unit_ok)
-    best_cov = max(cov_sents)
+            per_doc[doc_id] = _article_values(a, _norm(doc_text(doc_id)), r.in_docs[doc_id], doc_id, c, knowledge,
+                                              r.top_weight)
+        rows.append(_sentence_features(a, c, r, per_doc[doc_id], knowledge, top_doc))
+    best_cov = max(x["cov_sent"] for x in rows)
     for c, x in zip(cands, rows):
         x["cov_gap"] = x["cov_sent"] - best_cov
         c.x = np.asarray([x[name] for name in FEATURES], dtype=np.float64)
+
+
+def _sentence_features(a: QuestionAnalysis, c: Candidate, r: _Retrieved, article: tuple, knowledge: Knowledge,
+                       top_doc: str) -> dict[str, float]:
+    """The features of one candidate sentence (``cov_gap`` is filled in once all are known); sets its problems."""
+    doc_year, doc_places, ent_doc, place_doc, t_doc, cov_doc, miss_doc = article
+    sent = _norm(c.text)
+    before = _norm(_previous_sentence(c))
+    in_sent = frozenset(w for w in r.vocab if w in sent)
+    around = f"{before}{_norm(c.hit.doc.get('title', ''))}{_norm(c.hit.chunk.heading)}"
+    in_ctx = in_sent | frozenset(w for w in r.vocab if w in around)
+    cov_sent = coverage(a.groups, in_sent)
+    place_sent = share(a.places, in_sent)
+    other = 0.0
+    if a.places and place_sent < 1.0:
+        asked = {w for g in a.places for w in g.words}
+        other = float(any(p in sent and not any(p in w or w in p for w in asked)
+                          for p in doc_places + _sentence_places(sent, knowledge)))
+    t_ok, t_bad = _time_match(a, sent, doc_year)
+    nums = {f[2] for f in figures(sent)} - {y for y in years_in(sent)}
+    unit_ok = float(bool(a.unit) and has_unit(c.text, a.unit))
+    en = r.shared["lang_en"]
+    fused = c.hit.fused if c.hit.fused is not None else c.hit.score
+    c.problems = r.unmentioned + _problems(a, place_doc, other, t_ok, t_bad, unit_ok)
+    return {**r.shared,
+            "dense": c.dense, "dense_gap": c.dense - r.max_dense,
+            "fused_rel": fused / r.max_fused if c.hit.rank > 0 else 0.0, "bm25_rel": (c.hit.bm25 or 0.0) / r.max_bm25,
+            "hit_rank": 1.0 / c.hit.rank if c.hit.rank > 0 else 0.0, "cov_sent": cov_sent,
+            "cov_ctx": coverage(a.groups, in_ctx), "cov_doc": cov_doc, "cov_gap": 0.0,
+            "miss_ctx_max": missing_weight(a.groups, in_ctx, r.top_weight), "miss_doc_max": miss_doc,
+            "ent_sent": share(a.entities, in_sent), "ent_doc": ent_doc, "place_sent": place_sent,
+            "place_doc": place_doc, "place_other": other, "time_ok": t_ok, "time_bad": t_bad, "time_doc": t_doc,
+            "type_ok": _type_ok(a, c.text, sent, knowledge), "unit_ok": unit_ok,
+            "new_figure": float(bool(nums - a.numbers)),
+            "measure_sent": float(any(m in sent for m in a.measure)) if a.measure else 0.5,
+            "furniture": float(knowledge.is_boilerplate(c.text) or is_credit_line(c.text)
+                               or (len(c.text.strip()) < 16 and not _SENT_END.search(c.text.strip()))),
+            "hedge": float(bool(HEDGE.search(c.text))), "length": math.log1p(len(c.text)),
+            "en_dense": c.dense * en, "en_cov": cov_sent * en, "top_doc": float(c.hit.chunk.doc_id == top_doc),
+            "neighbour": float(c.hit.rank <= 0)}
 
 
 def _article_values(a: QuestionAnalysis, article: str, in_doc: frozenset[str], doc_id: str, c: Candidate,
