@@ -58,8 +58,9 @@ def make_kb(tmp_path, embedder):
 @pytest.fixture(scope="session")
 def news_kb(tmp_path_factory, embedder):
     """A KnowledgeBase over the inline news fixtures (tests/fixtures_news.py), built once per session."""
-    from fixtures_news import CORPUS
     from rag.app.kb import KnowledgeBase
+
+    from fixtures_news import CORPUS
 
     base = tmp_path_factory.mktemp("news")
     (base / "corpus").mkdir()

@@ -27,3 +27,12 @@ NO_PLACE_NO_DATE = """跨境电商企业如何降低物流成本
 """
 
 CORPUS = {"horgos.txt": HORGOS, "manzhouli.txt": MANZHOULI, "kashgar.txt": KASHGAR, "advice.txt": NO_PLACE_NO_DATE}
+
+# Three tiny articles for index-building tests: two places, one heading each, one without.
+FILES = {
+    "jiangjin.txt": "# 江津班列\n\n2024年全年，西部陆海新通道江津班列累计开行1804列，共运输货物9万标箱，同比增长48%。"
+                    "珞璜港是江津重要的铁公水联运港口。\n\n小南垭站集装箱自动化作业区新投用2台智能门吊。",
+    "qingbaijiang.md": "## 青白江中试\n\n青白江中试产业的发展已初具规模，构建起了“1+3+N”的中试产业发展体系。"
+                       "目前已有60余项科技成果在青白江中试基地完成试验验证。",
+    "smes.txt": "江津区累计创建市级“专精特新”企业236家，总量居全市区县第二。2024年新增规模以上工业企业33家。",
+}

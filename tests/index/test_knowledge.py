@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from fixtures_news import CORPUS, HORGOS, MANZHOULI, NO_PLACE_NO_DATE
 from rag.index.knowledge import Knowledge, article_date, doc_facts, lemma, pinyin_key
+
+from fixtures_news import CORPUS, HORGOS, MANZHOULI, NO_PLACE_NO_DATE
 
 
 def test_an_article_s_places_are_ranked_with_the_dateline_first():

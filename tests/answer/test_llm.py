@@ -5,17 +5,24 @@ import json
 import socket
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fake_llm_server import INVENTED, FakeLLMServer  # noqa: E402
-
-from rag.answer.types import Answer  # noqa: E402
-from rag.errors import RagError  # noqa: E402
+from rag.answer.llm import (
+    chat_model,
+    llm_answer,
+    llm_configured,
+    llm_stream,
+    numbers,
+    passage_numbers,
+    split_reply,
+    verify_reply,
+)
+from rag.answer.types import Answer
 from rag.config import LLMConfig
-from rag.answer.llm import (chat_model, llm_answer, llm_configured, llm_stream, numbers, passage_numbers, split_reply, verify_reply)
+from rag.errors import RagError
+
+from fake_llm_server import INVENTED, FakeLLMServer
 
 QUESTION = "青白江2025年规上工业增加值增长多少？"
 SLOW_S = 2.5

@@ -12,16 +12,16 @@ import time
 import numpy as np
 import pytest
 
-from rag.ingest import documents as corpus, scan as corpus_scan
-from rag.index import vector_store
-from rag.bench.data import (clustered_vectors, corpus_sentences, percentile, recall_at_k, summary_ms, synthetic_articles)
-from rag.index.bm25 import BM25Index, top_rows
-from rag.config import IndexConfig
-from rag.index.store import load_index, read_manifest
 from rag.app.kb import KnowledgeBase
+from rag.bench.data import clustered_vectors, corpus_sentences, percentile, recall_at_k, summary_ms, synthetic_articles
+from rag.config import IndexConfig
+from rag.index import vector_store
+from rag.index.bm25 import BM25Index, top_rows
+from rag.index.store import load_index, read_manifest
+from rag.ingest import documents as corpus
+from rag.ingest import scan as corpus_scan
 
-from test_index import FILES  # the same three tiny articles
-
+from fixtures_news import FILES
 
 # ---------------------------------------------------------------- measuring helpers
 
@@ -221,8 +221,8 @@ def test_chunks_load_lazily_and_a_damaged_line_is_reported(make_kb):
 
 
 def test_quick_bench_reports_the_key_ratios(make_kb, tmp_path):
-    from rag.bench.run import QUICK_KEYS, run_bench
     from rag.bench.report import summary_lines, tables
+    from rag.bench.run import QUICK_KEYS, run_bench
 
     kb = make_kb(FILES, build=False)
     result = run_bench(kb.corpus_dir, tmp_path / "no-index", quick=True, work_dir=tmp_path / "work", log=lambda m: None)
@@ -238,8 +238,8 @@ def test_quick_bench_reports_the_key_ratios(make_kb, tmp_path):
 
 
 def test_cli_bench_quick_prints_json(make_kb, tmp_path, capsys, monkeypatch):
-    from rag.bench import run as bench
     from rag.app.cli import main
+    from rag.bench import run as bench
 
     kb = make_kb(FILES)
     monkeypatch.setattr(bench, "questions", lambda limit=None: ["江津班列开行多少列", "青白江中试"])

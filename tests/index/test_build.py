@@ -13,25 +13,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.config import ChunkerConfig
+from rag.app.kb import KnowledgeBase
+from rag.config import ChunkerConfig, IndexConfig
+from rag.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexNotFoundError
+from rag.index.build import build_index
+from rag.index.store import FORMAT, FORMAT_VERSION, load_index, read_manifest
 from rag.ingest.chunking import chunk_document
 from rag.ingest.documents import load_corpus
-from rag.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexNotFoundError
-from rag.index.store import FORMAT, FORMAT_VERSION, load_index, read_manifest
-from rag.index.build import build_index
-from rag.config import IndexConfig
-from rag.app.kb import KnowledgeBase
 
-ROOT = Path(__file__).resolve().parent.parent
+from fixtures_news import FILES
+
+ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "corpus"
 
-FILES = {
-    "jiangjin.txt": "# 江津班列\n\n2024年全年，西部陆海新通道江津班列累计开行1804列，共运输货物9万标箱，同比增长48%。"
-                    "珞璜港是江津重要的铁公水联运港口。\n\n小南垭站集装箱自动化作业区新投用2台智能门吊。",
-    "qingbaijiang.md": "## 青白江中试\n\n青白江中试产业的发展已初具规模，构建起了“1+3+N”的中试产业发展体系。"
-                       "目前已有60余项科技成果在青白江中试基地完成试验验证。",
-    "smes.txt": "江津区累计创建市级“专精特新”企业236家，总量居全市区县第二。2024年新增规模以上工业企业33家。",
-}
 
 
 def snapshot(folder: Path) -> dict[str, tuple[str, int]]:
@@ -254,8 +248,8 @@ def test_ctrl_c_while_embedding_keeps_the_previous_index(make_kb):
 
 @pytest.mark.parametrize("crash_in", ["write_generation", "manifest"])
 def test_crash_while_writing_keeps_the_previous_index_and_leftovers_are_cleaned(make_kb, monkeypatch, crash_in):
-    import rag.index.generation as generation_mod
     import rag.index.build as index_mod
+    import rag.index.generation as generation_mod
 
     kb = make_kb(FILES)
     old_generation = read_manifest(kb.index_dir)["generation"]

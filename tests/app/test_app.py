@@ -16,7 +16,15 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from rag.app import web, web_kb  # noqa: E402
 from rag.app.kb import KnowledgeBase  # noqa: E402
-from rag.app.web_render import (DOC_HEADERS, answer_markdown, article_html, document_rows, md_text, parse_ref, sources_html)
+from rag.app.web_render import (
+    DOC_HEADERS,
+    answer_markdown,
+    article_html,
+    document_rows,
+    md_text,
+    parse_ref,
+    sources_html,
+)
 
 ZH_QUESTION = "青白江2025年规上工业增加值增长多少？"
 EN_QUESTION = "How much did industrial value added in Qingbaijiang grow in 2025?"
@@ -146,9 +154,6 @@ def test_chat_turns_cite_highlight_and_follow_up(corpus_kb):
 
 
 def test_llm_answer_mode_streams_into_the_chat(corpus_kb, monkeypatch):
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     from fake_llm_server import FakeLLMServer
 
     monkeypatch.delenv("RAG_LLM_BASE_URL", raising=False)

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from rag.ingest.chunking import Chunk, chunk_document, chunk_documents, split_sentences
 from rag.config import ChunkerConfig
+from rag.ingest.chunking import Chunk, chunk_document, chunk_documents, split_sentences
 from rag.ingest.documents import load_corpus, make_document
 
-CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from rag.search.hits import Hit, clean_query
 from rag.search.langchain import LangChainRetriever
 from rag.search.retrieve import Retriever
 
+
 def _doc(hit: Hit) -> str:
     return hit.chunk.doc_id[:3]
 
