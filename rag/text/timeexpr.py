@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from rag.text.numerals import zh_number
+
 # a year, not a count: "2000列" or "2024家" is no year
 YEAR = re.compile(r"(?<![\d.])((?:19|20)\d\d)(?!\d|\.\d)(?!\s*(?:列|家|个|台|辆|吨|万|亿|元|标箱|项|亩|%|多|余|条|件|人|名|批|米|公里))")
-_ZH_NUM = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)}
-_ZH_NUM.update({"十一": 11, "十二": 12, "两": 2})
 _EN_NUM = {w: i for i, w in enumerate("one two three four five six seven eight nine ten eleven twelve".split(), start=1)}
 MONTHS_EN = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
              "november", "december")
@@ -34,7 +34,7 @@ def _num(s: str) -> int:
     s = s.lower()
     if s.isdigit():
         return int(s)
-    return _ZH_NUM.get(s) or _EN_NUM.get(s, 0)
+    return _EN_NUM.get(s) or int(zh_number(s) or 0)
 
 
 @lru_cache(maxsize=65536)

@@ -72,17 +72,10 @@ _PERCENT = re.compile(r"百分之([零〇一二两三四五六七八九十百]+)
 
 
 def _small_number(text: str) -> int | None:
-    """一 … 九百九十九 written in characters (十五, 八十, 一百二十) as an int."""
-    total, digit = 0, None
-    for ch in text:
-        if ch in _DIGIT:
-            digit = _DIGIT[ch]
-        elif ch in "十百":
-            total += (1 if digit is None else digit) * (10 if ch == "十" else 100)
-            digit = None
-        else:
-            return None
-    return total + (digit or 0)
+    """A whole number written in characters (十五, 八十, 一百二十) as an int, or None."""
+    from rag.text.numerals import zh_number
+    value = zh_number(text)
+    return int(value) if value is not None and value == int(value) else None
 
 
 def arabic_percentages(text: str) -> str:
