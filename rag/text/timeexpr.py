@@ -10,9 +10,11 @@ import re
 from functools import lru_cache
 
 from rag.text.numerals import zh_number
+from rag.text.units import ZH_UNITS
 
-# a year, not a count: "2000列" or "2024家" is no year
-YEAR = re.compile(r"(?<![\d.])((?:19|20)\d\d)(?!\d|\.\d)(?!\s*(?:列|家|个|台|辆|吨|万|亿|元|标箱|项|亩|%|多|余|条|件|人|名|批|米|公里))")
+# a year, not a count: "2000列" or "2024家" is no year (any unit of rag.text.units but 年 and 届 follows a count)
+_COUNT_AFTER = "|".join(re.escape(u) for u in ("万", "亿", "多", "余", *ZH_UNITS) if u not in ("年", "届"))
+YEAR = re.compile(rf"(?<![\d.])((?:19|20)\d\d)(?!\d|\.\d)(?!\s*(?:{_COUNT_AFTER}))")
 _EN_NUM = {w: i for i, w in enumerate("one two three four five six seven eight nine ten eleven twelve".split(), start=1)}
 MONTHS_EN = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
              "november", "december")
