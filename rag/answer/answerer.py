@@ -11,17 +11,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from rag.search.analysis import QuestionAnalysis
-from rag.search.scoring import AnswerModel, answerable, default_model, score
+from rag.answer.types import Answer, Citation
+from rag.config import AnswerConfig
 from rag.ingest.credits import asks_for_credits, find_credits
+from rag.search.analysis import QuestionAnalysis
 from rag.search.features import Candidate
 from rag.search.followup import resolve_followup
 from rag.search.hits import Hit, clean_query
 from rag.search.retrieve import Retriever
+from rag.search.scoring import AnswerModel, answerable, default_model, score
 from rag.text.tokenize import as_written, normalize, tokenize
 from rag.text.units import FIGURE
-from rag.config import AnswerConfig
-from rag.answer.types import Citation, Answer
 
 # --------------------------------------------------------------------------- the answerer
 

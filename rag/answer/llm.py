@@ -22,11 +22,10 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from rag.answer.types import Answer, Citation
+from rag.config import ENV, LLMConfig
 from rag.errors import LLMError, RagError, require
 from rag.text.tokenize import is_chinese, normalize, tokenize
-from rag.config import ENV, LLMConfig
-
-from rag.answer.types import Answer, Citation
 
 if TYPE_CHECKING:
     from rag.search.hits import Hit

@@ -65,8 +65,8 @@ def _read_batch(path: str) -> list[str]:
 def cmd_index(args) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from rag.index.build import build_index
     from rag.app.kb import default_corpus, default_index
+    from rag.index.build import build_index
 
     corpus = args.corpus or str(default_corpus())
     index = args.index or str(default_index())
@@ -190,10 +190,10 @@ def cmd_serve(args) -> int:
 
 
 def _check_eval_set(args, questions) -> int:
-    from rag.ingest.documents import load_corpus
+    from rag.app.kb import default_corpus, default_index
     from rag.evaluation.evalset import check_set
     from rag.index.store import load_index
-    from rag.app.kb import default_corpus, default_index
+    from rag.ingest.documents import load_corpus
 
     docs, _ = load_corpus(args.corpus or default_corpus())
     shas = {d.doc_id: d.sha256 for d in docs}
@@ -217,9 +217,9 @@ def cmd_eval(args) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from rag.evaluation.report import print_summary, write_report
     from rag.evaluation.evalset import default_set, import_beir, load_sets, save_set
     from rag.evaluation.evaluate import resolve_retriever, run_eval
+    from rag.evaluation.report import print_summary, write_report
 
     if args.beir and not (args.corpus and args.index):
         raise RagError("--beir needs --corpus and --index: a folder to write the BEIR documents into and one "
@@ -272,8 +272,8 @@ def cmd_eval(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from rag.bench.run import run_bench
     from rag.app.kb import default_corpus, default_index
+    from rag.bench.run import run_bench
 
     result = run_bench(args.corpus or default_corpus(), args.index or default_index(), quick=args.quick,
                        work_dir=args.work)

@@ -14,13 +14,11 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from rag.config import ChunkerConfig
-from rag.errors import DocumentError, IndexNotFoundError
-from rag.index.update import BuildReport
-from rag.index.build import build_index
-from rag.config import IndexConfig
-from rag.config import RetrievalConfig
 from rag.answer.engine import Engine, open_engine
+from rag.config import ChunkerConfig, IndexConfig, RetrievalConfig
+from rag.errors import DocumentError, IndexNotFoundError
+from rag.index.build import build_index
+from rag.index.update import BuildReport
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +84,8 @@ class KnowledgeBase:
     def add_file(self, src: str | Path, name: str | None = None,
                  progress: Callable[[int, int], None] | None = None) -> tuple[str, BuildReport]:
         """Copy a file into the corpus (checked first) and index it. Returns its doc id."""
-        from rag.ingest.loaders import SUPPORTED_SUFFIXES, read_source
         from rag.ingest.documents import doc_id_for
+        from rag.ingest.loaders import SUPPORTED_SUFFIXES, read_source
 
         src = Path(src)
         name = Path(name or src.name).name.lstrip(".")  # a hidden file would never be indexed

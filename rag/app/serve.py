@@ -28,8 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no telemetry, no version check
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from rag.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, RagError
     from rag.app.kb import KnowledgeBase
+    from rag.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, RagError
 
     try:
         kb = KnowledgeBase(args.corpus, args.index)

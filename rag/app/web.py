@@ -7,13 +7,22 @@ list of turns (question, answer JSON, the cited articles' text), so clicking an
 old citation still shows the article exactly as it was quoted.
 """
 import logging
-import re
 import os
+import re
 from typing import Any
 
-from rag.errors import MissingDependencyError, RagError
 from rag.app.kb import KnowledgeBase
-from rag.app.web_render import (SOURCES_EMPTY, VIEWER_EMPTY, answer_markdown, article_html, error_markdown, md_text, parse_ref, sources_html)
+from rag.app.web_render import (
+    SOURCES_EMPTY,
+    VIEWER_EMPTY,
+    answer_markdown,
+    article_html,
+    error_markdown,
+    md_text,
+    parse_ref,
+    sources_html,
+)
+from rag.errors import MissingDependencyError, RagError
 
 log = logging.getLogger(__name__)
 

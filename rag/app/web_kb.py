@@ -11,9 +11,9 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from rag.errors import RagError
 from rag.app.kb import MAX_UPLOAD_BYTES, KnowledgeBase
 from rag.app.web_render import DOC_HEADERS, document_rows, md_text
+from rag.errors import RagError
 
 log = logging.getLogger(__name__)
 

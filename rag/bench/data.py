@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.index.embedding import Embedder
 from rag.ingest.chunking import split_sentences
 from rag.ingest.documents import load_corpus
-from rag.index.embedding import Embedder
 
 # ---------------------------------------------------------------- measuring
 

@@ -24,16 +24,24 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.bench.data import (clustered_vectors, corpus_sentences, latencies_ms, peak_rss_mb, summary_ms, synthetic_articles, timed, write_articles)
-from rag.config import ChunkerConfig
+from rag.answer.engine import open_engine
+from rag.bench.data import (
+    clustered_vectors,
+    corpus_sentences,
+    latencies_ms,
+    peak_rss_mb,
+    summary_ms,
+    synthetic_articles,
+    timed,
+    write_articles,
+)
+from rag.config import ChunkerConfig, IndexConfig
+from rag.index.build import build_index
+from rag.index.embedding import Embedder, load_embedder
+from rag.index.store import load_index
 from rag.ingest.chunking import chunk_document
 from rag.ingest.documents import METADATA_FILE, load_corpus
 from rag.ingest.loaders import SUPPORTED_SUFFIXES
-from rag.index.embedding import Embedder, load_embedder
-from rag.config import IndexConfig
-from rag.index.build import build_index
-from rag.index.store import load_index
-from rag.answer.engine import open_engine
 from rag.text.tokenize import tokenize
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,14 +16,23 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.bench.data import (
+    SyntheticEmbedder,
+    corpus_sentences,
+    dir_size,
+    latencies_ms,
+    recall_at_k,
+    summary_ms,
+    synthetic_articles,
+    write_articles,
+)
+from rag.config import IndexConfig
 from rag.index import vector_store
-from rag.bench.data import (SyntheticEmbedder, corpus_sentences, dir_size, latencies_ms, recall_at_k, summary_ms, synthetic_articles, write_articles)
 from rag.index.bm25 import BM25Index
+from rag.index.build import build_index
 from rag.index.embedding import Embedder
 from rag.index.generation import FILES
 from rag.index.store import load_index
-from rag.index.build import build_index
-from rag.config import IndexConfig
 
 Log = Callable[[str], None]
 

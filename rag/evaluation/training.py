@@ -27,11 +27,11 @@ from pathlib import Path
 import numpy as np
 
 from rag.answer.engine import open_engine
-from rag.index.build import build_index
-from rag.search.scoring import QUESTION_FEATURES, AnswerModel, Logistic, gather, question_features
-from rag.evaluation.evalset import Question, contains_key, load_set, norm
-from rag.search.features import FEATURES, candidate_features
 from rag.errors import require
+from rag.evaluation.evalset import Question, contains_key, load_set, norm
+from rag.index.build import build_index
+from rag.search.features import FEATURES, candidate_features
+from rag.search.scoring import QUESTION_FEATURES, AnswerModel, Logistic, gather, question_features
 
 log = logging.getLogger(__name__)
 EXTRA_GRID = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)

@@ -11,17 +11,13 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
-
-from rag.config import ChunkerConfig
-from rag.ingest.scan import scan_corpus
-from rag.index.embedding import Embedder, load_embedder
-from rag.config import EmbedderConfig
-from rag.index.generation import FILES, write_generation
-from rag.index.update import Plan, embed_new
+from rag.config import ChunkerConfig, EmbedderConfig, IndexConfig
 from rag.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexNotFoundError
-from rag.config import IndexConfig
-from rag.index.update import BuildReport
+from rag.index.embedding import Embedder, load_embedder
+from rag.index.generation import FILES, write_generation
 from rag.index.store import FORMAT, FORMAT_VERSION, MANIFEST, TOKENIZER_ID, Index, load_index, read_manifest
+from rag.index.update import BuildReport, Plan, embed_new
+from rag.ingest.scan import scan_corpus
 
 log = logging.getLogger(__name__)
 

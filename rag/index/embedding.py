@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from rag.errors import EmbeddingError, MissingDependencyError
 from rag.config import DEFAULT_MODEL
+from rag.errors import EmbeddingError, MissingDependencyError
 
 log = logging.getLogger(__name__)
 

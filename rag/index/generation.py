@@ -16,16 +16,16 @@ import numpy as np
 
 from rag.index import vector_store
 from rag.index.bm25 import BM25Index
-from rag.ingest.scan import is_stored
 from rag.index.embedding import Embedder
-from rag.index.update import Plan, assembler
 from rag.index.jsonl_store import line_offsets
 from rag.index.knowledge import Knowledge
+from rag.index.update import Plan, assembler
+from rag.ingest.scan import is_stored
 from rag.text.tokenize import tokenize
 
 if TYPE_CHECKING:
-    from rag.index.store import Index
     from rag.config import IndexConfig
+    from rag.index.store import Index
 
 FILES = {"chunks": "chunks.jsonl", "chunk_offsets": "chunks.offsets.npy", "docs": "docs.jsonl",
          "doc_offsets": "docs.offsets.npy", "sent_start": "sent_start.npy", "faiss": "vectors.faiss",

@@ -34,14 +34,14 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.index import vector_store
-from rag.index.vector_store import VectorSet
-from rag.index.bm25 import BM25Index, top_rows
-from rag.ingest.chunking import Chunk
+from rag.config import IndexConfig
 from rag.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from rag.index import vector_store
+from rag.index.bm25 import BM25Index, top_rows
 from rag.index.jsonl_store import JsonLines, JsonLinesMap
 from rag.index.knowledge import Knowledge
-from rag.config import IndexConfig
+from rag.index.vector_store import VectorSet
+from rag.ingest.chunking import Chunk
 
 log = logging.getLogger(__name__)
 

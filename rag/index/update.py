@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rag.ingest.chunking import Chunk, chunk_document
 from rag.config import ChunkerConfig
 from rag.index.embedding import Embedder
+from rag.ingest.chunking import Chunk, chunk_document
 from rag.ingest.documents import Skipped
 
 if TYPE_CHECKING:
-    from rag.index.store import Index
     from rag.config import IndexConfig
+    from rag.index.store import Index
 
 
 @dataclass

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-from rag.ingest.documents import Document
 from rag.config import ChunkerConfig
+from rag.ingest.documents import Document
 
 # Sentence ends: Chinese and Western terminal marks (with any closing quotes), and ellipses.
 _SENT_END = re.compile(r"(?:[。！？!?；;]|…+|\.{3,}|\.(?=\s))[”’」』)）\]】》\"']*")

@@ -9,16 +9,17 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import tomllib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import tomllib
+
 from rag.errors import DocumentError
-from rag.ingest.loaders import read_source, SUPPORTED_SUFFIXES
 from rag.ingest.cleaning import Paragraph, clean_text
+from rag.ingest.loaders import SUPPORTED_SUFFIXES, read_source
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rag.search.analysis import QuestionAnalysis, TermGroup
 from rag.ingest.credits import is_credit_line
+from rag.search.analysis import QuestionAnalysis, TermGroup
 from rag.text.timeexpr import days_in, months_in, periods_in, relative_years, years_in
 from rag.text.tokenize import normalize
 from rag.text.units import HEDGE, figures, has_unit

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from rag.errors import InvalidQueryError
 from rag.ingest.chunking import Chunk
 
-
 MAX_QUERY_CHARS = 1000
 
 

@@ -10,17 +10,17 @@ import re
 
 import numpy as np
 
-from rag.search.analysis import Analyser, QuestionAnalysis
-from rag.index.bm25 import top_rows
-from rag.ingest.credits import asks_for_credits, find_credits
-from rag.search.synonyms import synonyms
-from rag.index.embedding import Embedder, load_embedder
+from rag.config import RetrievalConfig
 from rag.errors import InvalidQueryError
+from rag.index.bm25 import top_rows
+from rag.index.embedding import Embedder, load_embedder
 from rag.index.store import Index
+from rag.ingest.credits import asks_for_credits, find_credits
+from rag.search.analysis import Analyser, QuestionAnalysis
+from rag.search.hits import MODES, Hit, clean_query
+from rag.search.synonyms import synonyms
 from rag.text.timeexpr import months_in, periods_in, years_in
 from rag.text.tokenize import as_written, cjk_ratio, is_chinese, normalize, tokenize
-from rag.config import RetrievalConfig
-from rag.search.hits import MODES, Hit, clean_query
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 

@@ -23,7 +23,6 @@ import numpy as np
 
 from rag.search.analysis import QuestionAnalysis
 from rag.search.features import FEATURES, Candidate, candidate_features
-
 from rag.search.hits import Hit
 
 if TYPE_CHECKING:
