@@ -215,7 +215,7 @@ def build_lexicon(vocabulary: dict[str, int], names: dict[str, str]) -> tuple[di
     """
     cedict = _cedict()
     scored: dict[str, dict[str, float]] = {}
-    for word in set(vocabulary) | set(names):
+    for word in sorted(set(vocabulary) | set(names)):  # sorted: the same corpus gives the same lexicon
         if len(word) < 2 and word not in vocabulary:
             continue
         df = vocabulary.get(word, 1)
@@ -226,7 +226,7 @@ def build_lexicon(vocabulary: dict[str, int], names: dict[str, str]) -> tuple[di
                     value = (2.0 if rank == 0 else 1.0) + 0.1 * math.log1p(df) + 0.05 * min(len(word), 4)
                     slot = scored.setdefault(key, {})
                     slot[word] = max(slot.get(word, 0.0), value)
-    lexicon = {k: [w for w, _ in sorted(v.items(), key=lambda x: -x[1])[:6]] for k, v in scored.items()}
+    lexicon = {k: [w for w, _ in sorted(v.items(), key=lambda x: (-x[1], x[0]))[:6]] for k, v in scored.items()}
     for english, chinese in glossary():  # domain terms CC-CEDICT lacks (中欧班列), where the corpus uses them
         found = [w for w in chinese if w in vocabulary or w in names]
         if found:
@@ -236,12 +236,12 @@ def build_lexicon(vocabulary: dict[str, int], names: dict[str, str]) -> tuple[di
     # names in pinyin: the gazetteer's, and corpus words that CC-CEDICT lists as proper nouns or not at all
     # (a 2-4 character word no dictionary has is most often a name: 长安, 思源, 华住)
     candidates = dict(names)
-    for word in vocabulary:
+    for word in sorted(vocabulary):
         if word not in candidates and re.fullmatch(r"[\u4e00-\u9fff]{2,4}", word):
             entries = cedict.get(word)
             if not entries or any(p[:1].isupper() for p, _ in entries):
                 candidates[word] = "name"
-    for name, kind in candidates.items():
+    for name, kind in sorted(candidates.items()):
         if not re.fullmatch(r"[\u4e00-\u9fff]{2,8}", name):
             continue
         keys = {pinyin_key(name)}
@@ -249,7 +249,7 @@ def build_lexicon(vocabulary: dict[str, int], names: dict[str, str]) -> tuple[di
             short = _PLACE_SUFFIX.sub("", name)
             if short != name and len(short) >= 2:
                 keys.add(pinyin_key(short))
-        for key in keys:
+        for key in sorted(keys):
             slot = pinyin.setdefault(key, [])
             if len(slot) < 6:
                 slot.append(name)

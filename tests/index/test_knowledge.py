@@ -90,3 +90,28 @@ def test_a_damaged_or_missing_knowledge_file_is_a_damaged_index(make_kb):
     path.unlink()
     with pytest.raises(IndexCorruptError, match="missing"):
         load_index(kb.index_dir)
+
+
+def test_the_same_corpus_gives_the_same_knowledge_whatever_the_word_order():
+    """Set iteration order changes between processes; the lexicon and pinyin must not (subprocesses with
+    different hash seeds build from the same articles and vocabulary)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import json, sys\n"
+        "from fixtures_news import CORPUS\n"
+        "from rag.index.knowledge import Knowledge\n"
+        "arts = [(n, str(i), t.splitlines()[0], t, {}) for i, (n, t) in enumerate(CORPUS.items())]\n"
+        "vocab = {w: 1 for w in set('进口 出口 木材 货运量 满洲里 霍尔果斯 口岸 物流 班列 喀什 铁路 集装箱'.split())}\n"
+        "print(json.dumps(Knowledge.build(arts, vocab).to_json(), ensure_ascii=False))\n")
+    outs = []
+    for seed in ("1", "2", "3"):
+        tests_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # where fixtures_news lives
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": tests_dir}
+        run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+        outs.append(json.loads(run.stdout))
+    assert outs[0]["lexicon"] == outs[1]["lexicon"] == outs[2]["lexicon"]
+    assert json.dumps(outs[0]) == json.dumps(outs[1]) == json.dumps(outs[2])
