@@ -27,7 +27,7 @@ from rag.bench.data import (
     write_articles,
 )
 from rag.config import IndexConfig
-from rag.index import vector_store
+from rag.index import checksums, vector_store
 from rag.index.bm25 import BM25Index
 from rag.index.build import build_index
 from rag.index.embedding import Embedder
@@ -196,6 +196,9 @@ def large_index(work: Path, corpus_dir: Path, n_chunks: int, embedder: Embedder,
     out["disk"] = {name: dir_size(gen / f) if (gen / f).is_dir() else (gen / f).stat().st_size
                    for name, f in FILES.items()}
     out["disk_total"] = dir_size(index_dir)
+    out["verify"] = _verify_cost(index_dir, gen)
+    log(f"  checksums: {out['verify']['full_s']:.2f} s to verify every file "
+        f"({out['verify']['mb_per_s']:.0f} MB/s), {out['verify']['cached_ms']:.2f} ms when unchanged")
     index = load_index(index_dir)
     out["kinds"] = {k: index.manifest["index"].get(k) for k in ("faiss_type", "sentence_faiss_type")}
     out["sentences"] = int(index.sent_start[-1])
@@ -232,6 +235,21 @@ def large_index(work: Path, corpus_dir: Path, n_chunks: int, embedder: Embedder,
     log(f"  rag index in a fresh process: add {out['cli']['add_s']:.2f} s, delete {out['cli']['delete_s']:.2f} s")
     out["index_dir"], out["corpus_dir"] = str(index_dir), str(folder)
     return out
+
+
+def _verify_cost(index_dir: Path, gen: Path) -> dict:
+    """Seconds to verify every file of a generation in full, and again when the verified cache holds."""
+    recorded = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))["digests"]
+    (gen / checksums.VERIFIED).unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    assert checksums.verify(gen, recorded) is None
+    full = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    assert checksums.verify(gen, recorded) is None
+    cached = time.perf_counter() - t0
+    size_mb = sum(f["size"] for f in recorded["files"].values()) / 1e6
+    return {"full_s": round(full, 3), "cached_ms": round(cached * 1000, 3), "mb": round(size_mb, 1),
+            "mb_per_s": round(size_mb / full, 1) if full else None}
 
 
 _PROBE = r"""

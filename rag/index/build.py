@@ -14,6 +14,7 @@ from pathlib import Path
 from rag.config import ChunkerConfig, EmbedderConfig, IndexConfig
 from rag.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexNotFoundError
 from rag.index.embedding import Embedder, load_embedder
+from rag.index import checksums
 from rag.index.generation import FILES, write_generation
 from rag.index.store import FORMAT, FORMAT_VERSION, MANIFEST, TOKENIZER_ID, Index, load_index, read_manifest
 from rag.index.update import BuildReport, Plan, embed_new
@@ -124,8 +125,11 @@ def build_index(corpus_dir: str | Path, index_dir: str | Path, *, embedder: Embe
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         kinds = write_generation(tmp, docs, plan, fresh, old, embedder, config, clock)
+        digests = checksums.record(tmp)
+        clock.lap("checksums")
         os.replace(tmp, index_dir / gen_name)
         manifest = _manifest(gen_name, docs, plan, embedder, chunker, config, report, old_docs, kinds, stats)
+        manifest["digests"] = digests
         _atomic_write_json(index_dir / MANIFEST, manifest)
         clock.lap("manifest")
         _remove_stale(index_dir, keep=gen_name)

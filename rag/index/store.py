@@ -17,6 +17,7 @@ Layout (no pickle anywhere)::
                              is hard-linked from generation to generation until compacted
         sentences.faiss      the same for sentence vectors
         bm25/                term-major BM25 postings (rag.index.bm25)
+        verified.json        which files were verified at which stat (a cache, not part of the index)
         knowledge.json       what the corpus names: gazetteer, article places and dates, lexicon (rag.index.knowledge)
 
 A build writes a new generation directory and only then replaces
@@ -36,7 +37,7 @@ import numpy as np
 
 from rag.config import IndexConfig
 from rag.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
-from rag.index import vector_store
+from rag.index import checksums, vector_store
 from rag.index.bm25 import BM25Index, top_rows
 from rag.index.jsonl_store import JsonLines, JsonLinesMap
 from rag.index.knowledge import Knowledge
@@ -180,6 +181,12 @@ def _load_index(index_dir: Path, expected_model: str | None, for_update: bool) -
             f"or drop the model option to use the index's own.")
     gen = index_dir / manifest["generation"]
     files = manifest["files"]
+    if "digests" in manifest:
+        problem = checksums.verify(gen, manifest["digests"])
+        if problem:
+            raise IndexCorruptError(f"The index in {index_dir}/ is damaged: {problem}.", _REBUILD)
+    else:
+        log.warning("The index in %s/ has no file checksums; rebuild it to have them checked.", index_dir)
     expected = manifest["counts"]["chunks"]
     doc_ids = [d["doc_id"] for d in manifest["documents"]]
 
@@ -194,7 +201,7 @@ def _load_index(index_dir: Path, expected_model: str | None, for_update: bool) -
         docs = JsonLinesMap(doc_ids, JsonLines(gen / files["docs"], doc_offsets, dict, damaged))
     except FileNotFoundError as exc:
         raise IndexCorruptError(f"The index in {index_dir}/ is missing {exc.filename}.", _REBUILD) from exc
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, EOFError) as exc:
         raise damaged(exc) from exc
     for lines, offsets, count in ((chunks, chunk_offsets, expected), (docs._rows, doc_offsets, len(doc_ids))):
         if len(offsets) != count + 1 or int(offsets[-1]) != (lines.path.stat().st_size):
@@ -207,18 +214,22 @@ def _load_index(index_dir: Path, expected_model: str | None, for_update: bool) -
         vectors = vector_store.read(gen / files["faiss"], kinds.get("faiss_type", "flat"), nprobe, for_update)
         sentence_vectors = vector_store.read(gen / files["sentence_faiss"], kinds.get("sentence_faiss_type", "flat"),
                                              nprobe, for_update)
-    except (RuntimeError, OSError, ValueError) as exc:
+    except (RuntimeError, OSError, ValueError, EOFError) as exc:
         raise IndexCorruptError(f"The vector files in {gen}/ cannot be read ({exc}).", _REBUILD) from exc
     bm25 = None
     if expected:
         try:
             bm25 = BM25Index.load(gen / files["bm25"])
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, EOFError) as exc:
             raise IndexCorruptError(f"The BM25 files in {gen}/ cannot be read ({exc}).", _REBUILD) from exc
-    if vectors.ntotal != expected or vectors.d != manifest["embedding"]["dim"]:
-        raise IndexCorruptError(
-            f"The index in {index_dir}/ is inconsistent: manifest says {expected} chunks, found "
-            f"{len(chunks)} chunks and {vectors.ntotal} vectors of dimension {vectors.d}.", _REBUILD)
+    if vectors.ntotal != expected:
+        raise IndexCorruptError(f"The index in {index_dir}/ is inconsistent: the manifest lists {expected} chunks, "
+                                f"{gen.name}/{files['faiss']} holds {vectors.ntotal} vectors.", _REBUILD)
+    for name, vs in (("faiss", vectors), ("sentence_faiss", sentence_vectors)):
+        if vs.d != manifest["embedding"]["dim"]:
+            raise IndexCorruptError(
+                f"The index in {index_dir}/ is inconsistent: the model's vectors have {manifest['embedding']['dim']} "
+                f"dimensions, {gen.name}/{files[name]} holds vectors of {vs.d}.", _REBUILD)
     if bm25 is not None and bm25.num_docs != expected:
         raise IndexCorruptError(f"The BM25 files in {gen}/ do not match the chunk list.", _REBUILD)
     if sentence_vectors.ntotal != int(sent_start[-1]):
