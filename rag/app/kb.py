@@ -18,13 +18,15 @@ from pathlib import Path
 
 from rag.answer.engine import Engine, open_engine
 from rag.config import ChunkerConfig, IndexConfig, RetrievalConfig
-from rag.errors import DocumentError, IndexNotFoundError
+from rag.errors import DocumentError, IndexNotFoundError, RagError
 from rag.index.build import build_index
+from rag.index.store import MANIFEST, read_manifest
 from rag.index.update import BuildReport
 
 log = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+WATCH_SECONDS = 1.0  # how often a request may look for a newer index generation (one stat call)
 
 
 def default_corpus() -> Path:
@@ -47,16 +49,57 @@ class KnowledgeBase:
         self.index_config = index_config or IndexConfig()
         self._engine: Engine | None = None
         self._write_lock = threading.Lock()
+        self._reload_lock = threading.Lock()
+        self._checked = time.monotonic()
+        self._seen: tuple[int, int, int] | None = None
 
     # -------------------------------------------------------------- reading
 
     @property
     def engine(self) -> Engine:
+        """The loaded index; a newer generation written by another process (``rag index``) is swapped in
+        at the next request after it appears, and a damaged or unreadable one is ignored (the old one
+        keeps serving, a warning is logged)."""
         if self._engine is None:
-            self._engine = self._load()
+            with self._reload_lock:
+                if self._engine is None:
+                    self._engine = self._load()
+            return self._engine
+        now = time.monotonic()
+        if now - self._checked >= WATCH_SECONDS:
+            self._checked = now
+            self._swap_if_newer()
         return self._engine
 
+    def _manifest_stat(self) -> tuple[int, int, int] | None:
+        try:
+            st = (self.index_dir / MANIFEST).stat()
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_size, st.st_ino
+
+    def _swap_if_newer(self) -> None:
+        stat = self._manifest_stat()
+        if stat is None or stat == self._seen or not self._reload_lock.acquire(blocking=False):
+            return  # another request is already loading it
+        try:
+            self._seen = stat
+            current = self._engine.index.generation if self._engine else None
+            try:
+                if read_manifest(self.index_dir).get("generation") == current:
+                    return
+                engine = self._load()
+            except RagError as exc:
+                log.warning("A newer index in %s/ could not be loaded; still serving %s: %s",
+                            self.index_dir, current, exc)
+                return
+            self._engine = engine  # one assignment: readers see old or new, never half
+            log.info("Swapped in index generation %s", engine.index.generation)
+        finally:
+            self._reload_lock.release()
+
     def _load(self) -> Engine:
+        self._seen = self._manifest_stat()
         return open_engine(self.index_dir, self.model, self.retrieval)
 
     def search(self, query: str, k: int | None = None, mode: str | None = None):

@@ -48,3 +48,33 @@ def test_every_deleted_version_is_kept_in_the_trash(kb, tmp_path):
     assert len(kept) == 2
     assert sorted(p.read_text(encoding="utf-8") for p in kept) == sorted(versions)
     assert not (kb.corpus_dir / "horgos.txt").exists()
+
+
+def test_a_generation_written_by_another_process_is_swapped_in(kb, monkeypatch):
+    from rag.app import kb as kb_module
+    from rag.app.kb import KnowledgeBase
+
+    monkeypatch.setattr(kb_module, "WATCH_SECONDS", 0.0)
+    old = kb.engine.index.generation
+    assert all(h.chunk.doc_id != "manzhouli" for h in kb.search("满洲里口岸中欧班列", k=5))
+    (kb.corpus_dir / "manzhouli.txt").write_text("满洲里口岸2023年中欧班列开行5000列。", encoding="utf-8")
+    KnowledgeBase(kb.corpus_dir, kb.index_dir).update()  # as `rag index` would, from another process
+    assert kb.search("满洲里口岸中欧班列", k=1)[0].chunk.doc_id == "manzhouli"
+    assert kb.engine.index.generation != old
+
+
+def test_a_damaged_newer_generation_is_not_swapped_in(kb, monkeypatch, caplog):
+    import json
+
+    from rag.app import kb as kb_module
+
+    monkeypatch.setattr(kb_module, "WATCH_SECONDS", 0.0)
+    serving = kb.engine.index.generation
+    manifest_path = kb.index_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["generation"] = "gen-9999"  # a generation that is not there
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    hits = kb.search("二连浩特口岸货运量", k=1)
+    assert hits and hits[0].chunk.doc_id == "erenhot"
+    assert kb.engine.index.generation == serving
+    assert "could not be loaded" in caplog.text
