@@ -128,23 +128,13 @@ class KnowledgeBase:
 
     def add_file(self, src: str | Path, name: str | None = None,
                  progress: Callable[[int, int], None] | None = None) -> tuple[str, BuildReport]:
-        """Copy a file into the corpus (checked first) and index it. Returns its doc id."""
+        """Copy a file into the corpus (checked first) and index it, in the calling thread. Returns its doc
+        id. (The web app queues uploads as jobs instead: rag.app.jobs.)"""
         from rag.ingest.documents import doc_id_for
-        from rag.ingest.loaders import SUPPORTED_SUFFIXES, read_source
 
-        src = Path(src)
-        name = _check_name(Path(name or src.name).name.lstrip("."))  # a hidden file would never be indexed
-        if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
-            raise DocumentError(f"{name}: unsupported file type.", f"Supported: {', '.join(SUPPORTED_SUFFIXES)}")
-        if src.stat().st_size > MAX_UPLOAD_BYTES:
-            raise DocumentError(f"{name}: file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.")
-        read_source(src)  # raises DocumentError for undecodable or empty files
+        name, _ = check_upload(self, src, name)
         self.corpus_dir.mkdir(parents=True, exist_ok=True)
         dest = self.corpus_dir / name
-        doc_id = doc_id_for(name)
-        if dest.exists() or any(d["doc_id"] == doc_id for d in self.documents()):
-            raise DocumentError(f"{name}: a file with this name is already in the corpus.",
-                                "Rename the file or delete the existing article first.")
         tmp = dest.with_name(f".upload-{os.getpid()}-{threading.get_ident()}.tmp")  # short: the name may be 255 bytes
         shutil.copyfile(src, tmp)
         os.replace(tmp, dest)
@@ -157,7 +147,7 @@ class KnowledgeBase:
         if skipped is not None:  # saved but not indexable: take it back out
             dest.unlink(missing_ok=True)
             raise DocumentError(f"{name}: {skipped}.")
-        return doc_id, report
+        return doc_id_for(name), report
 
     def delete(self, doc_id: str) -> BuildReport:
         """Remove an article from the corpus and the index. The file goes to ``corpus/.trash/``."""
@@ -207,3 +197,25 @@ def _to_trash(path: Path, trash: Path) -> Path:
         path.unlink()
         return dest
     raise DocumentError(f"{path.name}: too many deleted versions this second; try again.")
+
+
+def check_upload(kb: KnowledgeBase, src: str | Path, name: str | None = None) -> tuple[str, int]:
+    """Check a file before it is accepted: its name, type, size, that it reads, and that no article
+    has its name. Returns the corpus file name and the number of texts indexing it will embed."""
+    from rag.ingest.chunking import chunk_document
+    from rag.ingest.documents import doc_id_for, make_document
+    from rag.ingest.loaders import SUPPORTED_SUFFIXES, read_source
+
+    src = Path(src)
+    name = _check_name(Path(name or src.name).name.lstrip("."))  # a hidden file would never be indexed
+    if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise DocumentError(f"{name}: unsupported file type.", f"Supported: {', '.join(SUPPORTED_SUFFIXES)}")
+    if src.stat().st_size > MAX_UPLOAD_BYTES:
+        raise DocumentError(f"{name}: file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.")
+    source = read_source(src)  # raises DocumentError for undecodable or empty files
+    doc_id = doc_id_for(name)
+    if (kb.corpus_dir / name).exists() or any(d["doc_id"] == doc_id for d in kb.documents()):
+        raise DocumentError(f"{name}: a file with this name is already in the corpus.",
+                            "Rename the file or delete the existing article first.")
+    chunks = chunk_document(make_document(source, name), kb.chunker)
+    return name, len(chunks) + sum(len(c.sentences) for c in chunks)

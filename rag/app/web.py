@@ -233,6 +233,7 @@ def ask_json(kb: KnowledgeBase, question: str) -> dict:
 def build_ui(kb: KnowledgeBase, concurrency: int = 8):
     """The Blocks app: a chat tab and a knowledge-base tab, plus the ``/ask`` API endpoint."""
     gr = _gradio()
+    from rag.app.jobs import JobQueue
     from rag.app.web_kb import build_kb_tab
 
     with gr.Blocks(title="陆港问答 Lugang RAG", analytics_enabled=False) as demo:
@@ -265,7 +266,7 @@ def build_ui(kb: KnowledgeBase, concurrency: int = 8):
                     viewer = gr.HTML(VIEWER_EMPTY, elem_id="article", js_on_load=VIEWER_JS,
                                      apply_default_css=False)
         with gr.Tab("知识库 Knowledge base", id="kb"):
-            build_kb_tab(gr, demo, kb)
+            build_kb_tab(gr, demo, kb, JobQueue(kb))
 
         def respond(message: str, state: list, k_value, rmode, amode):
             state = list(state or [])
