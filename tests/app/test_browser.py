@@ -1,7 +1,7 @@
 """The web chat in a real headless browser (Debian chromium driven by playwright).
 
 The app runs as a subprocess (``python -m rag serve``) over a copy of the session
-knowledge base, so uploads and deletes never touch corpus/. Screenshots go to
+knowledge base of inline articles (``app_kb``, tests/fixtures_news.py), so uploads and deletes touch nothing else. Screenshots go to
 test-artifacts/browser/.
 """
 from __future__ import annotations
@@ -23,17 +23,17 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu"]
-ZH_QUESTION = "西部陆海新通道江津班列累计开行多少列？"
-EN_QUESTION = "How much did industrial value added in Qingbaijiang grow in 2025?"
+ZH_QUESTION = "国门景区全年接待游客多少人次？"
+EN_QUESTION = "How much did industrial value added in Suifenhe grow in 2025?"
 NEW_QUESTION = "星河陆港智慧物流中心总投资多少？"
 # A small article that also tries every trick to run code in the page.
 EVIL_ARTICLE = """星河陆港智慧物流中心建成投用
 
-2025年10月，青白江区星河陆港智慧物流中心正式建成投用，总投资88亿元，<script>window.__xss=1</script>可年处理集装箱120万标箱。
+2025年10月，阿拉山口市星河陆港智慧物流中心正式建成投用，总投资88亿元，<script>window.__xss=1</script>可年处理集装箱120万标箱。
 
-该中心由成都国际铁路港投资建设，<img src=x onerror="window.__xss=2">配备自动化立体仓库和无人驾驶集卡。
+该中心由当地国有物流企业投资建设，<img src=x onerror="window.__xss=2">配备自动化立体仓库和无人驾驶集卡。
 
-中心服务中欧班列和西部陆海新通道班列，${window.__xss=3} {{value}} 预计每年带动物流产值超过50亿元。
+中心服务中欧班列和中亚班列，${window.__xss=3} {{value}} 预计每年带动物流产值超过50亿元。
 
 中心还建设了冷链物流仓库、跨境电商监管仓和多式联运调度平台，<a href="javascript:window.__xss=4">链接</a>实现铁路、公路和航空货运的一体化调度。
 
@@ -48,12 +48,12 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def app_url(corpus_kb, tmp_path_factory):
+def app_url(app_kb, tmp_path_factory):
     if not os.access(CHROMIUM, os.X_OK):
         pytest.skip(f"{CHROMIUM} is not installed; run scripts/browser-deps.sh (apt-get install chromium)")
     base = tmp_path_factory.mktemp("browser_kb")
-    shutil.copytree(corpus_kb.corpus_dir, base / "corpus")
-    shutil.copytree(corpus_kb.index_dir, base / "index")
+    shutil.copytree(app_kb.corpus_dir, base / "corpus")
+    shutil.copytree(app_kb.index_dir, base / "index")
     port = _free_port()
     log = open(base / "server.log", "w")
     proc = subprocess.Popen(
@@ -146,13 +146,13 @@ def mark_in_view(page) -> bool:
 def test_chinese_question_cites_and_opens_the_highlighted_passage(page):
     ask(page, ZH_QUESTION)
     answer = page.locator('[data-testid="bot"]').last.inner_text()
-    assert "1277" in answer
+    assert "85万" in answer
     marker = page.locator('#chat a[href^="#cite-0-1"]')
     assert marker.count() == 1 and marker.inner_text() == "[1]"
     card = page.locator('#sources [data-cite="0-1-c"]')
     cited = card.locator("mark.lg-hl").inner_text()
-    assert "1277" in cited
-    assert "江津" in card.inner_text() and "relevance" in card.inner_text()
+    assert "85万" in cited
+    assert "绥芬河" in card.inner_text() and "relevance" in card.inner_text()
     shot(page, "01-zh-answer")
 
     marker.click()
@@ -177,11 +177,11 @@ def test_chinese_question_cites_and_opens_the_highlighted_passage(page):
 def test_english_question_follow_up_and_clear(page):
     ask(page, EN_QUESTION)
     answer = page.locator('[data-testid="bot"]').last.inner_text()
-    assert "According to the articles" in answer and "12.7%" in answer
+    assert "According to the articles" in answer and "9.6%" in answer
     assert page.locator('#chat a[href^="#cite-0-"]').count() >= 1
     shot(page, "03-en-answer")
 
-    ask(page, "那江津呢？")  # follow-up: resolved with the previous question
+    ask(page, "那满洲里呢？")  # follow-up: resolved with the previous question
     assert page.locator('[data-testid="bot"]').count() == 2
     assert page.locator('#sources [data-cite^="1-"]').count() >= 1
 
@@ -206,7 +206,7 @@ def test_upload_ask_delete_with_a_malicious_article(page, tmp_path):
     page.get_by_role("tab", name="知识库 Knowledge base").click()
     table = page.locator("#kb-table")
     table.wait_for()
-    assert "000_b33ada6247a9846e" in table.inner_text()
+    assert "horgos" in table.inner_text()
     page.set_input_files("#kb-upload input[type=file]", str(article))
     page.locator("#kb-upload").get_by_text("xinghe_port.txt").first.wait_for()
     page.evaluate("""() => { window.__progress = [];
@@ -250,13 +250,13 @@ def test_upload_ask_delete_with_a_malicious_article(page, tmp_path):
 
 
 def test_byline_question_cites_the_byline_line(page):
-    ask(page, "江津三向发力这篇报道署名的记者有哪几位？")
+    ask(page, "绥芬河口岸这篇报道署名的记者有哪几位？")
     answer = page.locator('[data-testid="bot"]').last.inner_text()
-    assert all(name in answer for name in ("罗晶", "王琳琳", "马菱涛"))
+    assert all(name in answer for name in ("张立", "刘海燕", "陈明"))
     turn = page.locator('[data-testid="bot"]').count() - 1
     card = page.locator(f'#sources [data-cite="{turn}-1-c"]')
-    assert card.locator("mark.lg-hl").inner_text() == "罗晶 王琳琳 马菱涛"
+    assert card.locator("mark.lg-hl").inner_text() == "张立 刘海燕 陈明"
     page.locator(f'#chat a[href^="#cite-{turn}-1"]').click()
-    page.wait_for_function("() => document.querySelector('#article mark.lg-hl')?.innerText === '罗晶 王琳琳 马菱涛'")
+    page.wait_for_function("() => document.querySelector('#article mark.lg-hl')?.innerText === '张立 刘海燕 陈明'")
     assert mark_in_view(page)
     shot(page, "09-byline-answer")

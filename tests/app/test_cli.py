@@ -17,14 +17,14 @@ HIT_KEYS = ["rank", "score", "doc_id", "title", "chunk_id", "text", "start", "en
 CITATION_KEYS = {"n", "doc_id", "title", "chunk_id", "text", "start", "end"}
 
 TINY = {
-    "jiangjin.txt": "# 江津班列\n\n2024年全年，西部陆海新通道江津班列累计开行1804列，共运输货物9万标箱。",
-    "qingbaijiang.md": "## 青白江中试\n\n青白江中试产业的发展已初具规模，已有60余项科技成果完成试验验证。",
+    "pingxiang.txt": "# 凭祥班列\n\n2024年，从凭祥站发出的中越跨境班列共开行1620列，发送集装箱7万标箱。",
+    "erenhot.md": "## 二连浩特换装\n\n二连浩特口岸拥有宽轨、准轨两套换装设施，已有40余列班列完成换装作业。",
 }
 
 
 @pytest.fixture
-def kb_args(corpus_kb):
-    return ["--corpus", str(corpus_kb.corpus_dir), "--index", str(corpus_kb.index_dir)]
+def kb_args(app_kb):
+    return ["--corpus", str(app_kb.corpus_dir), "--index", str(app_kb.index_dir)]
 
 
 def run(capsys, argv: list[str]) -> tuple[int, str, str]:
@@ -37,8 +37,8 @@ def stdin_lines(monkeypatch, text: str) -> None:
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode("utf-8")), encoding="utf-8"))
 
 
-def check_hits(hits: list[dict], corpus_kb) -> None:
-    index = corpus_kb.engine.index
+def check_hits(hits: list[dict], kb) -> None:
+    index = kb.engine.index
     assert [h["rank"] for h in hits] == list(range(1, len(hits) + 1))
     for h in hits:
         assert list(h) == HIT_KEYS
@@ -52,53 +52,54 @@ def check_hits(hits: list[dict], corpus_kb) -> None:
 
 def test_search_prints_a_table(capsys, monkeypatch, kb_args):
     monkeypatch.setenv("COLUMNS", "200")
-    code, out, err = run(capsys, ["search", "青白江中试产业基地", "-k", "2", *kb_args])
+    code, out, err = run(capsys, ["search", "绥芬河口岸通道", "-k", "2", *kb_args])
     assert code == 0, err
     assert "score" in out and "article" in out and "passage" in out
-    assert "004_81eaf4bb14e4fa9b#" in out and "中试" in out
-    assert out.count("004_81eaf4bb14e4fa9b#") == 2  # two rows
+    assert "suifenhe#" in out and "通道" in out
+    assert out.count("suifenhe#") == 2  # two rows
     assert not out.lstrip().startswith("{")
 
 
-def test_search_json(capsys, kb_args, corpus_kb):
-    code, out, _ = run(capsys, ["search", "How", "many", "municipal", "specialised", "SMEs", "did", "Jiangjin",
-                                "have", "in", "2023", "--json", "-k", "4", *kb_args])
+def test_search_json(capsys, kb_args, app_kb):
+    code, out, _ = run(capsys, ["search", "How", "many", "companies", "are", "in", "the", "Kashgar",
+                                "comprehensive", "bonded", "zone", "--json", "-k", "4", *kb_args])
     assert code == 0
     data = json.loads(out)
-    assert data["query"] == "How many municipal specialised SMEs did Jiangjin have in 2023"
+    assert data["query"] == "How many companies are in the Kashgar comprehensive bonded zone"
     assert len(data["hits"]) == 4
-    assert data["hits"][0]["doc_id"].startswith("003")
-    check_hits(data["hits"], corpus_kb)
+    assert data["hits"][0]["doc_id"] == "kashgar"
+    check_hits(data["hits"], app_kb)
 
 
-def test_search_batch_file_is_json_lines_in_order(capsys, tmp_path, kb_args, corpus_kb):
-    queries = ["青白江中试产业基地", "", "江津区2024年工业税收多少", "？？？", "How many trains did Jiangjin run in 2024"]
+def test_search_batch_file_is_json_lines_in_order(capsys, tmp_path, kb_args, app_kb):
+    queries = ["绥芬河口岸货运量", "", "满洲里口岸2022年进口木材多少", "？？？",
+               "How much freight did Horgos handle in the first half of 2023"]
     batch = tmp_path / "queries.txt"
     batch.write_text("\n".join(queries) + "\n", encoding="utf-8")
     code, out, _ = run(capsys, ["search", "--batch", str(batch), "-k", "3", *kb_args])
     assert code == 0
     rows = [json.loads(line) for line in out.splitlines()]
     assert [r["query"] for r in rows] == queries  # one object per input line, in order
-    assert rows[0]["hits"][0]["doc_id"].startswith("004")
-    assert rows[2]["hits"][0]["doc_id"].startswith("002")
+    assert rows[0]["hits"][0]["doc_id"] == "suifenhe"
+    assert rows[2]["hits"][0]["doc_id"] == "manzhouli"
     for row in (rows[1], rows[3]):  # empty and unusable lines: no hits, an error, no crash
         assert row["hits"] == [] and row["error"]
     for row in (rows[0], rows[2], rows[4]):
         assert len(row["hits"]) == 3
-        check_hits(row["hits"], corpus_kb)
+        check_hits(row["hits"], app_kb)
 
 
-def test_search_batch_from_stdin_with_env_defaults(capsys, monkeypatch, corpus_kb, tmp_path):
-    monkeypatch.setenv("RAG_CORPUS", str(corpus_kb.corpus_dir))
-    monkeypatch.setenv("RAG_INDEX", str(corpus_kb.index_dir))
+def test_search_batch_from_stdin_with_env_defaults(capsys, monkeypatch, app_kb, tmp_path):
+    monkeypatch.setenv("RAG_CORPUS", str(app_kb.corpus_dir))
+    monkeypatch.setenv("RAG_INDEX", str(app_kb.index_dir))
     monkeypatch.chdir(tmp_path)  # no ./index here: the environment must be what is used
-    stdin_lines(monkeypatch, "\ufeff青白江中试产业基地\n江津区2024年工业税收多少")
+    stdin_lines(monkeypatch, "\ufeff绥芬河口岸货运量\n满洲里口岸2022年进口木材多少")
     code, out, _ = run(capsys, ["search", "--batch", "-", "-k", "2"])
     assert code == 0
     rows = [json.loads(line) for line in out.splitlines()]
-    assert [r["query"] for r in rows] == ["青白江中试产业基地", "江津区2024年工业税收多少"]
+    assert [r["query"] for r in rows] == ["绥芬河口岸货运量", "满洲里口岸2022年进口木材多少"]
     assert all(len(r["hits"]) == 2 for r in rows)
-    check_hits(rows[1]["hits"], corpus_kb)
+    check_hits(rows[1]["hits"], app_kb)
 
 
 def test_batch_file_errors(capsys, tmp_path, kb_args):
@@ -126,23 +127,23 @@ def test_query_without_words_exits_2(capsys, kb_args):
 @pytest.mark.parametrize("k", ["0", "-1", "ten"])
 def test_k_must_be_a_positive_number(capsys, kb_args, k):
     with pytest.raises(SystemExit) as exit_:
-        main(["search", "江津", "-k", k, *kb_args])
+        main(["search", "绥芬河", "-k", k, *kb_args])
     assert exit_.value.code == 2
     assert "-k" in capsys.readouterr().err
 
 
 def test_empty_index_prints_no_passages(capsys, make_kb):
     kb = make_kb({})
-    code, out, _ = run(capsys, ["search", "江津", "--index", str(kb.index_dir)])
+    code, out, _ = run(capsys, ["search", "凭祥", "--index", str(kb.index_dir)])
     assert code == 0 and "No passages found" in out
-    code, out, _ = run(capsys, ["search", "江津", "--json", "--index", str(kb.index_dir)])
-    assert json.loads(out) == {"query": "江津", "hits": []}
+    code, out, _ = run(capsys, ["search", "凭祥", "--json", "--index", str(kb.index_dir)])
+    assert json.loads(out) == {"query": "凭祥", "hits": []}
 
 
 def test_no_index_says_to_run_rag_index(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("RAG_INDEX", str(tmp_path / "no-index"))
-    for argv in (["search", "江津"], ["search", "--batch", "-"], ["ask", "江津班列"], ["ask", "--batch", "-"]):
-        stdin_lines(monkeypatch, "江津\n")
+    for argv in (["search", "凭祥"], ["search", "--batch", "-"], ["ask", "凭祥班列"], ["ask", "--batch", "-"]):
+        stdin_lines(monkeypatch, "凭祥\n")
         code, out, err = run(capsys, argv)
         assert code == 1, argv
         assert "rag index" in err and "Traceback" not in err
@@ -153,37 +154,37 @@ def test_no_index_says_to_run_rag_index(capsys, tmp_path, monkeypatch):
 def test_corrupt_index_gives_the_rebuild_hint(capsys, make_kb):
     kb = make_kb(TINY)
     (kb.index_dir / "manifest.json").write_text("{broken", encoding="utf-8")
-    code, _, err = run(capsys, ["search", "江津", "--index", str(kb.index_dir)])
+    code, _, err = run(capsys, ["search", "凭祥", "--index", str(kb.index_dir)])
     assert code == 1 and "damaged" in err and "rag index --rebuild" in err
 
 
 # ---------------------------------------------------------------- ask
 
 
-def test_ask_json(capsys, kb_args, corpus_kb):
-    code, out, _ = run(capsys, ["ask", "2024年江津西部陆海新通道班列开行多少列", "--json", *kb_args])
+def test_ask_json(capsys, kb_args, app_kb):
+    code, out, _ = run(capsys, ["ask", "2023年上半年霍尔果斯口岸进出口货运量是多少", "--json", *kb_args])
     assert code == 0
     data = json.loads(out)
     assert {"question", "answer", "answerable", "mode", "citations"} <= set(data)
-    assert data["question"] == "2024年江津西部陆海新通道班列开行多少列"
+    assert data["question"] == "2023年上半年霍尔果斯口岸进出口货运量是多少"
     assert data["answerable"] is True and data["mode"] == "extractive"
-    assert "1804" in data["answer"]
+    assert "1200" in data["answer"]
     assert data["citations"]
     for n, c in enumerate(data["citations"], start=1):
         assert CITATION_KEYS <= set(c) and c["n"] == n
-        assert corpus_kb.engine.index.doc_text(c["doc_id"])[c["start"] : c["end"]] == c["text"]
-    assert data["citations"][0]["doc_id"].startswith("001")
+        assert app_kb.engine.index.doc_text(c["doc_id"])[c["start"] : c["end"]] == c["text"]
+    assert data["citations"][0]["doc_id"] == "horgos"
 
 
 def test_ask_prints_answer_and_sources(capsys, monkeypatch, kb_args):
     monkeypatch.setenv("COLUMNS", "200")
-    code, out, _ = run(capsys, ["ask", "青白江中试产业基地有多少项科技成果完成试验验证", *kb_args])
+    code, out, _ = run(capsys, ["ask", "喀什综合保税区已入驻企业多少家", *kb_args])
     assert code == 0
-    assert "60" in out and "Sources" in out and "004_81eaf4bb14e4fa9b" in out
+    assert "132" in out and "Sources" in out and "kashgar" in out
 
 
-def test_ask_batch_json_lines(capsys, monkeypatch, kb_args, corpus_kb):
-    questions = ["江津区2024年工业税收多少", "", "How many municipal specialised SMEs did Jiangjin have in 2023"]
+def test_ask_batch_json_lines(capsys, monkeypatch, kb_args, app_kb):
+    questions = ["绥芬河2025年外贸进出口总额多少", "", "How much freight did Manzhouli handle in 2022"]
     stdin_lines(monkeypatch, "\n".join(questions))
     code, out, _ = run(capsys, ["ask", "--batch", "-", *kb_args])
     assert code == 0
@@ -191,14 +192,14 @@ def test_ask_batch_json_lines(capsys, monkeypatch, kb_args, corpus_kb):
     assert [r["question"] for r in rows] == questions
     for row in rows:
         assert {"question", "answer", "answerable", "mode", "citations"} <= set(row)
-    assert rows[0]["answerable"] and "43.5" in rows[0]["answer"]
-    assert rows[0]["citations"][0]["doc_id"].startswith("002")
+    assert rows[0]["answerable"] and "236" in rows[0]["answer"]
+    assert rows[0]["citations"][0]["doc_id"] == "suifenhe"
     assert rows[1]["answerable"] is False and rows[1]["citations"] == [] and rows[1]["error"]
-    assert rows[2]["citations"] and rows[2]["citations"][0]["doc_id"].startswith("003")
+    assert rows[2]["citations"] and rows[2]["citations"][0]["doc_id"] == "manzhouli"
     for row in rows:
         for c in row["citations"]:
             assert CITATION_KEYS <= set(c)
-            assert corpus_kb.engine.index.doc_text(c["doc_id"])[c["start"] : c["end"]] == c["text"]
+            assert app_kb.engine.index.doc_text(c["doc_id"])[c["start"] : c["end"]] == c["text"]
 
 
 # ---------------------------------------------------------------- index
@@ -214,17 +215,17 @@ def test_index_builds_updates_and_reports_skipped_files(capsys, make_kb, monkeyp
     code, out, _ = run(capsys, args)
     assert code == 0 and "up to date" in out and "2 documents" in out
 
-    (kb.corpus_dir / "jiangjin.txt").write_text("江津班列2025年开行更多。", encoding="utf-8")
+    (kb.corpus_dir / "pingxiang.txt").write_text("凭祥班列2025年开行更多。", encoding="utf-8")
     code, out, _ = run(capsys, args)
-    assert code == 0 and "changed: 1 (jiangjin)" in out and "unchanged: 1" in out
+    assert code == 0 and "changed: 1 (pingxiang)" in out and "unchanged: 1" in out
     assert "embedded 1 chunks" in out
 
     monkeypatch.setenv("RAG_CORPUS", str(kb.corpus_dir))
     monkeypatch.setenv("RAG_INDEX", str(kb.index_dir))
     code, out, _ = run(capsys, ["index", "--rebuild", "-q"])
     assert code == 0 and "Indexed 2 documents" in out and "embedded 2 chunks" in out
-    code, out, _ = run(capsys, ["search", "青白江中试", "--json", "-k", "1"])
-    assert json.loads(out)["hits"][0]["doc_id"] == "qingbaijiang"
+    code, out, _ = run(capsys, ["search", "二连浩特换装", "--json", "-k", "1"])
+    assert json.loads(out)["hits"][0]["doc_id"] == "erenhot"
 
 
 def test_ctrl_c_during_index_is_a_message_not_a_traceback(capsys, tmp_path, monkeypatch):
@@ -246,15 +247,15 @@ def test_index_missing_corpus_is_a_message(capsys, tmp_path):
 # ---------------------------------------------------------------- the real console script
 
 
-def test_console_script_runs_in_a_subprocess(corpus_kb):
+def test_console_script_runs_in_a_subprocess(app_kb):
     exe = ROOT / ".venv" / "bin" / "rag"
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "rag"]
-    env = {**os.environ, "RAG_INDEX": str(corpus_kb.index_dir), "RAG_CORPUS": str(corpus_kb.corpus_dir)}
-    proc = subprocess.run([*cmd, "search", "--batch", "-", "-k", "2"], input="青白江中试产业基地\n\n江津区2024年工业税收多少\n",
+    env = {**os.environ, "RAG_INDEX": str(app_kb.index_dir), "RAG_CORPUS": str(app_kb.corpus_dir)}
+    proc = subprocess.run([*cmd, "search", "--batch", "-", "-k", "2"], input="绥芬河口岸货运量\n\n满洲里口岸2022年进口木材多少\n",
                           capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     rows = [json.loads(line) for line in proc.stdout.splitlines()]
-    assert [r["query"] for r in rows] == ["青白江中试产业基地", "", "江津区2024年工业税收多少"]
-    assert rows[0]["hits"][0]["doc_id"].startswith("004") and rows[2]["hits"][0]["doc_id"].startswith("002")
+    assert [r["query"] for r in rows] == ["绥芬河口岸货运量", "", "满洲里口岸2022年进口木材多少"]
+    assert rows[0]["hits"][0]["doc_id"] == "suifenhe" and rows[2]["hits"][0]["doc_id"] == "manzhouli"
     empty = subprocess.run([*cmd, "search", ""], capture_output=True, text=True, env=env, timeout=60)
     assert empty.returncode == 2 and "empty" in empty.stderr

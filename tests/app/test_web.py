@@ -11,7 +11,7 @@ from rag.app import web
 KEYS = {"question", "answer", "answerable", "citations"}
 
 
-@settings(max_examples=30)
+@settings(max_examples=settings.default.max_examples * 3 // 5)
 @given(question=st.one_of(st.text(max_size=300), st.text(min_size=1000, max_size=3000),
                           st.sampled_from(["", " ", "\x00", "？？？", "<img src=x onerror=alert(1)>", "霍尔果斯口岸货运量"])))
 def test_ask_json_always_returns_a_json_answer(news_kb, question):

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -77,7 +78,7 @@ def test_bm25_scores_equal_bm25s():
     ref = bm25s.BM25(k1=1.2, b=0.75)
     ref.index([t or [""] for t in tokens], show_progress=False)
     ours = BM25Index.build(tokens, k1=1.2, b=0.75)
-    for query in (["青白江", "工业"], ["江津", "班列", "班列"], ["中欧", "班列", "开行"]):
+    for query in (["开放", "工业"], ["枢纽", "班列", "班列"], ["中欧", "班列", "开行"]):
         assert np.allclose(ours.scores(query), ref.get_scores(query), atol=1e-4)
     assert not ours.scores(["不在词表里的词"]).any()
 
@@ -92,11 +93,11 @@ def test_bm25_update_equals_a_fresh_build_and_survives_save_load(tmp_path):
     mapping[100:] = np.arange(80, 180)
     updated = old.updated(mapping, 180, np.arange(50, 80), new_tokens)
     fresh = BM25Index.build(tokens[:50] + new_tokens + tokens[100:200])
-    for query in (["青白江", "工业"], ["江津", "班列"], ["2024年"]):
+    for query in (["开放", "工业"], ["枢纽", "班列"], ["2024年"]):
         assert np.allclose(updated.scores(query), fresh.scores(query), atol=1e-6)
     updated.save(tmp_path / "bm25")
     loaded = BM25Index.load(tmp_path / "bm25")
-    assert np.array_equal(loaded.scores(["江津"]), updated.scores(["江津"]))
+    assert np.array_equal(loaded.scores(["枢纽"]), updated.scores(["枢纽"]))
 
 
 def test_top_rows_is_a_stable_partial_sort():
@@ -114,14 +115,14 @@ def test_resized_bm25_cuts_and_repeats_postings():
     unit = BM25Index.build(tokens)
     for n in (40, 250):
         fresh = BM25Index.build((tokens * 3)[:n])
-        assert np.allclose(resized_bm25(unit, n).scores(["江津", "班列"]), fresh.scores(["江津", "班列"]))
+        assert np.allclose(resized_bm25(unit, n).scores(["枢纽", "班列"]), fresh.scores(["枢纽", "班列"]))
 
 
 def test_bm25_scale_rows_are_keyed_by_corpus_size():
     from rag.bench.scale import bm25_scale
 
     unit = BM25Index.build(_token_lists()[:100])
-    rows = bm25_scale(unit, [["江津", "班列"], ["青白江"]], (50, 300), log=lambda m: None)
+    rows = bm25_scale(unit, [["枢纽", "班列"], ["开放"]], (50, 300), log=lambda m: None)
     assert [r["n"] for r in rows] == [50, 300]  # was overwritten by the number of queries once
     assert [r["queries"] for r in rows] == [2, 2] and all(r["p50_ms"] > 0 for r in rows)
 
@@ -135,7 +136,7 @@ def test_vector_scale_reports_exact_recall_one_and_a_plot(tmp_path, corpus_kb, e
 
     index = corpus_kb.engine.index
     base = clustered_vectors(index.vectors_for(range(len(index))), 3000, seed=4)
-    queries = np.vstack([embedder.embed_query(q) for q in ("江津班列", "青白江规上工业", "What is a land port?")])
+    queries = np.vstack([embedder.embed_query(q) for q in ("口岸班列", "规上工业增加值", "What is a land port?")])
     rows = vector_scale(base, queries, [1000, 3000], hnsw_max=1000, config=IndexConfig(), log=lambda m: None,
                         nprobes=(4, 64))
     assert [r["n"] for r in rows] == [1000, 3000]
@@ -161,13 +162,14 @@ def test_index_switches_to_ivf_and_updates_it_incrementally(tmp_path, corpus_kb)
     smallest = min(kb.documents(), key=lambda d: d["chunks"])
     kb.delete(smallest["doc_id"])  # flat -> IVF, trained on the remaining vectors
     assert read_manifest(kb.index_dir)["index"]["faiss_type"] == "ivf"
-    shutil.move(tmp_path / "corpus" / ".trash" / smallest["path"], tmp_path / "corpus" / smallest["path"])
+    deleted = next((tmp_path / "corpus" / ".trash").glob(f"{Path(smallest['path']).stem}.*"))
+    shutil.move(deleted, tmp_path / "corpus" / smallest["path"])
     report = kb.update()  # IVF kept: the article's vectors are added, every other row renumbered
     assert report.new_documents == [smallest["doc_id"]] and report.embedded_chunks == smallest["chunks"]
     index, ref = kb.engine.index, corpus_kb.engine.index
     assert index.manifest["index"]["faiss_type"] == index.manifest["index"]["sentence_faiss_type"] == "ivf"
     assert [c.chunk_id for c in index.chunks] == [c.chunk_id for c in ref.chunks]
-    for question in ("2025年青白江规上工业增加值增长多少", "江津综保区", "How many China-Europe trains?"):
+    for question in ("2025年规上工业增加值增长多少", "综保区", "How many China-Europe trains?"):
         qv = ref_vec = corpus_kb.engine.retriever.embedder.embed_query(question)
         rows, scores = index.dense_search(qv, 10)  # 16 lists, 64 probed: exhaustive, hence exact
         ref_rows, ref_scores = ref.dense_search(ref_vec, 10)
@@ -186,14 +188,14 @@ def test_unchanged_files_are_not_read_again(make_kb, monkeypatch):
     real = corpus.load_document
     monkeypatch.setattr(corpus, "load_document", lambda path, *a: reads.append(path.name) or real(path, *a))
     time.sleep(0.01)
-    (kb.corpus_dir / "smes.txt").write_text("江津区累计创建市级“专精特新”企业300家。", encoding="utf-8")
+    (kb.corpus_dir / "smes.txt").write_text("凭祥市共有市级“专精特新”企业300家。", encoding="utf-8")
     report = kb.update()
     assert reads == ["smes.txt"] and report.changed_documents == ["smes"]
     assert "300家" in kb.search("专精特新企业多少家", k=1)[0].chunk.text
     reads.clear()
-    os.utime(kb.corpus_dir / "jiangjin.txt")  # touched, same text: read, hashed, nothing re-embedded
+    os.utime(kb.corpus_dir / "pingxiang.txt")  # touched, same text: read, hashed, nothing re-embedded
     report = kb.update()
-    assert reads == ["jiangjin.txt"] and report.unchanged
+    assert reads == ["pingxiang.txt"] and report.unchanged
 
 
 def test_fresh_files_are_not_trusted_by_their_stats(make_kb):
@@ -242,7 +244,7 @@ def test_cli_bench_quick_prints_json(make_kb, tmp_path, capsys, monkeypatch):
     from rag.bench import run as bench
 
     kb = make_kb(FILES)
-    monkeypatch.setattr(bench, "questions", lambda limit=None: ["江津班列开行多少列", "青白江中试"])
+    monkeypatch.setattr(bench, "questions", lambda limit=None: ["凭祥班列开行多少列", "二连浩特换装"])
     assert main(["bench", "--quick", "--corpus", str(kb.corpus_dir), "--index", str(kb.index_dir)]) == 0
     key = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert set(key) == set(bench.QUICK_KEYS)
@@ -253,12 +255,12 @@ def test_adding_to_a_large_index_links_its_ivf_base_and_writes_a_delta(tmp_path,
     shutil.copytree(corpus_kb.corpus_dir, tmp_path / "corpus")
     shutil.copytree(corpus_kb.index_dir, tmp_path / "index", ignore=shutil.ignore_patterns(".lock"))
     kb = KnowledgeBase(tmp_path / "corpus", tmp_path / "index", index_config=IndexConfig(flat_max=100))
-    (tmp_path / "corpus" / "zz_a.txt").write_text("# 青白江简讯\n\n青白江区新建一座冷链物流仓库。", encoding="utf-8")
+    (tmp_path / "corpus" / "zz_a.txt").write_text("# 阿拉山口简讯\n\n阿拉山口市新建一座冷链物流仓库。", encoding="utf-8")
     kb.update()  # 142 chunks > flat_max: the vectors are copied into a new IVF index
     gen = lambda: kb.index_dir / read_manifest(kb.index_dir)["generation"]  # noqa: E731
     base_inode = os.stat(gen() / "vectors.faiss").st_ino
     (tmp_path / "corpus" / "zz_note.txt").write_text(
-        "# 江津新闻简讯\n\n江津区今年新开通一条至东盟的国际货运班列线路。该线路每周开行两班。", encoding="utf-8")
+        "# 瑞丽新闻简讯\n\n瑞丽市今年新开通一条至东盟的国际货运班列线路。该线路每周开行两班。", encoding="utf-8")
     report = kb.update()
     assert report.new_documents == ["zz_note"]
     manifest = read_manifest(kb.index_dir)["index"]
@@ -270,12 +272,12 @@ def test_adding_to_a_large_index_links_its_ivf_base_and_writes_a_delta(tmp_path,
     exact = vector_store.build(index.vectors.reconstruct(range(n)), index.dim, flat_max=10**9, nprobe=64)
     exact_sent = vector_store.build(index.sentence_vectors.reconstruct(range(n_sent)), index.dim, 10**9, 64)
     embed = corpus_kb.engine.retriever.embedder.embed_query
-    for question in ("江津至东盟的国际货运班列每周开几班", "2025年青白江规上工业增加值增长多少"):
+    for question in ("瑞丽至东盟的国际货运班列每周开几班", "2025年规上工业增加值增长多少"):
         qv = embed(question)  # 16 lists, 64 probed: exhaustive, so equal to exact search
         rows, scores = index.dense_search(qv, 10)
         assert np.array_equal(rows, exact.search(qv, 10)[0]) and np.allclose(scores, exact.search(qv, 10)[1])
         assert np.array_equal(index.sentence_search(qv, 10)[0], exact_sent.search(qv, 10)[0])
-    assert kb.search("江津至东盟的国际货运班列每周开几班", k=1)[0].chunk.doc_id == "zz_note"
+    assert kb.search("瑞丽至东盟的国际货运班列每周开几班", k=1)[0].chunk.doc_id == "zz_note"
     kb.delete("zz_note")  # the delta empties: back to the base alone, still the same file
     assert read_manifest(kb.index_dir)["index"]["faiss_segments"] == {"base": 142, "deleted": 0, "delta": 0}
     assert os.stat(gen() / "vectors.faiss").st_ino == base_inode and not (gen() / "vectors.rows.npy").exists()

@@ -61,17 +61,17 @@ def test_lugang_set_passes_the_validator(lugang, corpus_kb):
 
 
 def test_validator_reports_bad_questions():
-    sources = {"a": "青白江2025年规上工业增加值预计增长12.7%、位列第三。" + "无关内容。" * 60 + "服务业增长6.5%。",
-               "b": "江津区74家企业入选。青白江2025年规上工业增加值预计增长12.7%。"}
+    sources = {"a": "绥芬河2025年规上工业增加值预计增长9.6%、位列第一。" + "无关内容。" * 60 + "服务业增长6.5%。",
+               "b": "凭祥市63家企业入选。绥芬河2025年规上工业增加值预计增长9.6%。"}
     rows = [
-        Question("ok", "增长多少", evidence=["预计增长１２．７％、位列第三"], answer=["第 三"], docs=["a"]),
+        Question("ok", "增长多少", evidence=["预计增长９．６％、位列第一"], answer=["第 一"], docs=["a"]),
         Question("missing", "q", evidence=["这句话不存在"], answer=["x"]),
-        Question("far", "q", evidence=["位列第三"], answer=["6.5%"]),
-        Question("twice", "q", evidence=["规上工业增加值预计增长12.7%"], answer=["12.7%"]),
-        Question("wrongdoc", "q", evidence=["74家企业入选"], answer=["74家"], docs=["a"]),
-        Question("ok", "duplicate id", evidence=["74家企业入选"], answer=["74家"]),
+        Question("far", "q", evidence=["位列第一"], answer=["6.5%"]),
+        Question("twice", "q", evidence=["规上工业增加值预计增长9.6%"], answer=["9.6%"]),
+        Question("wrongdoc", "q", evidence=["63家企业入选"], answer=["63家"], docs=["a"]),
+        Question("ok", "duplicate id", evidence=["63家企业入选"], answer=["63家"]),
         Question("unans", "q", answer=["something"]),
-        Question("lang", "How many firms?", lang="zh", evidence=["74家企业入选"], answer=["74家"]),
+        Question("lang", "How many firms?", lang="zh", evidence=["63家企业入选"], answer=["63家"]),
         Question("beir", "q", relevant_docs={"nope": 1}),
     ]
     chunks = [SimpleNamespace(chunk_id="b#0", doc_id="b", start=0, end=6),
@@ -87,7 +87,7 @@ def test_validator_reports_bad_questions():
     assert "unans: an unanswerable question" in errors
     assert "beir: relevant document 'nope'" in errors
     assert "twice: evidence occurs in 2 articles (a, b)" in warnings
-    assert "straddles a chunk boundary" in warnings  # 江津区74家企业入选 crosses b#0 / b#1
+    assert "straddles a chunk boundary" in warnings  # 凭祥市63家企业入选 crosses b#0 / b#1
     assert "lang: lang is 'zh' but the question looks English" in warnings
     assert not report.ok
 
@@ -95,17 +95,17 @@ def test_validator_reports_bad_questions():
 def test_cli_check_exit_codes(tmp_path, capsys):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    (corpus / "a.txt").write_text("江津区74家企业入选2023年专精特新中小企业公示名单。\n", encoding="utf-8")
+    (corpus / "a.txt").write_text("凭祥市63家企业入选2023年自治区级创新型中小企业名单。\n", encoding="utf-8")
     good, bad = tmp_path / "good.jsonl", tmp_path / "bad.jsonl"
-    good.write_text(json.dumps({"id": "1", "question": "多少家？", "evidence": ["74家企业入选"],
-                                "answer": ["74家"]}, ensure_ascii=False) + "\n", encoding="utf-8")
-    bad.write_text(json.dumps({"id": "1", "question": "多少家？", "evidence": ["75家企业入选"],
-                               "answer": ["75家"]}, ensure_ascii=False) + "\n", encoding="utf-8")
+    good.write_text(json.dumps({"id": "1", "question": "多少家？", "evidence": ["63家企业入选"],
+                                "answer": ["63家"]}, ensure_ascii=False) + "\n", encoding="utf-8")
+    bad.write_text(json.dumps({"id": "1", "question": "多少家？", "evidence": ["64家企业入选"],
+                               "answer": ["64家"]}, ensure_ascii=False) + "\n", encoding="utf-8")
     args = ["--corpus", str(corpus), "--index", str(tmp_path / "no-index")]
     assert main(["eval", "--check", str(good), *args]) == 0
     assert "1 questions: 0 errors" in capsys.readouterr().out
     assert main(["eval", "--check", str(bad), *args]) == 1
-    assert "error: 1: evidence not in the corpus: 75家企业入选" in capsys.readouterr().out
+    assert "error: 1: evidence not in the corpus: 64家企业入选" in capsys.readouterr().out
     (tmp_path / "broken.jsonl").write_text('{"id": "1", "question": \n', encoding="utf-8")
     assert main(["eval", "--check", str(tmp_path / "broken.jsonl"), *args]) == 1
     assert "broken.jsonl:1: not valid JSON" in capsys.readouterr().err
@@ -115,16 +115,16 @@ def test_cli_check_exit_codes(tmp_path, capsys):
 
 
 def test_locator_normalises_and_maps_to_chunks():
-    source = "江津 区今年1月-5月已累计开行\n４０７列，同比增长。另一句话。"
+    source = "凭祥 市今年1月-4月已累计发运\n３１５列，同比增长。另一句话。"
     chunks = [SimpleNamespace(chunk_id="c0", doc_id="d", start=0, end=12),
               SimpleNamespace(chunk_id="c1", doc_id="d", start=12, end=len(source))]
     loc = Locator({"d": source}, chunks)
-    [(doc, _, _, start, end)] = loc.find("已累计开行407列")  # full-width digits, line break in between
-    assert doc == "d" and source[start:end] == "已累计开行\n４０７列"
+    [(doc, _, _, start, end)] = loc.find("已累计发运315列")  # full-width digits, line break in between
+    assert doc == "d" and source[start:end] == "已累计发运\n３１５列"
     assert loc.chunk_ids("d", start, end) == (["c0", "c1"], False)  # straddles: both chunks count
     [(_, _, _, s2, e2)] = loc.find("另一句话")
     assert loc.chunk_ids("d", s2, e2) == (["c1"], True)
-    assert loc.find("江津区") and not loc.find("不存在")
+    assert loc.find("凭祥市") and not loc.find("不存在")
 
 
 def test_relevance_against_the_real_index(corpus_kb, lugang):
@@ -235,8 +235,8 @@ def test_cli_compares_retrievers(corpus_kb, lugang, tmp_path, capsys):
 
 
 BEIR_DOCS = [
-    {"_id": "d1", "title": "成都国际铁路港", "text": "成都国际铁路港位于青白江区，是中欧班列的重要枢纽，累计开行国际班列超过两万列。"},
-    {"_id": "d2", "title": "江津榴莲", "text": "重庆江津的冷链班列从泰国运来新鲜榴莲，运输时间只需四天。"},
+    {"_id": "d1", "title": "阿拉山口口岸", "text": "阿拉山口口岸位于新疆博尔塔拉，是中欧班列的重要通道，通行班列已超过两万列。"},
+    {"_id": "d2", "title": "凭祥水果", "text": "广西凭祥的跨境冷链班列从越南运来新鲜火龙果，运输时间只需两天。"},
     {"_id": "d/3", "title": "", "text": "红烧肉是一道家常菜，用五花肉、冰糖和酱油慢慢炖煮而成。"},
 ]
 
@@ -245,7 +245,7 @@ def _write_beir(root: Path) -> Path:
     (root / "qrels").mkdir(parents=True)
     (root / "corpus.jsonl").write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in BEIR_DOCS),
                                        encoding="utf-8")
-    queries = [{"_id": "q1", "text": "江津的榴莲班列运输要几天？"}, {"_id": "q2", "text": "红烧肉用什么肉做？"},
+    queries = [{"_id": "q1", "text": "凭祥的火龙果班列运输要几天？"}, {"_id": "q2", "text": "红烧肉用什么肉做？"},
                {"_id": "q3", "text": "没有相关文档的问题"}]
     (root / "queries.jsonl").write_text("".join(json.dumps(q, ensure_ascii=False) + "\n" for q in queries),
                                         encoding="utf-8")
@@ -260,7 +260,7 @@ def test_beir_import_and_eval(tmp_path, capsys):
     questions = import_beir(beir, corpus)
     assert sorted(p.name for p in corpus.iterdir()) == ["d1.txt", "d2.txt", "d_3.txt"]
     assert {q.id: q.relevant_docs for q in questions} == {"q1": {"d2": 1}, "q2": {"d_3": 2}}  # q3: score 0 only
-    assert (corpus / "d1.txt").read_text(encoding="utf-8").startswith("成都国际铁路港\n\n成都国际铁路港位于")
+    assert (corpus / "d1.txt").read_text(encoding="utf-8").startswith("阿拉山口口岸\n\n阿拉山口口岸位于")
 
     assert main(["eval", "--beir", str(beir), "--corpus", str(corpus), "--index", str(index),
                  "--retrievers", "bm25,hybrid", "--json", "--out", str(tmp_path / "rep")]) == 0

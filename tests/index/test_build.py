@@ -53,7 +53,7 @@ def test_manifest_records_format_model_chunker_and_hashes(make_kb):
     assert manifest["chunker"] == ChunkerConfig().to_dict()
     assert manifest["counts"]["documents"] == 3
     docs = {d["doc_id"]: d for d in manifest["documents"]}
-    assert set(docs) == {"jiangjin", "qingbaijiang", "smes"}
+    assert set(docs) == {"pingxiang", "erenhot", "smes"}
     for name, text in FILES.items():
         doc = docs[Path(name).stem]
         assert doc["sha256"] == hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -94,7 +94,7 @@ def test_skipped_files_are_reported_and_recorded(make_kb):
     kb = make_kb({**FILES, **bad}, build=False)
     report = kb.update()
     assert {s.path for s in report.skipped} == set(bad)
-    assert report.documents == 3 and {d["doc_id"] for d in kb.documents()} == {"jiangjin", "qingbaijiang", "smes"}
+    assert report.documents == 3 and {d["doc_id"] for d in kb.documents()} == {"pingxiang", "erenhot", "smes"}
     recorded = read_manifest(kb.index_dir)["skipped"]
     assert {s["path"] for s in recorded} == set(bad)
 
@@ -102,7 +102,7 @@ def test_skipped_files_are_reported_and_recorded(make_kb):
 def test_empty_corpus_gives_an_empty_index_that_answers_nothing(make_kb):
     kb = make_kb({})
     assert len(kb.engine.index) == 0
-    assert kb.search("江津班列") == []
+    assert kb.search("凭祥班列") == []
 
 
 # ---------------------------------------------------------------- incremental
@@ -111,41 +111,41 @@ def test_empty_corpus_gives_an_empty_index_that_answers_nothing(make_kb):
 def test_incremental_builds_embed_only_what_changed(make_kb):
     kb = make_kb(FILES, build=False)
     first = kb.update()
-    assert first.new_documents == ["jiangjin", "qingbaijiang", "smes"]
+    assert first.new_documents == ["erenhot", "pingxiang", "smes"]
     assert first.embedded_chunks == first.chunks > 0
 
     again = kb.update()
     assert again.unchanged and again.embedded_chunks == 0
-    assert again.reused_documents == ["jiangjin", "qingbaijiang", "smes"]
+    assert again.reused_documents == ["erenhot", "pingxiang", "smes"]
 
     ids_before = {c.chunk_id: c.text for c in kb.engine.index.chunks if c.doc_id != "smes"}
     # one file changes: only its chunks are embedded, its old text disappears
-    (kb.corpus_dir / "smes.txt").write_text("江津区累计创建市级“专精特新”企业300家。新增智能门吊试点企业。",
+    (kb.corpus_dir / "smes.txt").write_text("凭祥市共有市级“专精特新”企业300家。新增智能门吊试点企业。",
                                             encoding="utf-8")
     changed = kb.update()
     smes_chunks = len(chunk_document(next(d for d in load_corpus(kb.corpus_dir)[0] if d.doc_id == "smes")))
     assert changed.changed_documents == ["smes"] and changed.new_documents == []
-    assert sorted(changed.reused_documents) == ["jiangjin", "qingbaijiang"]
+    assert sorted(changed.reused_documents) == ["erenhot", "pingxiang"]
     assert changed.embedded_chunks == smes_chunks
     assert {c.chunk_id: c.text for c in kb.engine.index.chunks if c.doc_id != "smes"} == ids_before
     texts = " ".join(c.clean for c in kb.engine.index.chunks)
-    assert "300家" in texts and "236家" not in texts
+    assert "300家" in texts and "58家" not in texts
     hit = kb.search("专精特新企业多少家", k=1)[0]
     assert hit.chunk.doc_id == "smes" and "300家" in hit.chunk.text
 
     # a new file is embedded alone
-    (kb.corpus_dir / "new.txt").write_text("成都国际铁路港是中欧班列的重要枢纽。", encoding="utf-8")
+    (kb.corpus_dir / "new.txt").write_text("阿拉山口口岸是中欧班列的重要枢纽。", encoding="utf-8")
     added = kb.update()
     assert added.new_documents == ["new"] and added.embedded_chunks == 1
 
     # a deleted file disappears from the index and from every search result
-    (kb.corpus_dir / "jiangjin.txt").unlink()
+    (kb.corpus_dir / "pingxiang.txt").unlink()
     removed = kb.update()
-    assert removed.removed_documents == ["jiangjin"] and removed.embedded_chunks == 0
-    assert "jiangjin" not in {d["doc_id"] for d in kb.documents()}
-    for query in ("2024年江津班列开行多少列", "珞璜港", "智能门吊", "1804"):
+    assert removed.removed_documents == ["pingxiang"] and removed.embedded_chunks == 0
+    assert "pingxiang" not in {d["doc_id"] for d in kb.documents()}
+    for query in ("2024年凭祥班列开行多少列", "友谊关", "智能门吊", "1620"):
         for mode in ("hybrid", "dense", "bm25"):
-            assert all(h.chunk.doc_id != "jiangjin" for h in kb.search(query, k=10, mode=mode))
+            assert all(h.chunk.doc_id != "pingxiang" for h in kb.search(query, k=10, mode=mode))
     assert len(list(kb.index_dir.glob("gen-*"))) == 1  # old generations are cleaned up
 
 
@@ -159,17 +159,17 @@ def test_same_size_rewrite_is_detected(make_kb):
     assert kb.update().unchanged
     path = kb.corpus_dir / "smes.txt"
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("236家", "237家"), encoding="utf-8")
+    path.write_text(text.replace("58家", "59家"), encoding="utf-8")
     assert path.stat().st_size == len(text.encode("utf-8"))
     report = kb.update()
     assert report.changed_documents == ["smes"] and report.embedded_chunks == 1
-    assert "237家" in kb.search("专精特新企业多少家", k=1)[0].chunk.text
+    assert "59家" in kb.search("专精特新企业多少家", k=1)[0].chunk.text
     assert kb.update().unchanged
 
 
 def test_reused_vectors_equal_freshly_embedded_ones_and_ids_are_stable(make_kb):
     kb = make_kb(FILES)
-    (kb.corpus_dir / "smes.txt").write_text("江津区新增专精特新企业。", encoding="utf-8")
+    (kb.corpus_dir / "smes.txt").write_text("凭祥市新增专精特新企业。", encoding="utf-8")
     kb.update()
     incremental = kb.engine.index
     ids = [c.chunk_id for c in incremental.chunks]
@@ -184,14 +184,14 @@ def test_reused_vectors_equal_freshly_embedded_ones_and_ids_are_stable(make_kb):
 def test_metadata_changes(make_kb):
     kb = make_kb(FILES)
     toml = kb.corpus_dir / "articles.toml"
-    toml.write_text('["smes.txt"]\ndistrict = "江津"\ndate = "2023"\n', encoding="utf-8")
+    toml.write_text('["smes.txt"]\ndistrict = "凭祥"\ndate = "2023"\n', encoding="utf-8")
     report = kb.update()
     assert not report.unchanged and report.embedded_chunks == 0  # metadata only: nothing re-embedded
     assert {d["doc_id"]: d["date"] for d in kb.documents()}["smes"] == "2023"
-    toml.write_text('["smes.txt"]\ntitle = "江津专精特新企业"\n', encoding="utf-8")
+    toml.write_text('["smes.txt"]\ntitle = "凭祥专精特新企业"\n', encoding="utf-8")
     report = kb.update()  # the title is part of every embedded chunk: re-embed that article only
     assert report.changed_documents == ["smes"] and report.embedded_chunks == 1
-    assert kb.search("专精特新", k=1)[0].doc["title"] == "江津专精特新企业"
+    assert kb.search("专精特新", k=1)[0].doc["title"] == "凭祥专精特新企业"
 
 
 def test_changed_chunker_settings_rebuild_everything(make_kb, tmp_path):
@@ -206,7 +206,7 @@ def test_corpus_files_are_never_modified(make_kb, corpus_kb):
     before = snapshot(kb.corpus_dir)
     kb.update()
     kb.update(rebuild=True)
-    kb.search("江津班列")
+    kb.search("凭祥班列")
     assert snapshot(kb.corpus_dir) == before
     # the session index was built from a copy of corpus/; the copy still equals the originals
     original = {k: v[0] for k, v in snapshot(CORPUS).items()}
@@ -220,8 +220,8 @@ def test_corpus_files_are_never_modified(make_kb, corpus_kb):
 def test_ctrl_c_while_embedding_keeps_the_previous_index(make_kb):
     kb = make_kb(FILES)
     old_generation = read_manifest(kb.index_dir)["generation"]
-    (kb.corpus_dir / "smes.txt").write_text("江津区累计创建市级“专精特新”企业300家。" * 3, encoding="utf-8")
-    (kb.corpus_dir / "extra.txt").write_text("。".join(f"第{i}条：成都国际铁路港开行中欧班列" for i in range(12)),
+    (kb.corpus_dir / "smes.txt").write_text("凭祥市共有市级“专精特新”企业300家。" * 3, encoding="utf-8")
+    (kb.corpus_dir / "extra.txt").write_text("。".join(f"第{i}条：阿拉山口口岸开行中欧班列" for i in range(12)),
                                              encoding="utf-8")
     seen: list[tuple[int, int]] = []
 
@@ -237,8 +237,8 @@ def test_ctrl_c_while_embedding_keeps_the_previous_index(make_kb):
     fresh = KnowledgeBase(kb.corpus_dir, kb.index_dir)  # a new process would see this
     assert fresh.engine.index.generation == old_generation
     hit = fresh.search("专精特新企业多少家", k=1)[0]
-    assert "236家" in hit.chunk.text
-    assert fresh.ask("江津区累计创建市级专精特新企业多少家").answerable
+    assert "58家" in hit.chunk.text
+    assert fresh.ask("凭祥市共有多少家市级专精特新企业").answerable
 
     report = kb.update()
     assert report.changed_documents == ["smes"] and report.new_documents == ["extra"]
@@ -253,7 +253,7 @@ def test_crash_while_writing_keeps_the_previous_index_and_leftovers_are_cleaned(
 
     kb = make_kb(FILES)
     old_generation = read_manifest(kb.index_dir)["generation"]
-    (kb.corpus_dir / "smes.txt").write_text("江津区累计创建市级“专精特新”企业300家。", encoding="utf-8")
+    (kb.corpus_dir / "smes.txt").write_text("凭祥市共有市级“专精特新”企业300家。", encoding="utf-8")
     if crash_in == "write_generation":
         real = generation_mod._write_jsonl
 
@@ -272,7 +272,7 @@ def test_crash_while_writing_keeps_the_previous_index_and_leftovers_are_cleaned(
     assert leftovers  # the half-written generation is there ...
     fresh = KnowledgeBase(kb.corpus_dir, kb.index_dir)
     assert fresh.engine.index.generation == old_generation  # ... but the manifest still names the old one
-    assert "236家" in fresh.search("专精特新企业多少家", k=1)[0].chunk.text
+    assert "58家" in fresh.search("专精特新企业多少家", k=1)[0].chunk.text
 
     report = kb.update()
     assert report.changed_documents == ["smes"]
@@ -286,7 +286,7 @@ def test_killed_build_process_leaves_a_working_index(make_kb):
     """A real hard crash: the build process SIGKILLs itself halfway through writing a generation."""
     kb = make_kb(FILES)
     old_generation = read_manifest(kb.index_dir)["generation"]
-    (kb.corpus_dir / "smes.txt").write_text("江津区累计创建市级“专精特新”企业300家。", encoding="utf-8")
+    (kb.corpus_dir / "smes.txt").write_text("凭祥市共有市级“专精特新”企业300家。", encoding="utf-8")
     script = textwrap.dedent(f"""
         import os, signal
         import faiss
@@ -303,7 +303,7 @@ def test_killed_build_process_leaves_a_working_index(make_kb):
     assert any(p.name.endswith(".tmp") for p in kb.index_dir.glob("gen-*"))
     fresh = KnowledgeBase(kb.corpus_dir, kb.index_dir)
     assert fresh.engine.index.generation == old_generation
-    assert "236家" in fresh.search("专精特新企业多少家", k=1)[0].chunk.text
+    assert "58家" in fresh.search("专精特新企业多少家", k=1)[0].chunk.text
     report = fresh.update()  # the dead process's lock does not block the next build
     assert report.changed_documents == ["smes"]
     assert [p.name for p in kb.index_dir.glob("gen-*")] == [read_manifest(kb.index_dir)["generation"]]
@@ -389,10 +389,10 @@ def test_corrupt_index_is_reported_with_a_fix_and_the_next_build_repairs_it(make
     assert "rag index" in err.value.hint
     assert str(kb.index_dir) in err.value.message or "manifest" in err.value.message
     with pytest.raises(IndexCorruptError):
-        KnowledgeBase(kb.corpus_dir, kb.index_dir).search("江津班列")
+        KnowledgeBase(kb.corpus_dir, kb.index_dir).search("凭祥班列")
     report = kb.update()  # an ordinary update rebuilds what it cannot reuse
     assert report.embedded_chunks == report.chunks
-    assert top_doc(kb, "2024年江津班列开行多少列") == "jiangjin"
+    assert top_doc(kb, "2024年凭祥班列开行多少列") == "pingxiang"
 
 
 def test_newer_format_version_is_a_mismatch(make_kb):
@@ -412,7 +412,7 @@ def test_missing_index_says_to_run_rag_index(tmp_path):
             load_index(where)
         assert "rag index" in str(err.value)
     with pytest.raises(IndexNotFoundError):
-        KnowledgeBase(tmp_path, tmp_path / "index").search("江津")
+        KnowledgeBase(tmp_path, tmp_path / "index").search("凭祥")
     assert KnowledgeBase(tmp_path, tmp_path / "index").documents() == []
     assert not (tmp_path / "index").exists()  # reading never creates an index folder
 
@@ -423,5 +423,5 @@ def test_index_dir_env_default(monkeypatch, make_kb):
     monkeypatch.setenv("RAG_INDEX", str(kb.index_dir))
     default = KnowledgeBase()
     assert default.corpus_dir == kb.corpus_dir and default.index_dir == kb.index_dir
-    assert default.search("青白江中试", k=1)[0].chunk.doc_id == "qingbaijiang"
+    assert default.search("二连浩特换装", k=1)[0].chunk.doc_id == "erenhot"
     assert os.environ["RAG_INDEX"] == str(kb.index_dir)

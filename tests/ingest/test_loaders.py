@@ -70,7 +70,7 @@ def test_damaged_office_and_pdf_files_fail_cleanly(suffix, make):
     good = make()
     assert _load(good, suffix) is not None or suffix == ".pdf"  # a blank page has no text: a clean refusal
 
-    @settings(max_examples=40)
+    @settings(max_examples=settings.default.max_examples * 4 // 5)
     @given(flips=st.lists(st.tuples(st.integers(0, len(good) - 1), st.integers(1, 255)), min_size=1, max_size=8),
            cut=st.integers(0, len(good)))
     def check(flips, cut):
@@ -82,7 +82,7 @@ def test_damaged_office_and_pdf_files_fail_cleanly(suffix, make):
     check()
 
 
-@settings(max_examples=25)
+@settings(max_examples=settings.default.max_examples // 2)
 @given(files=st.lists(st.tuples(st.sampled_from(SUPPORTED_SUFFIXES), st.binary(max_size=512)), max_size=4))
 def test_a_corpus_of_broken_files_is_loaded_with_each_skipped_by_name(files):
     with tempfile.TemporaryDirectory() as tmp:
