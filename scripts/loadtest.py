@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """Load check for the running web app: N concurrent clients each ask M questions through /ask.
 
-    python scripts/loadtest.py [--url http://127.0.0.1:7860/] [--clients 20] [--questions 10] [--json]
+    python scripts/loadtest.py [--url http://127.0.0.1:7860/] [--clients 20] [--questions 10]
+                               [--long-clients 10 --long-chars 1000] [--json]
 
 Questions come from eval/lugang.jsonl (Chinese and English). Every client is its
-own ``gradio_client.Client``. Reports errors (target: 0) and latency percentiles;
-exits 1 if any request failed.
+own ``gradio_client.Client``. First one client asks 20 questions alone (idle latency);
+then the short-question clients and the long-question clients (``--long-chars``
+characters each) run at the same time. Reports errors (target: 0), latency percentiles
+per kind and the ratio of the short questions' p95 under load to the idle p95
+(target ≤ 10); exits 1 if any request failed.
 """
 from __future__ import annotations
 
@@ -20,8 +24,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FALLBACK = ["青白江2025年规上工业增加值增长多少？", "西部陆海新通道江津班列累计开行多少列？",
-            "How much did industrial value added in Qingbaijiang grow in 2025?", "重庆枢纽港产业园是什么时候启动建设的？"]
+FALLBACK = ["中欧班列今年开行了多少列？", "口岸进出口货运量增长了多少？", "How many freight trains ran this year?",
+            "产业园是什么时候启动建设的？"]
 REQUIRED = {"question", "answer", "answerable", "mode", "citations"}
 
 
@@ -39,6 +43,12 @@ def percentile(values: list[float], p: float) -> float:
     rank = (len(ordered) - 1) * p / 100
     lo, hi = int(rank), min(int(rank) + 1, len(ordered) - 1)
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (rank - lo)
+
+
+def long_question(question: str, chars: int) -> str:
+    """A question padded with article-like text to ``chars`` characters (what a paste looks like)."""
+    filler = "请根据以下材料回答问题：" + "口岸货运量同比增长，班列开行数量持续增加。" * (chars // 20 + 1)
+    return (filler[: max(0, chars - len(question))] + question)[:chars]
 
 
 def run_client(url: str, client_no: int, questions: list[str], per_client: int,
@@ -76,37 +86,51 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--questions", type=int, default=10, help="questions per client")
     parser.add_argument("--eval-file", type=Path, default=ROOT / "eval" / "lugang.jsonl")
+    parser.add_argument("--long-clients", type=int, default=0, help="clients sending long questions meanwhile")
+    parser.add_argument("--long-chars", type=int, default=1000, help="length of a long question")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
     questions = load_questions(args.eval_file)
-    latencies: list[float] = []
-    errors: list[str] = []
     lock = threading.Lock()
+    idle: list[float] = []
+    errors: list[str] = []
+    run_client(args.url, 0, questions, 20, idle, errors, lock)
+    short: list[float] = []
+    long: list[float] = []
+    long_questions = [long_question(q, args.long_chars) for q in questions]
     started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=args.clients) as pool:
+    with ThreadPoolExecutor(max_workers=args.clients + args.long_clients) as pool:
+        for n in range(args.long_clients):
+            pool.submit(run_client, args.url, n, long_questions, args.questions, long, errors, lock)
         for n in range(args.clients):
-            pool.submit(run_client, args.url, n, questions, args.questions, latencies, errors, lock)
+            pool.submit(run_client, args.url, n, questions, args.questions, short, errors, lock)
     wall = time.perf_counter() - started
-    total = args.clients * args.questions
+    total = (args.clients + args.long_clients) * args.questions
+
+    def stats(values: list[float]) -> dict:
+        return {"n": len(values), "p50": round(percentile(values, 50), 3), "p95": round(percentile(values, 95), 3),
+                "mean": round(statistics.fmean(values), 3) if values else None,
+                "max": round(max(values), 3) if values else None}
+
     report = {
-        "url": args.url, "clients": args.clients, "questions_per_client": args.questions, "requests": total,
+        "url": args.url, "clients": args.clients, "long_clients": args.long_clients, "long_chars": args.long_chars,
+        "questions_per_client": args.questions, "requests": total,
         "errors": len(errors), "wall_seconds": round(wall, 2), "throughput_per_second": round(total / wall, 2),
-        "latency_seconds": {
-            "p50": round(percentile(latencies, 50), 3), "p95": round(percentile(latencies, 95), 3),
-            "mean": round(statistics.fmean(latencies), 3) if latencies else None,
-            "max": round(max(latencies), 3) if latencies else None,
-        },
+        "latency_seconds": {"idle": stats(idle), "short": stats(short), "long": stats(long)},
+        "short_p95_over_idle_p95": round(percentile(short, 95) / percentile(idle, 95), 2) if idle and short else None,
         "first_errors": errors[:5],
     }
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         lat = report["latency_seconds"]
-        print(f"{total} requests from {args.clients} clients in {wall:.1f} s ({report['throughput_per_second']}/s)")
-        print(f"errors: {len(errors)}")
-        print(f"latency: p50 {lat['p50']} s, p95 {lat['p95']} s, mean {lat['mean']} s, max {lat['max']} s")
+        print(f"{total} requests from {args.clients} + {args.long_clients} long clients in {wall:.1f} s "
+              f"({report['throughput_per_second']}/s); errors: {len(errors)}")
+        for kind in ("idle", "short", "long"):
+            print(f"{kind:6s} p50 {lat[kind]['p50']} s, p95 {lat[kind]['p95']} s, max {lat[kind]['max']} s")
+        print(f"short p95 under load / idle p95: {report['short_p95_over_idle_p95']}")
         for line in errors[:5]:
             print(f"  {line}")
     return 1 if errors else 0

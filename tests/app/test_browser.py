@@ -47,42 +47,56 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app_url(app_kb, tmp_path_factory):
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"{CHROMIUM} is not installed; run scripts/browser-deps.sh (apt-get install chromium)")
-    base = tmp_path_factory.mktemp("browser_kb")
-    shutil.copytree(app_kb.corpus_dir, base / "corpus")
-    shutil.copytree(app_kb.index_dir, base / "index")
+def _serve(base: Path) -> tuple[subprocess.Popen, str]:
+    """Start ``rag serve`` over ``base``/corpus and ``base``/index; return the process and its URL once it answers."""
     port = _free_port()
-    log = open(base / "server.log", "w")
+    log = open(base / "server.log", "a")
     proc = subprocess.Popen(
         [sys.executable, "-m", "rag", "serve", "--host", "127.0.0.1", "--port", str(port),
          "--corpus", str(base / "corpus"), "--index", str(base / "index")],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})
+    log.close()
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 120
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"the app exited with {proc.returncode}:\n{(base / 'server.log').read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return proc, url
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("the app did not start within 120 s")
+        time.sleep(0.25)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
     try:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"the app exited with {proc.returncode}:\n{(base / 'server.log').read_text()}")
-            try:
-                with urllib.request.urlopen(url, timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("the app did not start within 120 s")
-            time.sleep(0.25)
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def _copy_kb(app_kb, base: Path) -> Path:
+    shutil.copytree(app_kb.corpus_dir, base / "corpus")
+    shutil.copytree(app_kb.index_dir, base / "index")
+    return base
+
+
+@pytest.fixture(scope="module")
+def app_url(app_kb, tmp_path_factory):
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(f"{CHROMIUM} is not installed; run scripts/browser-deps.sh (apt-get install chromium)")
+    base = _copy_kb(app_kb, tmp_path_factory.mktemp("browser_kb"))
+    proc, url = _serve(base)
+    try:
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        _stop(proc)
     assert "Traceback" not in (base / "server.log").read_text()
 
 
@@ -209,14 +223,12 @@ def test_upload_ask_delete_with_a_malicious_article(page, tmp_path):
     assert "horgos" in table.inner_text()
     page.set_input_files("#kb-upload input[type=file]", str(article))
     page.locator("#kb-upload").get_by_text("xinghe_port.txt").first.wait_for()
-    page.evaluate("""() => { window.__progress = [];
-        new MutationObserver(() => document.querySelectorAll('.progress-level').forEach(
-            el => window.__progress.push(el.innerText))).observe(document.body,
-            {subtree: true, childList: true, characterData: true}); }""")
+    # the indexing estimate is shown before the file is added
+    page.wait_for_function("() => document.querySelector('#kb-estimate').innerText.includes('indexing ≈')")
     page.click("#kb-add")
-    page.wait_for_function("() => document.querySelector('#kb-status').innerText.includes('Done')")
+    page.wait_for_function("() => document.querySelector('#kb-status').innerText.includes('Queued')")
     assert "xinghe_port" in page.inner_text("#kb-status")
-    assert any("Indexing xinghe_port.txt" in p for p in page.evaluate("window.__progress"))  # the bar was shown
+    page.wait_for_function("() => document.querySelector('#kb-jobs').innerText.includes('完成 done')")
     page.wait_for_function("() => document.querySelector('#kb-table').innerText.includes('xinghe_port')")
     shot(page, "05-kb-uploaded")
 
@@ -260,3 +272,66 @@ def test_byline_question_cites_the_byline_line(page):
     page.wait_for_function("() => document.querySelector('#article mark.lg-hl')?.innerText === '张立 刘海燕 陈明'")
     assert mark_in_view(page)
     shot(page, "09-byline-answer")
+
+
+def test_a_large_upload_shows_progress_and_can_be_cancelled(page, tmp_path):
+    """A long article is indexed as a background job: the chat keeps answering, the job shows its
+    progress and ETA, and cancelling it leaves the article list as it was."""
+    article = tmp_path / "long_report.txt"
+    article.write_text("口岸年度报告\n\n" + "".join(f"东兴口岸第{i}季度进出口货物{i * 7}万吨，同比增长{i % 9}%。"
+                                                   for i in range(400)), encoding="utf-8")
+    page.get_by_role("tab", name="知识库 Knowledge base").click()
+    page.set_input_files("#kb-upload input[type=file]", str(article))
+    page.wait_for_function("() => document.querySelector('#kb-estimate').innerText.includes('indexing ≈')")
+    shot(page, "09-kb-estimate")
+    page.click("#kb-add")
+    page.wait_for_function("() => document.querySelector('#kb-jobs').innerText.includes('索引中 running')")
+    page.wait_for_function("() => /\\d+%/.test(document.querySelector('#kb-jobs').innerText)")
+    shot(page, "10-kb-job-running")
+    # the chat answers while the job runs
+    page.get_by_role("tab", name="问答 Chat").click()
+    ask(page, ZH_QUESTION)
+    page.get_by_role("tab", name="知识库 Knowledge base").click()
+    page.click("#kb-job-pick input")
+    page.locator('#kb-job-pick li[role="option"]', has_text="long_report.txt").click()
+    page.click("#kb-cancel")
+    page.wait_for_function("() => document.querySelector('#kb-jobs').innerText.includes('已取消 cancelled')")
+    assert "long_report" not in page.inner_text("#kb-table")
+    shot(page, "11-kb-job-cancelled")
+
+
+def test_a_job_interrupted_by_a_restart_resumes(browser, app_kb, tmp_path):
+    """The server is killed while indexing an upload; after a restart the job is shown again, finishes,
+    and the article appears — the file never sat in the corpus unindexed."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(f"{CHROMIUM} is not installed")
+    base = _copy_kb(app_kb, tmp_path / "kb")
+    article = tmp_path / "restart_report.txt"
+    article.write_text("口岸运行报告\n\n" + "".join(f"瑞丽口岸第{i}批边贸货物{i * 5}万吨通关。" for i in range(90)),
+                       encoding="utf-8")
+    proc, url = _serve(base)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    try:
+        page.goto(url)
+        page.get_by_role("tab", name="知识库 Knowledge base").click()
+        page.set_input_files("#kb-upload input[type=file]", str(article))
+        page.wait_for_function("() => document.querySelector('#kb-estimate').innerText.includes('indexing ≈')")
+        page.click("#kb-add")
+        page.wait_for_function("() => document.querySelector('#kb-jobs').innerText.includes('索引中 running')")
+        proc.kill()  # no clean shutdown: as a crash or a power cut would stop it
+        proc.wait(timeout=15)
+        assert not (base / "corpus" / "restart_report.txt").exists() or list((base / "index" / "jobs").iterdir())
+        proc, url = _serve(base)
+        page.goto(url)
+        page.get_by_role("tab", name="知识库 Knowledge base").click()
+        page.wait_for_function("() => document.querySelector('#kb-jobs').innerText.includes('restart_report.txt')")
+        shot(page, "12-kb-job-resumed")
+        page.wait_for_function("() => document.querySelector('#kb-jobs').innerText.includes('完成 done')")
+        page.wait_for_function("() => document.querySelector('#kb-table').innerText.includes('restart_report')")
+        shot(page, "13-kb-job-done-after-restart")
+        assert (base / "corpus" / "restart_report.txt").exists()
+    finally:
+        context.close()
+        _stop(proc)
