@@ -60,7 +60,7 @@ class Answerer:
             hits = self.retriever.search(query, k=k or self.config.passages, mode=retrieval_mode)
             return llm_answer(question, query, hits, fallback=extractive)
         analysis = self.retriever.analyse(query)
-        query_vec = self.retriever.embedder.embed_query(query)
+        query_vec = self.retriever.query_vector(query)
         hits = self.retriever.search(query, k=k or self.config.passages, mode=retrieval_mode, query_vec=query_vec,
                                      analysis=analysis, rerank=False)
         if not hits or not analysis.groups:

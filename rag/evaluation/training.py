@@ -84,7 +84,7 @@ def collect(source: Source, progress: Callable[[str], None] | None = None) -> li
         questions = load_set(path)
         for q in questions:
             analysis = retriever.analyse(q.question)
-            qvec = retriever.embedder.embed_query(analysis.text)
+            qvec = retriever.query_vector(analysis.text)
             hits = retriever.search(q.question, k=10, query_vec=qvec, analysis=analysis, rerank=False)
             cands = gather(retriever.index, hits, qvec)
             if not cands:

@@ -43,6 +43,13 @@ class Retriever:
             self._analyser = Analyser(self.index.knowledge, doc_freq, len(self.index.chunks))
         return self._analyser
 
+    def query_vector(self, query: str) -> np.ndarray:
+        """The query's embedding; a question over ``query_embed_chars`` is embedded as its head and tail."""
+        cap = self.config.query_embed_chars
+        if cap and len(query) > cap:
+            query = query[: cap // 2] + "…" + query[-(cap - cap // 2):]
+        return self.embedder.embed_query(query)
+
     def analyse(self, query: str) -> QuestionAnalysis:
         """The question analysed once; every later stage reads the result."""
         return self.analyser(query)
@@ -68,7 +75,7 @@ class Retriever:
             rows = top[all_lexical[top] > 0]
         if mode in ("hybrid", "dense"):
             if query_vec is None:
-                query_vec = self.embedder.embed_query(query)
+                query_vec = self.query_vector(query)
             rows, dense = self._dense(query_vec, cand, rows)
         credited = self._credit_rows(asks_for_credits(query)) if self.config.credit_boost else None
         has_credits = credited is not None and len(credited) > 0

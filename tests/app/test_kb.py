@@ -78,3 +78,38 @@ def test_a_damaged_newer_generation_is_not_swapped_in(kb, monkeypatch, caplog):
     assert hits and hits[0].chunk.doc_id == "erenhot"
     assert kb.engine.index.generation == serving
     assert "could not be loaded" in caplog.text
+
+
+def test_long_questions_are_answered_one_at_a_time(kb, monkeypatch):
+    import threading
+    import time
+
+    from rag.app.kb import LONG_QUESTION_CHARS
+
+    running, most = 0, 0
+    lock = threading.Lock()
+
+    def slow_ask(question, history=None, **kwargs):
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.05)
+        with lock:
+            running -= 1
+
+    monkeypatch.setattr(kb.engine, "ask", slow_ask)
+    long_q = "口岸" * LONG_QUESTION_CHARS
+    threads = [threading.Thread(target=kb.ask, args=(long_q,)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert most == 1
+    most = 0
+    short = [threading.Thread(target=kb.ask, args=("口岸货运量多少？",)) for _ in range(4)]
+    for t in short:
+        t.start()
+    for t in short:
+        t.join()
+    assert most > 1  # short questions are not gated: they overlap

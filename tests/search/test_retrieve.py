@@ -98,3 +98,22 @@ def test_a_credit_question_ranks_the_credit_line_first(app_kb):
     assert "张立 刘海燕 陈明" in hits[0].chunk.text
     plain = app_kb.search("绥芬河口岸这篇报道讲了什么？", k=5)  # no credit asked: no boost
     assert "张立 刘海燕 陈明" not in plain[0].chunk.text
+
+
+def test_a_long_question_is_embedded_as_its_head_and_tail():
+    from rag.config import RetrievalConfig
+    from rag.search.retrieve import Retriever
+
+    seen: list[str] = []
+
+    class Recorder:
+        def embed_query(self, text):
+            seen.append(text)
+            return text
+
+    r = Retriever.__new__(Retriever)
+    r.config, r.embedder = RetrievalConfig(query_embed_chars=20), Recorder()
+    r.query_vector("短问题？")
+    r.query_vector("开头" * 20 + "东兴口岸货运量多少？")
+    assert seen[0] == "短问题？"
+    assert seen[1].startswith("开头" * 5) and seen[1].endswith("口岸货运量多少？") and len(seen[1]) == 21
