@@ -1,6 +1,9 @@
 """Stage 5, app: what a user runs — the ``rag`` CLI, the knowledge base and the Gradio chat.
 
-- :mod:`rag.app.kb` — ``KnowledgeBase``: a corpus folder and its index, swapped atomically.
+- :mod:`rag.app.kb` — ``KnowledgeBase``: a corpus folder and its index, swapped atomically (also when
+  another process writes a newer generation); ``check_upload``.
+- :mod:`rag.app.jobs` — ``JobQueue``: uploads and rebuilds as background jobs that can be cancelled and
+  survive a restart.
 - :mod:`rag.app.cli` — ``rag index|search|ask|serve|eval|bench``; errors become messages here.
 - :mod:`rag.app.web`, :mod:`rag.app.web_kb`, :mod:`rag.app.web_render` — the chat, the KB tab and
   their HTML; :mod:`rag.app.serve` starts it.

@@ -8,6 +8,7 @@
   English↔Chinese lexicon, all derived from the corpus at index time.
 - :mod:`rag.index.build` — ``build_index`` (full or incremental); :mod:`rag.index.update` plans what
   is copied forward; :mod:`rag.index.generation` writes one generation.
+- :mod:`rag.index.checksums` — size and BLAKE2b of every generation file, recorded and verified.
 - :mod:`rag.index.store` — ``load_index``/``Index``: the manifest checked, files opened lazily
   (:mod:`rag.index.jsonl_store`).
 """
