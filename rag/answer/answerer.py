@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from rag.answer.phrase import answer_phrase
 from rag.answer.types import Answer, Citation
 from rag.config import AnswerConfig
 from rag.ingest.credits import asks_for_credits, find_credits
@@ -75,7 +76,8 @@ class Answerer:
         chosen = self._choose(candidates)
         citations = [self._cite(n, c) for n, c in enumerate(chosen, start=1)]
         return Answer(question, self._compose(analysis, chosen), True, "extractive", citations, [], query,
-                      confidence=confidence, analysis=analysis.to_json())
+                      confidence=confidence, analysis=analysis.to_json(),
+                      short_answer=answer_phrase(analysis, citations))
 
     def _choose(self, candidates: list[Candidate]) -> list[Candidate]:
         """The best sentence, and up to ``max_sentences`` - 1 more whose probability is ``extra_ratio`` of its

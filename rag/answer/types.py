@@ -38,6 +38,7 @@ class Answer:
     refusal_reason: str = ""  # why a refused question was refused
     confidence: float = 0.0  # the answer model's probability that the articles answer the question
     analysis: dict = field(default_factory=dict)  # the question analysis (rag.search.analysis)
+    short_answer: dict | None = None  # the exact span that answers (rag.answer.phrase), or None
 
 
     def to_json(self) -> dict:
@@ -45,4 +46,5 @@ class Answer:
                 "mode": self.mode, "citations": [c.to_json() for c in self.citations],
                 "related": [c.to_json() for c in self.related], "query": self.query,
                 "notice": self.notice, "refusal_reason": self.refusal_reason,
-                "confidence": round(self.confidence, 4), "analysis": self.analysis}
+                "confidence": round(self.confidence, 4), "analysis": self.analysis,
+                "short_answer": self.short_answer}

@@ -64,6 +64,11 @@ def answer_markdown(answer: dict, turn: int) -> str:
         last = m.end()
     out.append(md_text(text[last:]))
     body = "".join(out)
+    short = answer.get("short_answer")
+    if answer.get("answerable") and short and short.get("text"):
+        n = short.get("citation", 1)
+        ref = f" [\\[{n}\\]](#cite-{cite_ref(turn, n)})" if n in cited else ""
+        body = f"**{md_text(short['text'])}**{ref}\n\n{body}"
     parts = []
     if answer.get("notice"):
         parts.append(f"*{md_text(answer['notice'])}*")

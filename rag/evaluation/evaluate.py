@@ -139,6 +139,9 @@ def _answer_row(q: Question, answer, sources: dict[str, str]) -> dict:
                                                                         for k in keys)),
                           "false_refusal": float(not answer.answerable),
                           "cit_ok": float(sum(ok)), "cit_n": float(len(ok) if answer.answerable else 0)}
+        if answer.answerable:  # the answer phrase (rag.answer.phrase) holds a key, of answered questions
+            short = getattr(answer, "short_answer", None) or {}
+            row["metrics"]["phrase_ok"] = float(contains_key(short.get("text", ""), keys))
     else:
         row["metrics"] = {"false_refusal": float(not answer.answerable)}
     return row
@@ -228,6 +231,7 @@ def block(rows: list[dict]) -> dict:
         out.update({m: _mean([s[m] for s in scored if m in s]) for m in RETRIEVAL_METRICS})
     answers = [r["answer"]["metrics"] for r in rows if "answer" in r]
     for name, key in (("answer_accuracy", "answer_ok"), ("answer_all_keys", "answer_all"),
+                      ("answer_phrase", "phrase_ok"),
                       ("refusal_rate", "refused"), ("false_refusal_rate", "false_refusal")):
         value = _mean([a[key] for a in answers if key in a])
         if value is not None:

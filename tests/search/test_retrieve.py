@@ -9,7 +9,7 @@ import time
 import pytest
 
 from rag.errors import InvalidQueryError
-from rag.search.hits import Hit, clean_query
+from rag.search.hits import clean_query
 from rag.search.langchain import LangChainRetriever
 from rag.search.retrieve import Retriever
 
