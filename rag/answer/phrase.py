@@ -14,6 +14,7 @@ import re
 
 from rag.answer.types import Citation
 from rag.search.analysis import QuestionAnalysis
+from rag.text.english import render_en
 from rag.text.timeexpr import years_in
 from rag.text.tokenize import normalize, posseg
 from rag.text.units import figures
@@ -32,7 +33,8 @@ _TIME_UNITS = ("年", "月", "日", "天", "小时", "分钟", "秒", "周")
 
 
 def answer_phrase(analysis: QuestionAnalysis, citations: list[Citation]) -> dict | None:
-    """``{"text", "citation", "doc_id", "start", "end", "en"}`` for the phrase of the first citation, or None."""
+    """``{"text", "citation", "doc_id", "start", "end", "en"}`` for the phrase of the first citation, or None.
+    ``en`` is the exact English rendering (rag.text.english) for an English question, when there is one."""
     if not citations:
         return None
     cite = citations[0]
@@ -45,7 +47,7 @@ def answer_phrase(analysis: QuestionAnalysis, citations: list[Citation]) -> dict
         return None
     s += cite.text[s:e].index(text)
     return {"text": text, "citation": cite.n, "doc_id": cite.doc_id, "start": cite.start + s,
-            "end": cite.start + s + len(text), "en": None}
+            "end": cite.start + s + len(text), "en": render_en(text) if analysis.language == "en" else None}
 
 
 def _find(a: QuestionAnalysis, sentence: str) -> tuple[int, int] | None:

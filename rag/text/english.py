@@ -1,0 +1,110 @@
+"""English renderings of Chinese figures and dates, exact or not at all.
+
+``7.83万亿元`` → ``7.83 trillion yuan``, ``2.3万列`` → ``23,000 trains``, ``1207万单`` → ``12.07 million
+orders``, ``10-15万辆`` → ``100,000–150,000 vehicles``, ``超过150家`` → ``more than 150 companies``,
+``2025年6月`` → ``June 2025``. Values are computed with :class:`decimal.Decimal`, so the English
+number is exactly the Chinese one. Text that is not a figure or a date of these forms gives None:
+the quote stays the answer.
+"""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+MULTIPLIERS = {"万亿": 10**12, "千亿": 10**11, "百亿": 10**10, "十亿": 10**9, "亿": 10**8, "千万": 10**7,
+               "百万": 10**6, "十万": 10**5, "万": 10**4, "千": 10**3, "百": 10**2}
+# measure words and units: the general ones of economic news, no corpus' own terms
+UNITS = {"元": "yuan", "美元": "US dollars", "欧元": "euros", "港元": "Hong Kong dollars", "日元": "yen",
+         "吨": "tonnes", "标箱": "TEU", "标准箱": "TEU", "箱": "containers", "列": "trains", "趟": "trains",
+         "班": "services", "辆": "vehicles", "台": "units", "艘": "ships", "架次": "flights", "单": "orders",
+         "件": "items", "票": "consignments", "家": "companies", "户": "households", "人次": "person-times",
+         "人": "people", "名": "people", "位": "people", "项": "projects", "个": "", "条": "lines", "座": "",
+         "亩": "mu", "公顷": "hectares", "平方公里": "square kilometres", "平方米": "square metres",
+         "公里": "km", "千米": "km", "米": "metres", "千瓦时": "kWh", "度": "kWh", "倍": "times",
+         "天": "days", "小时": "hours", "分钟": "minutes", "%": "%", "个百分点": "percentage points"}
+QUALIFIERS = {"超过": "more than", "超": "more than", "逾": "over", "突破": "over", "均超过": "all over",
+              "均超": "all over", "近": "nearly", "接近": "nearly", "将近": "nearly", "约": "about",
+              "大约": "about", "不足": "less than", "不到": "less than"}
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+
+_NUM = r"\d+(?:\.\d+)?"
+_MULT = "|".join(sorted(MULTIPLIERS, key=len, reverse=True))
+_UNIT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
+_QUAL = "|".join(sorted(QUALIFIERS, key=len, reverse=True))
+_FIGURE = re.compile(rf"^(?P<qual>{_QUAL})?(?P<ord>第)?(?P<a>{_NUM})(?P<am>{_MULT})?(?P<au>{_UNIT})?"
+                     rf"(?:\s*[-—–~～至到]\s*(?P<b>{_NUM})(?P<bm>{_MULT})?(?P<bu>{_UNIT})?)?"
+                     rf"(?P<more>多|余)?$")
+_DATE = re.compile(r"^(?:(?P<y>(?:19|20)\d\d)年)?(?:(?P<m>\d{1,2})月(?:(?P<d>\d{1,2})[日号])?)?$")
+
+
+def number_en(value: Decimal) -> str:
+    """23000 → "23,000"; 12070000 → "12.07 million"; 7830000000000 → "7.83 trillion"."""
+    for scale, word in ((10**12, "trillion"), (10**9, "billion"), (10**6, "million")):
+        if abs(value) >= scale:
+            return f"{_plain(value / scale)} {word}"
+    return _plain(value, group=True)
+
+
+def _plain(value: Decimal, group: bool = False) -> str:
+    text = format(value.normalize(), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if group:
+        whole, _, frac = text.partition(".")
+        text = f"{int(whole):,}" + (f".{frac}" if frac else "")
+    return text
+
+
+def render_en(text: str) -> str | None:
+    """The English for a Chinese figure or date written as in the articles, or None."""
+    text = text.strip()
+    m = _DATE.match(text)
+    if m and (m.group("y") or m.group("m")):
+        return _date_en(m)
+    m = _FIGURE.match(text)
+    if not m:
+        return None
+    unit_b = m.group("bu")
+    unit = m.group("au") or unit_b or ""
+    if m.group("au") and unit_b and m.group("au") != unit_b:
+        return None  # two different units: not a range we can read safely
+    mult_b = MULTIPLIERS.get(m.group("bm") or "", 1)
+    mult_a = MULTIPLIERS.get(m.group("am") or "", 0) or (mult_b if m.group("b") and not m.group("au") else 1)
+    first = Decimal(m.group("a")) * mult_a
+    if m.group("ord"):
+        if m.group("b") or mult_a != 1:
+            return None
+        return _ordinal(int(first)) if first == int(first) else None
+    words = number_en(first)
+    if m.group("b"):
+        words += "–" + number_en(Decimal(m.group("b")) * mult_b)
+    unit_en = UNITS.get(unit, "")
+    if unit in ("%",):
+        words += "%"
+    elif unit_en:
+        words += f" {unit_en}"
+    if m.group("more"):
+        words = "more than " + words
+    if m.group("qual"):
+        words = f"{QUALIFIERS[m.group('qual')]} {words}"
+    return words
+
+
+def _date_en(m: re.Match) -> str | None:
+    year, month, day = m.group("y"), m.group("m"), m.group("d")
+    if month and not 1 <= int(month) <= 12 or day and not 1 <= int(day) <= 31:
+        return None
+    parts = []
+    if day:
+        parts.append(str(int(day)))
+    if month:
+        parts.append(MONTHS[int(month) - 1])
+    if year:
+        parts.append(year)
+    return " ".join(parts)
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"

@@ -1,0 +1,51 @@
+"""English renderings of Chinese figures and dates (rag.text.english): exact, or None."""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rag.text.english import MULTIPLIERS, render_en
+
+
+@pytest.mark.parametrize("zh, en", [
+    ("7.83万亿元", "7.83 trillion yuan"), ("2.3万列", "23,000 trains"), ("1207万单", "12.07 million orders"),
+    ("10-15万辆", "100,000–150,000 vehicles"), ("61.62亿元", "6.162 billion yuan"), ("9万标箱", "90,000 TEU"),
+    ("超过150家", "more than 150 companies"), ("12.7%", "12.7%"), ("0.5个百分点", "0.5 percentage points"),
+    ("第18位", "18th"), ("2025年6月", "June 2025"), ("2025年6月18日", "18 June 2025"), ("1680列", "1,680 trains"),
+])
+def test_figures_and_dates_render_exactly(zh, en):
+    assert render_en(zh) == en
+
+
+@pytest.mark.parametrize("zh", ["霍尔果斯口岸", "50余批", "2025年13月", "约", "10亿元-15万吨"])
+def test_what_is_not_a_safe_figure_renders_as_none(zh):
+    assert render_en(zh) is None
+
+
+_SCALE = {"trillion": 10**12, "billion": 10**9, "million": 10**6, None: 1}
+_EN_NUMBER = re.compile(r"([\d,]+(?:\.\d+)?)(?: (trillion|billion|million))?")
+
+
+def _value(en: str) -> Decimal:
+    m = _EN_NUMBER.match(en)
+    return Decimal(m.group(1).replace(",", "")) * _SCALE[m.group(2)]
+
+
+@given(number=st.decimals(min_value=Decimal("0.01"), max_value=Decimal("99999"), places=2),
+       mult=st.sampled_from(["", *MULTIPLIERS]), unit=st.sampled_from(["元", "吨", "列", "辆", "标箱", "%"]))
+def test_converting_back_gives_the_same_value(number, mult, unit):
+    zh = f"{number}{mult}{unit}"
+    en = render_en(zh)
+    assert en is not None
+    assert _value(en) == number * MULTIPLIERS.get(mult, 1)
+
+
+@given(low=st.integers(1, 999), high=st.integers(1, 999), mult=st.sampled_from(["万", "亿", "万亿"]))
+def test_a_range_shares_the_multiplier_of_its_second_figure(low, high, mult):
+    en = render_en(f"{low}-{high}{mult}辆")
+    first, second = en.removesuffix(" vehicles").split("–")
+    assert _value(first) == low * MULTIPLIERS[mult] and _value(second) == high * MULTIPLIERS[mult]
