@@ -68,7 +68,8 @@ def answer_markdown(answer: dict, turn: int) -> str:
     if answer.get("answerable") and short and short.get("text"):
         n = short.get("citation", 1)
         ref = f" [\\[{n}\\]](#cite-{cite_ref(turn, n)})" if n in cited else ""
-        body = f"**{md_text(short['text'])}**{ref}\n\n{body}"
+        english = f" — {md_text(short['en'])}" if short.get("en") and short["en"] != short["text"] else ""
+        body = f"**{md_text(short['text'])}**{english}{ref}\n\n{body}"
     parts = []
     if answer.get("notice"):
         parts.append(f"*{md_text(answer['notice'])}*")
