@@ -74,6 +74,7 @@ class JobQueue:
         self._lock = threading.RLock()  # cancel() finishes a queued job while holding it
         self._wake = threading.Condition(self._lock)
         self._stop = False
+        self._measured: float | None = None  # texts/s of the running job, once it has run long enough
         self._recover()
         self._thread = threading.Thread(target=self._work, name="rag-jobs", daemon=True)
         if start:
@@ -94,7 +95,11 @@ class JobQueue:
     def submit_files(self, paths: list[str | Path]) -> Job:
         """Check every file (name, type, size, readable), stage copies and queue one job for them.
         Raises :class:`DocumentError` naming the first bad file; nothing is staged then."""
-        checked = [(Path(p), *check_upload(self.kb, p)) for p in paths]
+        return self.submit_checked([(Path(p), *check_upload(self.kb, p)) for p in paths])
+
+    def submit_checked(self, checked: list[tuple[Path, str, int]]) -> Job:
+        """Stage and queue files already passed through :func:`rag.app.kb.check_upload`:
+        ``(source path, corpus name, texts to embed)`` each."""
         names = [name for _, name, _ in checked]
         if len(set(names)) != len(names):
             raise DocumentError("Two of the files have the same name.", "Rename one and upload again.")

@@ -7,6 +7,7 @@ assignment, so a query that is running keeps the engine it started with.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -104,19 +105,18 @@ class KnowledgeBase:
         self._seen = self._manifest_stat()
         return open_engine(self.index_dir, self.model, self.retrieval)
 
+    def _gate(self, text: str | None):
+        """Long questions (pastes) run one at a time, so a burst of them takes at most one core and short
+        questions keep their latency; short ones pass freely."""
+        return self._long_gate if len(text or "") > LONG_QUESTION_CHARS else contextlib.nullcontext()
+
     def search(self, query: str, k: int | None = None, mode: str | None = None):
-        if len(query or "") > LONG_QUESTION_CHARS:
-            with self._long_gate:
-                return self.engine.search(query, k=k, mode=mode)
-        return self.engine.search(query, k=k, mode=mode)
+        with self._gate(query):
+            return self.engine.search(query, k=k, mode=mode)
 
     def ask(self, question: str, history=None, **kwargs):
-        """Answer ``question``. Long questions (pastes) are answered one at a time, so a burst of them
-        takes at most one core and short questions keep their latency."""
-        if len(question or "") > LONG_QUESTION_CHARS:
-            with self._long_gate:
-                return self.engine.ask(question, history=history, **kwargs)
-        return self.engine.ask(question, history=history, **kwargs)
+        with self._gate(question):
+            return self.engine.ask(question, history=history, **kwargs)
 
     def documents(self) -> list[dict]:
         """Indexed articles: metadata, chunk count and when they were indexed."""

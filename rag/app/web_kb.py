@@ -8,17 +8,15 @@ keep answering from the previous index until the new one is swapped in.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from pathlib import Path
 
-from rag.app.jobs import JobQueue
+from rag.app.jobs import ACTIVE, Job, JobQueue
 from rag.app.kb import MAX_UPLOAD_BYTES, KnowledgeBase, check_upload
 from rag.app.web_render import DOC_HEADERS, document_rows, md_text
 from rag.errors import RagError
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[int, int], None]
 UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".pdf", ".docx"]
 FAILED = "内部错误，已记录在服务器日志中。Something went wrong; the error was logged on the server."
 LARGE_JOB_S = 600  # an upload estimated to index longer than this is flagged before it is added
@@ -43,20 +41,19 @@ def upload_files(queue: JobQueue, paths: list[str]) -> str:
     lines, good = [], []
     for path in paths:
         try:
-            check_upload(queue.kb, path)
-            good.append(path)
+            good.append((Path(path), *check_upload(queue.kb, path)))
         except RagError as exc:
             lines.append(_fail(str(exc).replace("\n", " ")))
     if good:
         try:
-            job = queue.submit_files(good)
+            job = queue.submit_checked(good)
             lines.insert(0, _ok(f"已排队 Queued: {', '.join(job.files)} — 预计 about "
                                 f"{_duration(queue.estimate_s(job.texts))}. 可以继续提问 You can keep asking "
                                 f"while it is indexed."))
         except RagError as exc:
             lines.append(_fail(str(exc).replace("\n", " ")))
         except Exception:
-            log.exception("upload of %s failed", good)
+            log.exception("upload of %s failed", [name for _, name, _ in good])
             lines.append(_fail(FAILED))
     return "\n\n".join(lines)
 
@@ -81,12 +78,15 @@ def job_rows(queue: JobQueue) -> list[list[str]]:
     rate = queue.texts_per_s
     rows = []
     for job in reversed(queue.jobs()[-JOBS_SHOWN:]):
-        what = ", ".join(job.files) if job.kind == "add" else "重建索引 rebuild"
         progress = f"{100 * job.done // job.total}%" if job.state == "running" and job.total else ""
         eta = job.eta_s(rate)
-        rows.append([what, STATES.get(job.state, job.state), progress, _duration(eta) if eta is not None else "",
+        rows.append([_label(job), STATES.get(job.state, job.state), progress, _duration(eta) if eta is not None else "",
                      job.message, job.id])
     return rows
+
+
+def _label(job: Job) -> str:
+    return ", ".join(job.files) if job.kind == "add" else "重建索引 rebuild"
 
 
 def _duration(seconds: float) -> str:
@@ -129,8 +129,7 @@ def cancel_job(queue: JobQueue, job_id: str | None) -> str:
 
 
 def active_choices(queue: JobQueue) -> list[tuple[str, str]]:
-    return [((", ".join(j.files) if j.kind == "add" else "rebuild") + f" — {STATES[j.state]}", j.id)
-            for j in queue.jobs() if j.state in ("queued", "running")]
+    return [(f"{_label(j)} — {STATES[j.state]}", j.id) for j in queue.jobs() if j.state in ACTIVE]
 
 
 def choices(kb: KnowledgeBase) -> list[tuple[str, str]]:
@@ -193,7 +192,7 @@ def build_kb_tab(gr, demo, kb: KnowledgeBase, queue: JobQueue) -> None:
 
     def on_tick(last):
         # the article list is re-read only when a job ended since the last tick
-        ended = ",".join(j.id for j in queue.jobs() if j.state not in ("queued", "running"))
+        ended = ",".join(j.id for j in queue.jobs() if j.state not in ACTIVE)
         rows = job_rows(queue)
         active = gr.update(choices=active_choices(queue))
         if ended != last:
