@@ -4,9 +4,10 @@ Found by general means from the question analysis: for a question asking a numbe
 (with its multiplier, unit and a range partner: 10-15万辆) whose unit is the one asked, that the
 question does not already give, nearest to the measure asked; for a date, the date expression the
 question does not give; for a person, an organisation or a place, the first name of that kind
-(jieba's tags, organisation suffixes) the question does not name. Other questions (reasons, lists,
-facts) have no phrase: the quoted sentence is the answer. The phrase is a span of the source, so it
-is cited like any other text.
+(jieba's tags, organisation suffixes) the question does not name. Otherwise (reasons, lists, facts,
+or no such span) the clause of the sentence that meets the most of the question, when it is short
+enough; else no phrase, and the quoted sentence is the answer. The phrase is a span of the source,
+so it is cited like any other text.
 """
 from __future__ import annotations
 
@@ -14,20 +15,20 @@ import re
 
 from rag.answer.types import Citation
 from rag.search.analysis import QuestionAnalysis
-from rag.text.english import render_en
+from rag.text.english import QUALIFIERS, render_en
 from rag.text.timeexpr import years_in
 from rag.text.tokenize import normalize, posseg
-from rag.text.units import figures
+from rag.text.units import RANGE_DASH, figures
 
 MAX_CHARS = 60
-_RANGE = re.compile(r"\s*[-—–~～至到]\s*$")
+_RANGE = re.compile(rf"\s*{RANGE_DASH}\s*$")
 _DATE = re.compile(r"(?:(?:19|20)\d\d年)?\d{1,2}月(?:\d{1,2}[日号])?(?:上旬|中旬|下旬)?|(?:19|20)\d\d年(?:底|初|末)?"
                    r"|\d{1,2}[日号]")
 _ORG = re.compile(r"[\u4e00-\u9fffA-Za-z0-9（）()]{2,20}?(?:有限公司|股份公司|公司|集团|银行|协会|委员会|研究院|大学|"
                   r"管委会|中心|局|厅|署)")
 _POS = {"person": ("nr",), "org": ("nt",), "place": ("ns",)}
-_RANGE_AFTER = re.compile(r"\s*[-—–~～至到]\s*")
-_HEDGE = re.compile(r"(?:超过|超|逾|近|约|大约|接近|将近|均超过?|突破|不足|不到)\s*$")
+_RANGE_AFTER = re.compile(rf"\s*{RANGE_DASH}\s*")
+_HEDGE = re.compile(rf"(?:{'|'.join(sorted(QUALIFIERS, key=len, reverse=True))})\s*$")  # 超过, 约, 不足 …
 _CLAUSE = re.compile(r"[^，,；;：:。！？!?]+")
 _TIME_UNITS = ("年", "月", "日", "天", "小时", "分钟", "秒", "周")
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-MULTIPLIERS = {"万亿": 10**12, "千亿": 10**11, "百亿": 10**10, "十亿": 10**9, "亿": 10**8, "千万": 10**7,
-               "百万": 10**6, "十万": 10**5, "万": 10**4, "千": 10**3, "百": 10**2}
+from rag.text.units import MULTIPLIERS, RANGE_DASH
+
 # measure words and units: the general ones of economic news, no corpus' own terms
 UNITS = {"元": "yuan", "美元": "US dollars", "欧元": "euros", "港元": "Hong Kong dollars", "日元": "yen",
          "吨": "tonnes", "标箱": "TEU", "标准箱": "TEU", "箱": "containers", "列": "trains", "趟": "trains",
@@ -33,7 +33,7 @@ _MULT = "|".join(sorted(MULTIPLIERS, key=len, reverse=True))
 _UNIT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
 _QUAL = "|".join(sorted(QUALIFIERS, key=len, reverse=True))
 _FIGURE = re.compile(rf"^(?P<qual>{_QUAL})?(?P<ord>第)?(?P<a>{_NUM})(?P<am>{_MULT})?(?P<au>{_UNIT})?"
-                     rf"(?:\s*[-—–~～至到]\s*(?P<b>{_NUM})(?P<bm>{_MULT})?(?P<bu>{_UNIT})?)?"
+                     rf"(?:\s*{RANGE_DASH}\s*(?P<b>{_NUM})(?P<bm>{_MULT})?(?P<bu>{_UNIT})?)?"
                      rf"(?P<more>多|余)?$")
 _DATE = re.compile(r"^(?:(?P<y>(?:19|20)\d\d)年)?(?:(?P<m>\d{1,2})月(?:(?P<d>\d{1,2})[日号])?)?$")
 
