@@ -59,37 +59,33 @@ def make_kb(tmp_path, embedder):
     return make
 
 
-@pytest.fixture(scope="session")
-def news_kb(tmp_path_factory, embedder):
-    """A KnowledgeBase over the inline news fixtures (tests/fixtures_news.py), built once per session."""
+def _built_kb(base: Path, files: dict[str, str]):
+    """A KnowledgeBase over ``files`` written to ``base``/corpus, with its index built in ``base``/index."""
     from rag.app.kb import KnowledgeBase
 
-    from fixtures_news import CORPUS
-
-    base = tmp_path_factory.mktemp("news")
     (base / "corpus").mkdir()
-    for name, text in CORPUS.items():
+    for name, text in files.items():
         (base / "corpus" / name).write_text(text, encoding="utf-8")
     kb = KnowledgeBase(base / "corpus", base / "index")
     kb.update()
     return kb
+
+
+@pytest.fixture(scope="session")
+def news_kb(tmp_path_factory, embedder):
+    """A KnowledgeBase over the inline news fixtures (tests/fixtures_news.py), built once per session."""
+    from fixtures_news import CORPUS
+
+    return _built_kb(tmp_path_factory.mktemp("news"), CORPUS)
 
 
 @pytest.fixture(scope="session")
 def app_kb(tmp_path_factory, embedder):
     """A KnowledgeBase over the app corpus (tests/fixtures_news.py APP_CORPUS: the news fixtures, one long
     article and an articles.toml), built once per session. Read-only, like ``corpus_kb``."""
-    from rag.app.kb import KnowledgeBase
-
     from fixtures_news import APP_CORPUS
 
-    base = tmp_path_factory.mktemp("app")
-    (base / "corpus").mkdir()
-    for name, text in APP_CORPUS.items():
-        (base / "corpus" / name).write_text(text, encoding="utf-8")
-    kb = KnowledgeBase(base / "corpus", base / "index")
-    kb.update()
-    return kb
+    return _built_kb(tmp_path_factory.mktemp("app"), APP_CORPUS)
 
 
 # Property-based tests: a bounded run in `make test`; HYPOTHESIS_PROFILE=long for the long fuzz run.
