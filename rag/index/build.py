@@ -13,8 +13,8 @@ from pathlib import Path
 
 from rag.config import ChunkerConfig, EmbedderConfig, IndexConfig
 from rag.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexNotFoundError
-from rag.index.embedding import Embedder, load_embedder
 from rag.index import checksums
+from rag.index.embedding import Embedder, load_embedder
 from rag.index.generation import FILES, write_generation
 from rag.index.store import FORMAT, FORMAT_VERSION, MANIFEST, TOKENIZER_ID, Index, load_index, read_manifest
 from rag.index.update import BuildReport, Plan, embed_new
