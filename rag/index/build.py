@@ -125,7 +125,7 @@ def build_index(corpus_dir: str | Path, index_dir: str | Path, *, embedder: Embe
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         kinds = write_generation(tmp, docs, plan, fresh, old, embedder, config, clock)
-        digests = checksums.record(tmp)
+        digests = checksums.record(tmp, previous=old.path / old.generation if old is not None else None)
         clock.lap("checksums")
         os.replace(tmp, index_dir / gen_name)
         manifest = _manifest(gen_name, docs, plan, embedder, chunker, config, report, old_docs, kinds, stats)
@@ -133,6 +133,7 @@ def build_index(corpus_dir: str | Path, index_dir: str | Path, *, embedder: Embe
         _atomic_write_json(index_dir / MANIFEST, manifest)
         clock.lap("manifest")
         _remove_stale(index_dir, keep=gen_name)
+        checksums.refresh(index_dir / gen_name)  # the removal touched the ctime of files it shared by links
     report.documents, report.chunks = len(docs), plan.n_chunks
     report.seconds = time.perf_counter() - started
     return report

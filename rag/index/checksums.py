@@ -43,17 +43,41 @@ def _signature(st: os.stat_result) -> list[int]:
     return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
 
 
-def record(gen: Path) -> dict:
+def record(gen: Path, previous: Path | None = None) -> dict:
     """``{"algorithm", "files": {relative path: {"size", "digest"}}}`` for every file of ``gen``; also
-    writes the verified cache, since the files were just hashed."""
+    writes the verified cache, since the files were just hashed. A file hard-linked from the
+    ``previous`` generation (a large IVF base is carried forward so) keeps the digest verified there
+    when its inode, size and modification time are unchanged, instead of being read again."""
+    carried = {(e["signature"][3], e["signature"][0], e["signature"][1]): e["digest"]
+               for e in (_read_cache(previous) if previous else {}).values()
+               if isinstance(e, dict) and len(e.get("signature") or ()) == 4}
     files, verified = {}, {}
     for rel, path in _files(gen):
-        d = digest(path)
         st = path.stat()
+        d = carried.get((st.st_ino, st.st_size, st.st_mtime_ns)) or digest(path)
         files[rel] = {"size": st.st_size, "digest": d}
         verified[rel] = {"signature": _signature(st), "digest": d}
     _write_cache(gen, verified)
     return {"algorithm": ALGORITHM, "files": files}
+
+
+def refresh(gen: Path) -> None:
+    """Re-stat the verified cache of a generation just recorded: removing the previous generation
+    changes the status-change time of the files the two shared by hard links (their link count
+    drops), which would otherwise make the next load hash them again. Only entries whose inode,
+    size and modification time are still those recorded are renewed."""
+    cache = _read_cache(gen)
+    fresh = {}
+    for rel, entry in cache.items():
+        try:
+            st = (gen / rel).stat()
+        except OSError:
+            continue
+        sig = entry.get("signature") if isinstance(entry, dict) else None
+        if sig and len(sig) == 4 and (sig[3], sig[0], sig[1]) == (st.st_ino, st.st_size, st.st_mtime_ns):
+            fresh[rel] = {"signature": _signature(st), "digest": entry["digest"]}
+    if fresh != cache:
+        _write_cache(gen, fresh)
 
 
 def verify(gen: Path, recorded: dict) -> str | None:

@@ -108,3 +108,28 @@ def test_an_index_without_checksums_still_loads(built, tmp_path, caplog):
     (dest / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
     assert len(load_index(dest)) > 0
     assert "no file checksums" in caplog.text
+
+
+def test_a_base_file_carried_forward_by_a_hard_link_is_not_hashed_again(corpus_kb, tmp_path, monkeypatch):
+    """Neither when the new generation is recorded nor when it is loaded (removing the old generation
+    changes the shared files' ctime; the build renews their verified stat)."""
+    from rag.app.kb import KnowledgeBase
+    from rag.config import IndexConfig
+
+    shutil.copytree(corpus_kb.corpus_dir, tmp_path / "corpus")
+    kb = KnowledgeBase(tmp_path / "corpus", tmp_path / "index", index_config=IndexConfig(flat_max=100))
+    kb.update()  # over flat_max: IVF, whose base files later generations hard-link
+    first = kb.engine.index.path / kb.engine.index.generation
+    inodes = {p.relative_to(first).as_posix(): p.stat().st_ino for p in first.rglob("*") if p.is_file()}
+    hashed: list[str] = []
+    real = checksums.digest
+    monkeypatch.setattr(checksums, "digest", lambda path: hashed.append(Path(path).name) or real(path))
+    (tmp_path / "corpus" / "extra.txt").write_text("东兴口岸2024年进出口货运量达到300万吨。", encoding="utf-8")
+    kb.update()
+    second = kb.engine.index.path / kb.engine.index.generation
+    linked = [p.relative_to(second).as_posix() for p in second.rglob("*")
+              if p.is_file() and inodes.get(p.relative_to(second).as_posix()) == p.stat().st_ino]
+    assert linked  # the IVF base files
+    assert not set(Path(rel).name for rel in linked) & set(hashed)
+    manifest = json.loads((kb.index_dir / MANIFEST).read_text(encoding="utf-8"))["digests"]["files"]
+    assert all(manifest[rel]["digest"] == real(second / rel) for rel in linked)  # and their digests are right
