@@ -202,7 +202,7 @@ class JobQueue:
         return tick
 
     def _run(self, job: Job) -> None:
-        self._measured: float | None = None
+        self._measured = None
         tick = self._progress(job)
         tick(0, job.texts)  # a job cancelled while it was being picked up stops here
         if job.kind == "rebuild":
@@ -224,7 +224,7 @@ class JobQueue:
             for name in bad:  # not indexable after all: out of the corpus again (the upload is not kept)
                 (corpus / name).unlink(missing_ok=True)
             added = [n for n in job.files if n not in skipped]
-            job.moved = []
+            job.moved = []  # committed with the index (or removed above): nothing to take back out
             if not added:
                 raise DocumentError("; ".join(f"{n}: {skipped[n]}" for n in bad))
             message = (f"已加入知识库：{', '.join(added)}。Added {len(added)} file(s), "
@@ -232,7 +232,6 @@ class JobQueue:
                        + "".join(f" Skipped {n}: {skipped[n]}." for n in bad))
         if self._measured:
             self._write_throughput(self._measured)
-        job.moved = []
         self._finish(job, "done", message)
 
     def _rollback(self, job: Job) -> None:
