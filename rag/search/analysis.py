@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from rag.index.knowledge import Knowledge, lemma, posseg, tag_names
 from rag.text.timeexpr import MONTHS_EN, days_in, months_in, periods_in, years_in
 from rag.text.tokenize import STOPWORDS, as_written, is_chinese, normalize, tokenize
-from rag.text.units import en_unit, zh_unit
+from rag.text.units import ZH_UNITS, en_unit, zh_unit
 
 # interrogatives and filler that carry no content (beyond jieba's stopwords)
 QUESTION_WORDS = frozenset(
@@ -85,6 +85,7 @@ class QuestionAnalysis:
     numbers: frozenset[str] = frozenset()  # figures written in the question
     unmapped: tuple[str, ...] = field(default=())  # English words that no corpus word expresses
     wants_day: bool = False  # a date question asking for the day (哪一天, "on what date")
+    focus: tuple[TermGroup, ...] = ()  # the term groups next to the interrogative: what the answer is about
 
     @property
     def keywords(self) -> list[str]:
@@ -95,7 +96,7 @@ class QuestionAnalysis:
         return {"language": self.language, "type": self.type, "places": [p.source for p in self.places],
                 "entities": [e.source for e in self.entities], "years": sorted(self.years),
                 "months": sorted(self.months), "periods": sorted(self.periods), "days": sorted(self.days), "measure": list(self.measure),
-                "unit": list(self.unit), "terms": [[g.source, list(g.words), round(g.weight, 3)] for g in self.groups],
+                "unit": list(self.unit), "focus": [g.source for g in self.focus], "terms": [[g.source, list(g.words), round(g.weight, 3)] for g in self.groups],
                 "unmapped": list(self.unmapped)}
 
 
@@ -129,12 +130,13 @@ class Analyser:
         days = frozenset(days_in(norm))
         numbers = frozenset(re.findall(r"\d+(?:\.\d+)?", re.sub(r"(?:19|20)\d\d", " ", norm)))
         if zh:
-            groups, places, entities, measure = self._chinese(text)
+            groups, places, entities, measure, focus = self._chinese(text)
             qtype = _first_type(_TYPE_ZH, norm)
             unit = zh_unit(norm)
             unmapped: tuple[str, ...] = ()
         else:
             groups, places, entities, measure, unmapped = self._english(text)
+            focus = tuple(g for g in groups if g.kind == "term" and g.words and g.words == tuple(measure))
             qtype = _first_type(_TYPE_EN, norm)
             unit = en_unit(norm)
         if unit and qtype == "fact":
@@ -142,7 +144,7 @@ class Analyser:
         wants_day = qtype == "date" and bool(_DAY_Q.search(norm))
         return QuestionAnalysis(text, "zh" if zh else "en", tuple(groups), tuple(places), tuple(entities),
                                 years, months, periods, days, tuple(measure), tuple(unit), qtype, numbers, unmapped,
-                                wants_day)
+                                wants_day, tuple(focus))
 
     # ------------------------------------------------------------------ Chinese
 
@@ -189,8 +191,10 @@ class Analyser:
             groups.append(TermGroup(tok, (tok,), weight, near=self.knowledge.near_words(tok)))
         place_groups = [g for g in groups if g.kind == "place"]
         entity_groups = [g for g in groups if g.kind == "entity"]
-        measure = _zh_measure(tagged, {g.source for g in groups if g.kind == "term"})
-        return groups, place_groups, entity_groups, measure
+        terms = {g.source: g for g in groups if g.kind == "term"}
+        measure = _zh_measure(tagged, set(terms))
+        focus = tuple(terms[w] for w in _zh_focus(tagged, set(terms)))
+        return groups, place_groups, entity_groups, measure, focus
 
     @staticmethod
     def _find(norm: str, names: list[str]) -> list[str]:
@@ -324,11 +328,41 @@ def _zh_measure(tagged: list[tuple[str, str]], terms: set[str]) -> tuple[str, ..
     first after it (有多少家企业 → 企业)."""
     words = [w for w, _ in tagged]
     flags = [f for _, f in tagged]
-    ask = next((i for i, w in enumerate(words) if w in QUESTION_WORDS or w.startswith(("多少", "几", "哪", "什么"))),
-               None)
+    ask = _interrogative(tagged)
     if ask is None:
         return ()
-    before = [w for w, f in zip(words[:ask], flags[:ask]) if f[:1] in "nv" and normalize(w) in terms]
+    before = [w for w, f in zip(words[:ask], flags[:ask])
+              if f[:1] in "nv" and normalize(w) in terms and normalize(w) not in _FOCUS_SKIP]
     after = [w for w, f in zip(words[ask + 1:], flags[ask + 1:]) if f[:1] == "n" and normalize(w) in terms]
     pick = before[-1:] or after[:1]
     return tuple(normalize(w) for w in pick)
+
+
+_FOCUS_SKIP = frozenset("是 有 为 达 达到 实现 了 的 在 共 一共 总共 累计 约 到底 究竟 大概 大约 分别 各 其 该 这 那 "
+                        "那个 这个 预计 计划 将 能 可 可以 需要 要 会 部分 具体 一 个 年 月 日 当年 全年 今年 去年"
+                        .split())
+
+
+def _interrogative(tagged: list[tuple[str, str]]) -> int | None:
+    """The position of the question word (多少, 几, 哪一年, 什么, 谁 …); a name that starts like one (几江) is not."""
+    return next((i for i, (w, f) in enumerate(tagged) if w in QUESTION_WORDS or (
+        w.startswith(("多少", "几", "哪", "什么")) and not f.startswith(("ns", "nr", "nt", "nz")))), None)
+
+
+def _zh_focus(tagged: list[tuple[str, str]], terms: set[str]) -> list[str]:
+    """The question's words next to its interrogative: up to two content words (nouns or verbs) just before
+    it and the first noun after it (占地多少平方米 → 占地, 哪一年投产 → 投产, 董事长是谁 → 董事长)."""
+    words = [w for w, _ in tagged]
+    flags = [f for _, f in tagged]
+    ask = _interrogative(tagged)
+    if ask is None:
+        return []
+
+    def content(i: int) -> bool:
+        w = normalize(words[i])
+        return (flags[i][:1] in "nv" and w in terms and w not in _FOCUS_SKIP and not flags[i].startswith("ns")
+                and flags[i] != "q" and w not in ZH_UNITS)
+
+    before = [normalize(words[i]) for i in range(ask - 1, max(ask - 5, -1), -1) if content(i)][:2]
+    after = [normalize(words[i]) for i in range(ask + 1, min(ask + 4, len(words))) if content(i)][:1]
+    return list(dict.fromkeys(before + after))

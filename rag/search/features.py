@@ -31,7 +31,8 @@ FEATURES = ("dense", "dense_gap", "fused_rel", "bm25_rel", "hit_rank", "cov_sent
             "miss_corpus", "miss_retrieved", "miss_retrieved_max", "name_absent", "latin_absent", "miss_ctx_max", "miss_doc_max", "ent_sent",
             "ent_doc", "has_ent", "place_sent", "place_doc", "place_other", "has_place", "time_ok", "time_bad",
             "time_doc", "has_time", "type_ok", "unit_ok", "has_unit_q", "new_figure", "measure_sent", "furniture",
-            "hedge", "length", "lang_en", "en_dense", "en_cov", "top_doc", "neighbour")
+            "hedge", "length", "lang_en", "en_dense", "en_cov", "top_doc", "neighbour", "focus_sent", "focus_fig",
+            "fig_ok", "q_number", "q_date", "q_name")
 
 _SENT_END = re.compile(r"[。！？!?；;…”\"）)]$")
 _REASON = re.compile(r"因为|由于|得益于|凭借|依托|源于|在于|因此|所以|从而|为了|主要系|主要是|导致|原因")
@@ -39,6 +40,7 @@ _LIST = re.compile(r"、|以及|及其|分别|包括|等(?:措施|方面|领域|
 _DATE = re.compile(r"(?:19|20)\d\d年|\d{1,2}月(?:\d{1,2}[日号])?|\d{1,2}日|上旬|中旬|下旬|今年|去年|近日|日前")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _DAY = re.compile(r"\d{1,2}月\d{1,2}[日号]|\d{1,2}[日号]")
+_NEAR = 24  # characters between a focus word and the figure that answers it, at most
 _ORG_SUFFIX = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,}(?:公司|集团|银行|协会|委员会|部|局|院|所|中心|组织|机构|平台|大学|厅|办|署|会)")
 
 
@@ -151,7 +153,8 @@ def _retrieved(a: QuestionAnalysis, cands: list[Candidate], doc_text) -> _Retrie
               "latin_absent": float(any(not _CJK.search(g.words[0]) for g in names_absent)),
               "has_ent": float(bool(a.entities)), "has_place": float(bool(a.places)),
               "has_time": float(bool(a.years or a.months or a.periods or a.days)),
-              "has_unit_q": float(bool(a.unit)), "lang_en": en}
+              "has_unit_q": float(bool(a.unit)), "lang_en": en, "q_number": float(a.type == "number"),
+              "q_date": float(a.type == "date"), "q_name": float(a.type in ("person", "org", "place"))}
     return _Retrieved(
         vocab=vocab, in_docs=in_docs, max_dense=max(c.dense for c in cands),
         max_fused=max((h.fused if h.fused is not None else h.score) for h in hits) or 1.0,
@@ -217,7 +220,7 @@ def _sentence_features(a: QuestionAnalysis, c: Candidate, r: _Retrieved, article
                                or (len(c.text.strip()) < 16 and not _SENT_END.search(c.text.strip()))),
             "hedge": float(bool(HEDGE.search(c.text))), "length": math.log1p(len(c.text)),
             "en_dense": c.dense * en, "en_cov": cov_sent * en, "top_doc": float(c.hit.chunk.doc_id == top_doc),
-            "neighbour": float(c.hit.rank <= 0)}
+            "neighbour": float(c.hit.rank <= 0), **_focus(a, c.text, sent, nums)}
 
 
 def _article_values(a: QuestionAnalysis, article: str, in_doc: frozenset[str], doc_id: str, c: Candidate,
@@ -249,6 +252,34 @@ def _words(sent: str) -> tuple[str, ...]:
     from rag.text.tokenize import tokenize
 
     return tuple(tokenize(sent))
+
+
+def _answer_spans(a: QuestionAnalysis, text: str, asked: set[str]) -> list[tuple[int, int]]:
+    """Where ``text`` holds the kind of answer asked: a figure that is not a date nor a figure of the question
+    (number), a date (date); nothing for other types."""
+    dates = [(m.start(), m.end()) for m in _DATE.finditer(text)]
+    if a.type == "date":
+        return dates
+    if a.type != "number":
+        return []
+    return [(s, e) for s, e, number, unit in figures(text)
+            if number not in asked and not any(ds <= s < de for ds, de in dates)
+            and not (unit == "年" and re.fullmatch(r"(?:19|20)\d\d", number))]
+
+
+def _focus(a: QuestionAnalysis, text: str, sent: str, nums: set[str]) -> dict[str, float]:
+    """Whether the sentence speaks of what the question asks about (its focus words), and holds an answer of
+    the kind asked close to them (a figure for how-many questions, a date for when-questions)."""
+    spans = _answer_spans(a, text, set(a.numbers) | set(a.years))
+    fig_ok = float(bool(spans)) if a.type in ("number", "date") else 0.5
+    if not a.focus:
+        return {"focus_sent": 0.5, "focus_fig": fig_ok, "fig_ok": fig_ok}
+    found = [g for g in a.focus if covered(g, sent)]
+    near = 0.5
+    if a.type in ("number", "date"):
+        at = [m.start() for g in found for w in g.words for m in re.finditer(re.escape(w), text)]
+        near = float(any(abs(p - s) <= _NEAR or abs(p - e) <= _NEAR for p in at for s, e in spans))
+    return {"focus_sent": len(found) / len(a.focus), "focus_fig": near, "fig_ok": fig_ok}
 
 
 def _type_ok(a: QuestionAnalysis, text: str, sent: str, knowledge: Knowledge) -> float:

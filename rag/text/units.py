@@ -34,6 +34,10 @@ _EN_UNITS = [(r"\b(?:tonnes|tons|tonne|ton)\b", ("吨",)), (r"\b(?:teus?|contain
              (r"\bhours?\b", ("小时",)), (r"\bminutes?\b", ("分钟",)), (r"\byears? old\b|\bage\b", ("岁",)),
              (r"\bmu\b", ("亩",)), (r"square (?:meters|metres)", ("平方米",)), (r"square kilomet", ("平方公里",)),
              (r"\bkilomet|\bkm\b", ("公里", "千米")), (r"\bkwh\b|kilowatt", ("千瓦时", "度"))]
+DURATION = ("天", "日", "小时", "分钟", "秒", "周")  # the units of a length of time
+_ZH_DURATION = re.compile(r"多久|多长时间|多少时间|用时多少|耗时多少|需要多长|几个小时|几分钟")
+_EN_DURATION = re.compile(r"how long (?:does|did|do|will|would|is it|was it)\b(?!.*\b(?:km|kilomet|met(?:re|er)s?|miles?)\b)|"
+                          r"how long.{0,60}\b(?:take|takes|took|need|needs|last|lasts)\b|how quickly|how much time", re.I)
 _EN_MONEY = re.compile(r"how much (?:money|did|does|has|will|was|were|is)|\byuan\b|\bworth\b|contract value|"
                        r"value of the (?:contract|deal|project|investment)|\brmb\b|\bdollars?\b|\binvest|\brevenue|"
                        r"\bprofit|\bcost|\bprice|\bfund|\bsales\b|\bturnover|\bvaluation|\bsubsid|\bfare|\bspen[dt]", re.I)
@@ -47,6 +51,8 @@ def zh_unit(question: str) -> tuple[str, ...]:
     if m:
         unit = m.group(2)
         return _RATE if unit == "%" else (unit,)
+    if _ZH_DURATION.search(question):
+        return DURATION
     if _ZH_RATE.search(question):
         return _RATE
     if _ZH_MONEY.search(question) and re.search(r"多少|几|多大|多高", question):
@@ -61,6 +67,8 @@ def en_unit(question: str) -> tuple[str, ...]:
         for pattern, units in _EN_UNITS:
             if re.search(pattern, q):
                 return units
+    if _EN_DURATION.search(q):
+        return DURATION
     if _EN_RATE.search(q):
         return _RATE
     if _EN_MONEY.search(q) and re.search(r"how much|what (?:is|was|were|are) the|amount|total", q):

@@ -40,3 +40,19 @@ def test_types(kb):
     assert analyse(kb, "When did the Kashgar zone report its figures?").type == "date"
     assert analyse(kb, "为什么企业物流成本下降？").type == "reason"
     assert analyse(kb, "What are the main imports of Manzhouli?").type == "list"
+
+
+def test_the_focus_is_the_words_next_to_the_interrogative(kb):
+    a = analyse(kb, "满洲里口岸2022年进出口货运量达到多少？")
+    assert a.measure == ("货运量",)  # not the verb 达到
+    assert "货运量" in [g.source for g in a.focus]
+    a = analyse(kb, "喀什综合保税区占地多少平方公里？")
+    assert "占地" in [g.source for g in a.focus] and "平方公里" not in [g.source for g in a.focus]
+    assert analyse(kb, "满洲里副市长是谁？").to_json()["focus"] == ["市长"]  # the group jieba cuts
+
+
+def test_a_place_that_starts_like_an_interrogative_is_not_one():
+    from rag.search.analysis import _interrogative
+
+    assert _interrogative([("几内亚", "ns"), ("铝土矿", "n"), ("出口", "v"), ("多少", "m"), ("吨", "q")]) == 3
+    assert _interrogative([("哪些", "r"), ("企业", "n")]) == 0
