@@ -2,7 +2,8 @@
 
 Found by general means from the question analysis: for a question asking a number, the figure
 (with its multiplier, unit and a range partner: 10-15万辆) whose unit is the one asked, that the
-question does not already give, nearest to the measure asked; for a date, the date expression the
+question does not already give and that is not part of a date, nearest to the measure and focus words
+asked (a clause break counting as distance); for a date, the date expression the
 question does not give; for a person, an organisation or a place, the first name of that kind
 (jieba's tags, organisation suffixes) the question does not name. Otherwise (reasons, lists, facts,
 or no such span) the clause of the sentence that meets the most of the question, when it is short
@@ -31,6 +32,9 @@ _RANGE_AFTER = re.compile(rf"\s*{RANGE_DASH}\s*")
 _HEDGE = re.compile(rf"(?:{'|'.join(sorted(QUALIFIERS, key=len, reverse=True))})\s*$")  # 超过, 约, 不足 …
 _CLAUSE = re.compile(r"[^，,；;：:。！？!?]+")
 _TIME_UNITS = ("年", "月", "日", "天", "小时", "分钟", "秒", "周")
+_SPEECH = frozenset("表示 说 介绍 指出 认为 称 坦言 透露 告诉 强调 谈到".split())
+_BREAK = re.compile(r"[，,；;。！？!?]")
+_CLAUSE_BREAK = 12  # a figure in another clause is as far as one twelve characters away in the same clause
 
 
 def answer_phrase(analysis: QuestionAnalysis, citations: list[Citation]) -> dict | None:
@@ -54,10 +58,10 @@ def answer_phrase(analysis: QuestionAnalysis, citations: list[Citation]) -> dict
 def _find(a: QuestionAnalysis, sentence: str) -> tuple[int, int] | None:
     asked = normalize(a.text)
     span = None
-    if a.type == "number" or a.unit:
-        span = _figure(a, sentence, asked)
-    elif a.type == "date":
+    if a.type == "date":
         span = _first_new(_DATE.finditer(sentence), asked)
+    if span is None and (a.type in ("number", "date") or a.unit):
+        span = _figure(a, sentence, asked)
     elif a.type in _POS:
         span = _name(a.type, sentence, asked)
     return span or _clause(a, sentence)
@@ -65,11 +69,15 @@ def _find(a: QuestionAnalysis, sentence: str) -> tuple[int, int] | None:
 
 def _clause(a: QuestionAnalysis, sentence: str) -> tuple[int, int] | None:
     """The clause (between commas) that meets the most of the question's weighted terms, when it is short
-    enough to be a phrase: for facts, lists and reasons the answer is usually the clause naming its subject."""
+    enough to be a phrase: for facts, lists and reasons the answer is usually the clause naming its subject.
+    For a list question, a clause that enumerates (两个以上顿号) outranks one that only repeats the question."""
     best, best_score = None, 0.0
+    top = max((g.weight for g in a.groups), default=1.0)
     for m in _CLAUSE.finditer(sentence):
         text = normalize(m.group(0))
         score = sum(g.weight for g in a.groups if any(w in text for w in g.words))
+        if a.type == "list" and m.group(0).count("、") >= 2:
+            score += 2 * top
         if score > best_score:
             best, best_score = (m.start(), m.end()), score
     if best is None or best[1] - best[0] > MAX_CHARS or best[1] - best[0] < 4:
@@ -80,18 +88,28 @@ def _clause(a: QuestionAnalysis, sentence: str) -> tuple[int, int] | None:
 def _figure(a: QuestionAnalysis, sentence: str, asked: str) -> tuple[int, int] | None:
     years = years_in(sentence)
     time_asked = any(u in _TIME_UNITS for u in a.unit)
+    dates = [m.span() for m in _DATE.finditer(sentence)] if not time_asked else []
     found = [(s, e, num, unit) for s, e, num, unit in figures(sentence)
              if not (num in years and (not unit or unit == "年")) and num not in a.numbers
-             and (time_asked or unit not in _TIME_UNITS)]
+             and (time_asked or unit not in _TIME_UNITS) and not any(ds <= s < de for ds, de in dates)]
     if not found:
         return None
-    measure = [m.start() for w in a.measure for m in re.finditer(re.escape(w), sentence)]
+    words = set(a.measure) | {w for g in a.focus for w in g.words}
+    anchors = [m.span() for w in words if w for m in re.finditer(re.escape(w), sentence)]
+
+    def gap(s: int, e: int) -> float:
+        """Characters between the figure and the nearest word of what is asked; a clause break counts extra."""
+        best = float(len(sentence))
+        for ws, we in anchors:
+            lo, hi = (we, s) if ws < s else (e, ws)
+            between = sentence[lo:hi] if lo < hi else ""
+            best = min(best, max(hi - lo, 0) + _CLAUSE_BREAK * len(_BREAK.findall(between)))
+        return best
 
     def rank(f: tuple[int, int, str, str]) -> tuple:
         s, e, _, unit = f
         unit_ok = bool(a.unit) and any(unit == u or unit.endswith(u) for u in a.unit)
-        distance = min((abs(s - m) for m in measure), default=0)
-        return (not unit_ok, not unit, distance, s)
+        return (not unit_ok, not unit, gap(s, e), s)
 
     s, e, _, _ = min(found, key=rank)
     # a range written as two figures (10-15万辆) is one answer
@@ -126,6 +144,15 @@ def _name(kind: str, sentence: str, asked: str) -> tuple[int, int] | None:
         hit = _first_new(_ORG.finditer(sentence), asked)
         if hit:
             return hit
+    if kind == "person":  # 总经理孙建涛表示: the name just before a verb of speech is the speaker
+        tagged = posseg(sentence)
+        pos = 0
+        for (word, flag), nxt in zip(tagged, tagged[1:] + [("", "")]):
+            start = sentence.find(word, pos)
+            pos = start + len(word) if start >= 0 else pos
+            if (start >= 0 and flag == "nr" and 2 <= len(word) <= 4 and nxt[0] in _SPEECH
+                    and normalize(word) not in asked):
+                return start, start + len(word)
     pos = 0
     for word, flag in posseg(sentence):
         start = sentence.find(word, pos)

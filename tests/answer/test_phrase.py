@@ -38,3 +38,40 @@ def test_a_refusal_has_no_phrase_and_the_json_carries_the_field(engine):
     assert "short_answer" in data
     if not answer.answerable:
         assert data["short_answer"] is None
+
+
+def _question(qtype: str, focus: tuple[str, ...] = (), unit: tuple[str, ...] = (), text: str = "问题"):
+    from rag.search.analysis import QuestionAnalysis, TermGroup
+
+    groups = tuple(TermGroup(w, (w,), 1.0) for w in focus)
+    return QuestionAnalysis(text, "zh", groups, (), (), type=qtype, unit=unit, measure=focus[:1], focus=groups)
+
+
+def _phrase(a, sentence: str) -> str | None:
+    from rag.answer.phrase import _find
+
+    span = _find(a, sentence)
+    return sentence[span[0]:span[1]] if span else None
+
+
+def test_the_figure_nearest_the_focus_word_in_its_own_clause():
+    a = _question("number", ("产能",))
+    assert _phrase(a, "喀什公司新征地325亩、总投资18亿元的项目，建成后将新增20万吨年产能。") == "20万吨"
+
+
+def test_a_date_question_that_also_counts_gets_the_date_and_never_a_piece_of_it():
+    a = _question("date", ("举行",), unit=("个",))
+    assert _phrase(a, "满洲里6月5日举行集中开工活动，涉及项目103个。") == "6月5日"
+    b = _question("number", ("开工",))
+    assert _phrase(b, "6月5日，霍尔果斯集中开工项目共计103个。") == "103个"
+
+
+def test_the_speaker_is_the_name_before_the_verb_of_speech():
+    a = _question("person", ("副总裁",), text="那位副总裁叫什么名字")
+    assert _phrase(a, "北极星集团副总裁、雪松供应链公司总经理王海涛表示。") == "王海涛"
+
+
+def test_a_list_question_gets_the_clause_that_enumerates():
+    a = _question("list", ("组团",))
+    sentence = "喀什着力打造一流园区组团，推动东城、西城、南城、北城各组团特色化发展。"
+    assert _phrase(a, sentence) == "推动东城、西城、南城、北城各组团特色化发展"
