@@ -70,7 +70,7 @@ def append_feedback(path: str | Path, row: dict) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with _lock:
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)  # read: the last byte
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
                 size = os.fstat(fd).st_size
