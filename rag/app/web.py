@@ -71,7 +71,7 @@ mark.lg-hl { background: #ffe066; color: #111; padding: 0 1px; border-radius: 2p
 .lg-article-body { white-space: pre-wrap; max-height: 460px; overflow-y: auto; padding: 8px;
                    border: 1px solid var(--border-color-primary); border-radius: 8px; }
 #chat a[href^="#cite-"] { color: var(--color-accent); font-weight: 600; text-decoration: none; }
-#chat strong { font-weight: 700; color: var(--color-accent); }
+#chat strong { font-weight: 700; color: var(--color-accent); font-size: 1.1em; }  /* the answer phrase only */
 .lg-note { color: var(--body-text-color-subdued); font-size: 12px; margin-bottom: 4px; }
 """
 
