@@ -62,6 +62,12 @@ def test_chinese_answer_phrase_first_and_the_only_bold(page):
 
 
 def test_english_answer_shows_the_english_rendering_first(page):
+    page.get_by_text("设置 Settings").click()
+    settings = page.locator("#retrieval-mode")
+    settings.get_by_text("综合（推荐）Balanced").wait_for()
+    body = page.inner_text("body").lower()
+    assert not any(word in body for word in ("hybrid", "dense", "bm25"))  # settings in the reader's words
+    settings.get_by_text("关键词 By keywords").click()  # mapped to the engine's bm25 mode
     ask(page, EN_QUESTION)
     assert bold_texts(page) == ["1.2 million tonnes (120万吨)"]
     first = last_answer(page).locator("p").first.inner_text()
