@@ -262,7 +262,7 @@ def build_ui(kb: KnowledgeBase, concurrency: int = 8):
                                          scale=5, elem_id="question", max_length=1000, submit_btn=False)
                         send = gr.Button("发送 Send", variant="primary", scale=1, elem_id="send")
                     examples = gr.Examples([[e] for e in intro.examples] or [[""]], inputs=[msg],
-                                           label="示例 Examples", elem_id="examples")
+                                           label="示例 Examples", elem_id="examples", visible=bool(intro.examples))
                     with gr.Accordion("设置 Settings", open=False):
                         k = gr.Slider(1, 20, value=6, step=1, label="参考段落数 Passages to read")
                         retrieval_mode = gr.Radio(RETRIEVAL_CHOICES, value="hybrid", elem_id="retrieval-mode",
@@ -349,7 +349,8 @@ def build_ui(kb: KnowledgeBase, concurrency: int = 8):
 
         def refresh(saved):  # the corpus may have changed since the page was built
             now = corpus_intro(kb)
-            return now.markdown(md_text), gr.update(samples=[[e] for e in now.examples]), listing(saved)
+            return (now.markdown(md_text), gr.update(samples=[[e] for e in now.examples] or [[""]],
+                                                     visible=bool(now.examples)), listing(saved))
 
         demo.load(refresh, inputs=[store], outputs=[header, examples.dataset, history], queue=False, **private)
 
