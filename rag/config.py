@@ -94,6 +94,19 @@ class AnswerConfig:
         return asdict(self)
 
 
+@dataclass
+class ChatConfig:
+    """The web chat: conversations kept in the browser and the feedback log (rag.app.web_history, rag.app.feedback)."""
+
+    max_conversations: int = 30  # kept in the browser's localStorage, newest first; older ones are dropped
+    max_turns: int = 40  # turns kept per stored conversation (localStorage holds a few MB per site)
+    feedback_file: str = "feedback.jsonl"  # beside the index folder; $RAG_FEEDBACK overrides
+    secret_file: str = ".chat-secret"  # beside the index folder: the key of the browser store, kept across restarts
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
 ENV = {"base_url": "RAG_LLM_BASE_URL", "model": "RAG_LLM_MODEL", "api_key": "RAG_LLM_API_KEY",
        "timeout_s": "RAG_LLM_TIMEOUT", "max_tokens": "RAG_LLM_MAX_TOKENS"}
 

@@ -65,6 +65,10 @@ class LLMError(RagError):
     """The configured LLM endpoint failed or answered something unusable."""
 
 
+class FeedbackError(RagError):
+    """The chat's feedback log cannot be read or written."""
+
+
 def require(module: str, package: str | None = None, extra: str | None = None, purpose: str = ""):
     """Import a heavy optional module lazily, failing with an install hint."""
     import importlib

@@ -4,7 +4,11 @@
   another process writes a newer generation); ``check_upload``.
 - :mod:`rag.app.jobs` — ``JobQueue``: uploads and rebuilds as background jobs that can be cancelled and
   survive a restart.
-- :mod:`rag.app.cli` — ``rag index|search|ask|serve|eval|bench``; errors become messages here.
+- :mod:`rag.app.cli` — ``rag index|search|ask|serve|eval|bench|feedback``; errors become messages here
+  (:mod:`rag.app.cli_feedback` — ``rag feedback export``).
+- :mod:`rag.app.feedback` — the chat's append-only 👍/👎 log (``append_feedback``) and ``export_feedback``
+  to an eval question set.
 - :mod:`rag.app.web`, :mod:`rag.app.web_kb`, :mod:`rag.app.web_render` — the chat, the KB tab and
-  their HTML; :mod:`rag.app.serve` starts it.
+  their HTML; :mod:`rag.app.web_history` — conversations kept in the browser; :mod:`rag.app.web_intro` —
+  the page's title, description and examples from the corpus; :mod:`rag.app.serve` starts it.
 """

@@ -1,4 +1,4 @@
-"""The ``rag`` command: index, search, ask, serve, eval, bench.
+"""The ``rag`` command: index, search, ask, serve, eval, bench, feedback.
 
 Library errors (``RagError``) become one readable message and an exit code;
 tracebacks are for bugs only.
@@ -365,6 +365,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", metavar="DIR", help="write results.json, tables.md and scale.png into DIR")
     p.add_argument("--work", metavar="DIR", help="keep the bench's corpora and indexes in DIR (default: a temp dir)")
     p.set_defaults(func=cmd_bench)
+    from rag.app.cli_feedback import add_parser as add_feedback
+
+    add_feedback(sub)
     return parser
 
 

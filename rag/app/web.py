@@ -8,7 +8,6 @@ old citation still shows the article exactly as it was quoted.
 """
 import logging
 import os
-import re
 from typing import Any
 
 from rag.app.kb import KnowledgeBase
@@ -28,39 +27,6 @@ log = logging.getLogger(__name__)
 
 KEEP_SOURCES = 20  # turns whose article texts stay in session memory
 INTERNAL_ERROR = "内部错误，已记录在服务器日志中。Something went wrong; the error was logged on the server."
-
-
-def corpus_examples(kb: KnowledgeBase, n: int = 4) -> list[str]:
-    """Example questions from the corpus itself: what the most recent articles are about."""
-    try:
-        index = kb.engine.index
-    except Exception:  # noqa: BLE001 - no index yet: no examples
-        return []
-    docs = sorted(index.manifest.get("documents", []), key=lambda d: str(d.get("date", "")), reverse=True)
-    out = []
-    for d in docs:
-        title = re.sub(r"[\s：:|｜—–-]+.*$", "", str(d.get("title", "")).strip())[:24]
-        if len(title) >= 4:
-            out.append(f"{title}有哪些具体数字？")
-        if len(out) >= n:
-            break
-    return out
-
-
-def corpus_description(kb: KnowledgeBase) -> str:
-    """One line on what the corpus covers: its article count and the places it names most."""
-    try:
-        index = kb.engine.index
-    except Exception:  # noqa: BLE001
-        return "基于新闻的可溯源问答。Answers with citations from news articles."
-    counts: dict[str, int] = {}
-    for facts in index.knowledge.docs.values():
-        for place in facts.places[:1]:
-            counts[place] = counts.get(place, 0) + 1
-    top = "、".join(sorted(counts, key=lambda p: -counts[p])[:4])
-    about = f"（{top}等）" if top else ""
-    return (f"基于 {len(index.docs)} 篇新闻{about}的可溯源问答。"
-            f"Answers with citations from {len(index.docs)} news articles.")
 
 
 # Clicks on citation markers (links in the chat) and source cards (in the sources panel) are
@@ -105,7 +71,7 @@ mark.lg-hl { background: #ffe066; color: #111; padding: 0 1px; border-radius: 2p
 .lg-article-body { white-space: pre-wrap; max-height: 460px; overflow-y: auto; padding: 8px;
                    border: 1px solid var(--border-color-primary); border-radius: 8px; }
 #chat a[href^="#cite-"] { color: var(--color-accent); font-weight: 600; text-decoration: none; }
-#chat strong { font-weight: 700; color: var(--color-accent); }
+#chat strong { font-weight: 700; color: var(--color-accent); font-size: 1.1em; }  /* the answer phrase only */
 .lg-note { color: var(--body-text-color-subdued); font-size: 12px; margin-bottom: 4px; }
 """
 
@@ -208,8 +174,10 @@ def article_for(turns: list[dict], ref: object) -> str:
 
 def warm_up(kb: KnowledgeBase) -> None:
     """Answer one question in the background so the first user does not pay for lazy loading."""
+    from rag.app.web_intro import corpus_intro
+
     try:
-        kb.ask((corpus_examples(kb) or ["今年的主要经济数据是多少？"])[0])
+        kb.ask((corpus_intro(kb).examples or ["今年的主要经济数据是多少？"])[0])
     except Exception:  # only a warm-up: a real request will report the problem
         log.debug("warm-up failed", exc_info=True)
 
@@ -227,39 +195,80 @@ def ask_json(kb: KnowledgeBase, question: str) -> dict:
             "citations": [], "related": [], "query": "", "notice": "", "error": message}
 
 
+def feedback_values(turns: list[dict]) -> list[str | None]:
+    """The thumbs shown under the assistant messages (``Chatbot.feedback_value``), one per turn."""
+    return [{"up": "Like", "down": "Dislike"}.get(t.get("verdict")) for t in turns]
+
+
+def record_verdict(kb: KnowledgeBase, turns: list[dict], message_index: object, liked: object) -> str | None:
+    """Log 👍/👎 (``liked``: Gradio's LikeData.liked) on the answer at chat message ``message_index`` to the
+    feedback file beside the index; the turn remembers it. Returns the verdict, or None for no answer there."""
+    from rag.app.feedback import append_feedback, feedback_path, feedback_row, verdict_of
+
+    if isinstance(message_index, (list, tuple)):
+        message_index = message_index[0]
+    if not isinstance(message_index, int) or message_index < 0 or message_index // 2 >= len(turns):
+        return None
+    turn = turns[message_index // 2]
+    if not turn.get("answer"):
+        return None
+    verdict = verdict_of(liked)
+    append_feedback(feedback_path(kb.index_dir), feedback_row(turn["answer"], verdict))
+    turn["verdict"] = verdict if verdict != "none" else None
+    return verdict
+
+
 # --------------------------------------------------------------------------- the UI
+
+# settings in the reader's words; the values are what the engine takes
+RETRIEVAL_CHOICES = [("综合（推荐）Balanced", "hybrid"), ("语义 By meaning", "dense"), ("关键词 By keywords", "bm25")]
+ANSWER_CHOICES = [("摘录原文 Quotes from the articles", "extractive"), ("大模型撰写 Written by an AI model", "llm")]
+# a dismissed confirm() sends False in a hidden checkbox: the Python side then does nothing
+CONFIRM_DELETE_CHAT = ("(saved, id, ok, current) => [saved, id, id ? confirm('删除这段对话？此操作无法撤销。\\n"
+                       "Delete this conversation? This cannot be undone.') : false, current]")
 
 
 def build_ui(kb: KnowledgeBase, concurrency: int = 8):
-    """The Blocks app: a chat tab and a knowledge-base tab, plus the ``/ask`` API endpoint."""
+    """The Blocks app: a chat tab (with conversations kept in the browser and 👍/👎 on answers) and a
+    knowledge-base tab, plus the ``/ask`` API endpoint."""
     gr = _gradio()
+    from rag.app import web_history
     from rag.app.jobs import JobQueue
+    from rag.app.web_intro import corpus_intro
     from rag.app.web_kb import build_kb_tab
 
-    with gr.Blocks(title="陆港问答 Lugang RAG", analytics_enabled=False) as demo:
-        gr.Markdown("## 陆港问答 · Lugang RAG\n" + corpus_description(kb))
+    intro = corpus_intro(kb)
+    with gr.Blocks(title=intro.title, analytics_enabled=False) as demo:
+        header = gr.Markdown(intro.markdown(md_text), elem_id="intro")
         turns = gr.State([])
+        conv_id = gr.State("")
+        store = gr.BrowserState(web_history.EMPTY, storage_key=web_history.STORAGE_KEY,
+                                secret=web_history.browser_secret(kb.index_dir))
         with gr.Tab("问答 Chat", id="chat"):
             with gr.Row():
+                with gr.Column(scale=1, min_width=200):
+                    new_chat = gr.Button("＋ 新对话 New chat", elem_id="clear", size="sm")
+                    history = gr.Radio([], value=None, label="对话记录 Conversations", elem_id="history",
+                                       interactive=True)
+                    delete_chat = gr.Button("删除对话 Delete conversation", elem_id="delete-chat", size="sm",
+                                            variant="stop")
+                    delete_ok = gr.Checkbox(False, visible=False)
                 with gr.Column(scale=3):
                     chatbot = gr.Chatbot(label="对话 Chat", elem_id="chat", height=480, sanitize_html=True,
                                          render_markdown=True, latex_delimiters=[], allow_tags=False,
-                                         buttons=["copy"], feedback_options=None, layout="bubble")
+                                         buttons=["copy"], feedback_options=("Like", "Dislike"), layout="bubble")
                     with gr.Row():
-                        msg = gr.Textbox(placeholder="输入问题 / Ask in Chinese or English", show_label=False, scale=5, elem_id="question",
-                                         max_length=1000, submit_btn=False)
+                        msg = gr.Textbox(placeholder="输入问题 / Ask in Chinese or English", show_label=False,
+                                         scale=5, elem_id="question", max_length=1000, submit_btn=False)
                         send = gr.Button("发送 Send", variant="primary", scale=1, elem_id="send")
-                    examples = corpus_examples(kb)
-                    if examples:
-                        gr.Examples(examples, inputs=[msg], label="示例 Examples")
-                    with gr.Row():
-                        clear = gr.Button("清空对话 Clear chat", elem_id="clear", size="sm")
+                    examples = gr.Examples([[e] for e in intro.examples] or [[""]], inputs=[msg],
+                                           label="示例 Examples", elem_id="examples", visible=bool(intro.examples))
                     with gr.Accordion("设置 Settings", open=False):
-                        k = gr.Slider(1, 20, value=6, step=1, label="检索段落数 Passages")
-                        retrieval_mode = gr.Radio(["hybrid", "dense", "bm25"], value="hybrid",
-                                                  label="检索方式 Retrieval mode")
-                        answer_mode = gr.Radio(["extractive", "llm"], value="extractive",
-                                               label="回答方式 Answer mode", visible=llm_configured())
+                        k = gr.Slider(1, 20, value=6, step=1, label="参考段落数 Passages to read")
+                        retrieval_mode = gr.Radio(RETRIEVAL_CHOICES, value="hybrid", elem_id="retrieval-mode",
+                                                  label="检索方式 How to find passages")
+                        answer_mode = gr.Radio(ANSWER_CHOICES, value="extractive", label="回答方式 Answer",
+                                               visible=llm_configured())
                 with gr.Column(scale=2):
                     sources = gr.HTML(SOURCES_EMPTY, elem_id="sources", js_on_load=SOURCES_JS,
                                       apply_default_css=False)
@@ -268,34 +277,82 @@ def build_ui(kb: KnowledgeBase, concurrency: int = 8):
         with gr.Tab("知识库 Knowledge base", id="kb"):
             build_kb_tab(gr, demo, kb, JobQueue(kb))
 
-        def respond(message: str, state: list, k_value, rmode, amode):
+        def listing(saved, current=None):
+            ids = {i for _, i in web_history.choices(saved)}
+            return gr.update(choices=web_history.choices(saved), value=current if current in ids else None)
+
+        def respond(message: str, state: list, k_value, rmode, amode, saved, current: str):
             state = list(state or [])
             question = (message or "").strip()
             if not question:
-                yield chat_messages(state), "", gr.skip(), gr.skip(), state
+                yield chat_messages(state), "", gr.skip(), gr.skip(), state, gr.skip(), gr.skip(), gr.skip()
                 return
+            current = current or web_history.new_id()
             for turn in answer_turn(kb, question, state, k_value, rmode, amode):
                 if turn.get("answer") or turn.get("error"):
                     panel = sources_html(turn.get("answer"), len(state) - 1, turn["sources"])
+                    saved = web_history.save(saved, current, state)
+                    yield (chat_messages(state), "", panel, VIEWER_EMPTY, state, saved, current,
+                           listing(saved, current))
                 else:
-                    panel = gr.skip()
-                yield chat_messages(state), "", panel, VIEWER_EMPTY, state
+                    yield chat_messages(state), "", gr.skip(), VIEWER_EMPTY, state, gr.skip(), gr.skip(), gr.skip()
 
         def show(state: list, evt: gr.EventData):  # the hint must resolve at runtime: no future annotations
             data = evt._data if isinstance(getattr(evt, "_data", None), dict) else {}
             return article_for(state or [], data.get("cite"))
 
-        chat_io = dict(inputs=[msg, turns, k, retrieval_mode, answer_mode],
-                       outputs=[chatbot, msg, sources, viewer, turns], api_visibility="private",
-                       concurrency_limit=concurrency, concurrency_id="chat", show_progress="minimal")
+        def reopen(saved, picked: str | None):
+            state = web_history.reopen(saved, picked, _index_or_none(kb))
+            if state is None:
+                return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            last = len(state) - 1
+            panel = sources_html(state[-1].get("answer"), last, state[-1]["sources"]) if state else SOURCES_EMPTY
+            return (gr.update(value=chat_messages(state), feedback_value=feedback_values(state)), panel,
+                    VIEWER_EMPTY, state, picked)
+
+        def forget(saved, picked: str | None, ok: bool, current: str):
+            if not picked or not ok:
+                return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            saved = web_history.delete(saved, picked)
+            if picked != current:
+                return saved, listing(saved, current), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return saved, listing(saved), [], SOURCES_EMPTY, VIEWER_EMPTY, [], ""
+
+        def on_like(state: list, saved, current: str, evt: gr.LikeData):
+            try:
+                verdict = record_verdict(kb, state or [], evt.index, evt.liked)
+            except RagError as exc:
+                gr.Warning(str(exc))
+                return gr.skip(), gr.skip()
+            if verdict is None or not current:
+                return gr.skip(), gr.skip()
+            return state, web_history.save(saved, current, state)
+
+        private = dict(api_visibility="private")
+        chat_io = dict(inputs=[msg, turns, k, retrieval_mode, answer_mode, store, conv_id],
+                       outputs=[chatbot, msg, sources, viewer, turns, store, conv_id, history],
+                       concurrency_limit=concurrency, concurrency_id="chat", show_progress="minimal", **private)
         msg.submit(respond, **chat_io)
         send.click(respond, **chat_io)
-        reset = dict(fn=lambda: ([], "", SOURCES_EMPTY, VIEWER_EMPTY, []),
-                     outputs=[chatbot, msg, sources, viewer, turns], queue=False, api_visibility="private")
-        clear.click(**reset)
-        chatbot.clear(**reset)  # the chat's own bin icon forgets the history too
-        sources.click(show, inputs=[turns], outputs=[viewer], api_visibility="private",
-                      concurrency_limit=None, show_progress="hidden")
+        reset = dict(fn=lambda: ([], "", SOURCES_EMPTY, VIEWER_EMPTY, [], "", gr.update(value=None)),
+                     outputs=[chatbot, msg, sources, viewer, turns, conv_id, history], queue=False, **private)
+        new_chat.click(**reset)
+        chatbot.clear(**reset)  # the chat's own bin icon starts a new conversation too; the old one stays listed
+        history.input(reopen, inputs=[store, history], outputs=[chatbot, sources, viewer, turns, conv_id],
+                      queue=False, **private)
+        delete_chat.click(forget, inputs=[store, history, delete_ok, conv_id],
+                          outputs=[store, history, chatbot, sources, viewer, turns, conv_id], queue=False,
+                          js=CONFIRM_DELETE_CHAT, **private)
+        chatbot.like(on_like, inputs=[turns, store, conv_id], outputs=[turns, store], queue=False, **private)
+        sources.click(show, inputs=[turns], outputs=[viewer], concurrency_limit=None, show_progress="hidden",
+                      **private)
+
+        def refresh(saved):  # the corpus may have changed since the page was built
+            now = corpus_intro(kb)
+            return (now.markdown(md_text), gr.update(samples=[[e] for e in now.examples] or [[""]],
+                                                     visible=bool(now.examples)), listing(saved))
+
+        demo.load(refresh, inputs=[store], outputs=[header, examples.dataset, history], queue=False, **private)
 
         def ask(question: str) -> dict:
             """Answer a question with citations: the same JSON object as `rag ask --json`."""
@@ -304,6 +361,13 @@ def build_ui(kb: KnowledgeBase, concurrency: int = 8):
         gr.api(ask, api_name="ask", concurrency_limit=concurrency, concurrency_id="chat")
     demo.queue(default_concurrency_limit=concurrency)
     return demo
+
+
+def _index_or_none(kb: KnowledgeBase):
+    try:
+        return kb.engine.index
+    except Exception:  # noqa: BLE001 - no index: reopened answers show their quoted passages only
+        return None
 
 
 def launch(demo, host: str = "127.0.0.1", port: int = 7860, block: bool = True, quiet: bool = False):

@@ -97,7 +97,9 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def delete_document(kb: KnowledgeBase, doc_id: str | None) -> str:
+def delete_document(kb: KnowledgeBase, doc_id: str | None, confirmed: bool = True) -> str:
+    if not confirmed:
+        return CANCELLED
     if not doc_id:
         return _fail("请先选择要删除的文章。Choose an article to delete first.")
     title = next((d.get("title") or doc_id for d in kb.documents() if d["doc_id"] == doc_id), doc_id)
@@ -112,7 +114,19 @@ def delete_document(kb: KnowledgeBase, doc_id: str | None) -> str:
                f"Deleted; the file was moved to the corpus .trash folder.")
 
 
-def rebuild_index(queue: JobQueue) -> str:
+CANCELLED = "已取消，未做任何更改。Cancelled; nothing was changed."
+# Delete and Rebuild ask first: the browser's confirm() answer goes to the server in a hidden checkbox, and
+# a dismissed dialog changes nothing. The article's name is read from the dropdown as the user sees it.
+CONFIRM_DELETE = ("(doc, ok) => [doc, doc ? confirm('删除文章《' + (document.querySelector('#kb-pick input')?.value "
+                  "|| doc) + '》？文件会移到 corpus/.trash/。\\nDelete this article? The file is moved to "
+                  "corpus/.trash/.') : true]")
+CONFIRM_REBUILD = ("(ok) => [confirm('重建整个索引？所有文章会重新嵌入，期间仍可提问。\\nRebuild the whole index? "
+                   "Every article is embedded again; the chat keeps answering meanwhile.')]")
+
+
+def rebuild_index(queue: JobQueue, confirmed: bool = True) -> str:
+    if not confirmed:
+        return CANCELLED
     try:
         queue.submit_rebuild()
     except RagError as exc:
@@ -158,6 +172,7 @@ def build_kb_tab(gr, demo, kb: KnowledgeBase, queue: JobQueue) -> None:
             delete = gr.Button("删除文章 Delete article", variant="stop", elem_id="kb-delete")
             rebuild = gr.Button("重建索引 Rebuild index", elem_id="kb-rebuild")
     status = gr.Markdown("", elem_id="kb-status")
+    confirmed = gr.Checkbox(True, visible=False)  # what the confirm dialog answered
     jobs = gr.Dataframe(job_rows(queue), headers=JOB_HEADERS, datatype="str", interactive=False, wrap=True,
                         label="索引任务 Indexing jobs", elem_id="kb-jobs", type="array")
     with gr.Row():
@@ -179,13 +194,15 @@ def build_kb_tab(gr, demo, kb: KnowledgeBase, queue: JobQueue) -> None:
         message = upload_files(queue, paths)
         return message, job_rows(queue), gr.update(choices=active_choices(queue)), None, ""
 
-    def on_delete(doc_id, progress=gr.Progress()):
+    def on_delete(doc_id, confirmed, progress=gr.Progress()):
+        if not confirmed:
+            return CANCELLED, gr.skip(), gr.skip()
         progress(0, desc="更新索引 Updating index")
         message = delete_document(kb, doc_id)
         return (message, *listing())
 
-    def on_rebuild():
-        return rebuild_index(queue), job_rows(queue), gr.update(choices=active_choices(queue))
+    def on_rebuild(confirmed):
+        return rebuild_index(queue, bool(confirmed)), job_rows(queue), gr.update(choices=active_choices(queue))
 
     def on_cancel(job_id):
         return cancel_job(queue, job_id), job_rows(queue), gr.update(choices=active_choices(queue), value=None)
@@ -202,9 +219,9 @@ def build_kb_tab(gr, demo, kb: KnowledgeBase, queue: JobQueue) -> None:
     quiet = dict(api_visibility="private")
     files.change(on_pick, inputs=[files], outputs=[estimate], queue=False, **quiet)
     add.click(on_upload, inputs=[files], outputs=[status, jobs, running, files, estimate], **quiet)
-    delete.click(on_delete, inputs=[pick], outputs=[status, table, pick],
+    delete.click(on_delete, inputs=[pick, confirmed], outputs=[status, table, pick], js=CONFIRM_DELETE,
                  concurrency_limit=1, concurrency_id="kb-write", **quiet)
-    rebuild.click(on_rebuild, outputs=[status, jobs, running], **quiet)
+    rebuild.click(on_rebuild, inputs=[confirmed], outputs=[status, jobs, running], js=CONFIRM_REBUILD, **quiet)
     cancel.click(on_cancel, inputs=[running], outputs=[status, jobs, running], **quiet)
     timer.tick(on_tick, inputs=[seen], outputs=[jobs, running, seen, table, pick], queue=False, **quiet)
     demo.load(listing, outputs=[table, pick], api_visibility="private", queue=False)

@@ -18,7 +18,7 @@ VIEWER_EMPTY = ('<div class="lg-article lg-empty">点击回答中的引用标记
 
 # ASCII punctuation that Markdown may act on; a backslash makes each one literal.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>$])")
-_ANSWER_TOKENS = re.compile(r"\*\*(.+?)\*\*|\[(\d+)\]", re.S)
+_CITE_MARKER = re.compile(r"\[(\d+)\]")
 
 
 def esc(text: object) -> str:
@@ -46,36 +46,49 @@ def parse_ref(ref: object) -> tuple[int, int, str] | None:
 # --------------------------------------------------------------------------- chat messages
 
 
-def answer_markdown(answer: dict, turn: int) -> str:
-    """The assistant message: escaped answer text, **bold** kept, [n] turned into clickable markers."""
+def phrase_markdown(answer: dict, turn: int) -> str:
+    """The answer phrase in bold, as one piece, with its citation marker; "" when there is none.
+
+    ``short_answer.text`` is the exact span of the source (10-15万辆 stays one phrase); for an English
+    question its exact English rendering ``short_answer.en`` comes first, the source span after it.
+    """
+    short = answer.get("short_answer")
+    if not answer.get("answerable") or not isinstance(short, dict) or not short.get("text"):
+        return ""
+    text, en = str(short["text"]), short.get("en")
+    shown = f"{en} ({text})" if en and en != text else text
+    n = short.get("citation", 1)
     cited = {c["n"] for c in answer.get("citations", [])}
-    text = answer.get("answer", "")
+    ref = f" [\\[{n}\\]](#cite-{cite_ref(turn, n)})" if n in cited else ""
+    return f"**{md_text(shown)}**{ref}"
+
+
+def answer_markdown(answer: dict, turn: int) -> str:
+    """The assistant message: the answer phrase first in bold, then the quoted sentences with clickable [n].
+
+    Bold marks the answer phrase only: the emphasis the answer text carries (``**figures**``) is dropped,
+    so no other figure is bold and no figure is split in two bold pieces. Everything else is escaped.
+    """
+    cited = {c["n"] for c in answer.get("citations", [])}
+    text = answer.get("answer", "").replace("**", "")
     out: list[str] = []
     last = 0
-    for m in _ANSWER_TOKENS.finditer(text):
+    for m in _CITE_MARKER.finditer(text):
         out.append(md_text(text[last:m.start()]))
-        if m.group(1) is not None:
-            out.append(f"**{md_text(m.group(1))}**")
-        elif int(m.group(2)) in cited:
-            n = int(m.group(2))
-            out.append(f"[\\[{n}\\]](#cite-{cite_ref(turn, n)})")
-        else:
-            out.append(md_text(m.group(0)))
+        n = int(m.group(1))
+        out.append(f"[\\[{n}\\]](#cite-{cite_ref(turn, n)})" if n in cited else md_text(m.group(0)))
         last = m.end()
     out.append(md_text(text[last:]))
     body = "".join(out)
-    short = answer.get("short_answer")
-    if answer.get("answerable") and short and short.get("text"):
-        n = short.get("citation", 1)
-        ref = f" [\\[{n}\\]](#cite-{cite_ref(turn, n)})" if n in cited else ""
-        english = f" — {md_text(short['en'])}" if short.get("en") and short["en"] != short["text"] else ""
-        body = f"**{md_text(short['text'])}**{english}{ref}\n\n{body}"
+    phrase = phrase_markdown(answer, turn)
+    if phrase:
+        body = f"{phrase}\n\n{body}"
     parts = []
     if answer.get("notice"):
         parts.append(f"*{md_text(answer['notice'])}*")
     if not answer.get("answerable", False):
-        label = "未找到答案 · No answer in the articles"
-        body = f"**{md_text(label)}**\n\n{body}"
+        label = "⚠️ 未找到答案 · No answer in the articles"  # not bold: bold is the answer phrase's
+        body = f"{md_text(label)}\n\n{body}"
         if answer.get("refusal_reason"):
             body += "\n\n" + md_text(f"原因 Reason: {answer['refusal_reason']}")
         if answer.get("related"):
@@ -85,7 +98,7 @@ def answer_markdown(answer: dict, turn: int) -> str:
 
 
 def error_markdown(message: str) -> str:
-    return f"**{md_text('出错了 · Error')}**\n\n{md_text(message)}"
+    return f"{md_text('⚠️ 出错了 · Error')}\n\n{md_text(message)}"
 
 
 # --------------------------------------------------------------------------- sources panel
@@ -107,9 +120,19 @@ def _highlight(source: str, lo: int, hi: int, start: int, end: int, compact: boo
 
 
 def _meta_line(c: dict) -> str:
+    """Place, date and rank of the passage; never a raw retrieval score (its scale means nothing to a reader)."""
     bits = [b for b in (c.get("district", ""), c.get("date", "")) if b]
-    bits.append(f"相关度 relevance {float(c.get('score', 0.0)):.3f}")
-    return " · ".join(esc(b) for b in bits)
+    return " · ".join(esc(b) for b in [*bits, f"排名 rank {int(c.get('n', 0))}"])
+
+
+def confidence_label(confidence: object) -> str:
+    """The answer model's calibrated probability that the articles answer the question, in words and %."""
+    try:
+        p = min(1.0, max(0.0, float(confidence)))
+    except (TypeError, ValueError):
+        return ""
+    word = "高 high" if p >= 0.8 else "中 medium" if p >= 0.5 else "低 low"
+    return f"可信度 Confidence: {word} ({p:.0%})"
 
 
 def _card(c: dict, turn: int, kind: str, sources: dict[str, str]) -> str:
@@ -136,7 +159,8 @@ def sources_html(answer: dict | None, turn: int, sources: dict[str, str]) -> str
         return SOURCES_EMPTY
     cards = [_card(c, turn, "c", sources) for c in answer.get("citations", [])]
     if cards:
-        head = f"来源 Sources ({len(cards)})"
+        confidence = confidence_label(answer.get("confidence")) if answer.get("answerable") else ""
+        head = f"来源 Sources ({len(cards)})" + (f" · {confidence}" if confidence else "")
     else:
         cards = [_card(c, turn, "r", sources) for c in answer.get("related", [])]
         if not cards:

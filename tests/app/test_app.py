@@ -105,7 +105,7 @@ def test_markdown_and_html_escape_article_and_user_text():
     assert "<script" not in md and "<img" not in md and "&lt;script&gt;" in md
     assert "[\\[1\\]](#cite-3-1-c)" in md  # cited marker -> link
     assert "\\[9\\]" in md and "#cite-3-9" not in md  # uncited marker stays text
-    assert "**12\\.7%**" in md  # the answerer's bold survives
+    assert "12\\.7%" in md and "**" not in md  # no answer phrase: nothing is bold, the answerer's ** dropped
 
     source = "前文。" + EVIL + "。后文。"
     start = source.index("<script>")

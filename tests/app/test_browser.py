@@ -6,6 +6,7 @@ test-artifacts/browser/.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -110,21 +111,42 @@ def browser():
         b.close()
 
 
-@pytest.fixture
-def page(browser, app_url):
+@contextlib.contextmanager
+def open_page(browser, url: str):
+    """A fresh browser context on ``url``; page errors and unexpected dialogs fail the test.
+
+    A test that expects confirm dialogs appends its answers (True: accept) to ``page.confirms`` first."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
     pg = context.new_page()
     pg.set_default_timeout(60_000)
     problems: list[str] = []
     pg.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    pg.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
-    pg.goto(app_url)
-    pg.wait_for_selector("#question textarea")
-    pg.problems = problems
-    yield pg
-    context.close()
+    pg.confirms = []
+
+    def on_dialog(dialog):
+        if dialog.type == "confirm" and pg.confirms:
+            dialog.accept() if pg.confirms.pop(0) else dialog.dismiss()
+        else:
+            problems.append(f"dialog: {dialog.message}")
+            dialog.dismiss()
+
+    pg.on("dialog", on_dialog)
+    try:
+        pg.goto(url)
+        pg.wait_for_selector("#question textarea")
+        pg.problems = problems
+        yield pg
+    finally:
+        context.close()
     assert not problems, problems
+    assert not pg.confirms, f"confirm dialogs that never came: {pg.confirms}"
+
+
+@pytest.fixture
+def page(browser, app_url):
+    with open_page(browser, app_url) as pg:
+        yield pg
 
 
 def ask(page, question: str) -> None:
@@ -168,7 +190,8 @@ def test_chinese_question_cites_and_opens_the_highlighted_passage(page):
     card = page.locator('#sources [data-cite="0-1-c"]')
     cited = card.locator("mark.lg-hl").inner_text()
     assert "85万" in cited
-    assert "绥芬河" in card.inner_text() and "relevance" in card.inner_text()
+    assert "绥芬河" in card.inner_text() and "排名 rank 1" in card.inner_text()
+    assert "relevance" not in page.inner_text("#sources")  # no raw scores
     shot(page, "01-zh-answer")
 
     marker.first.click()
@@ -251,6 +274,7 @@ def test_upload_ask_delete_with_a_malicious_article(page, tmp_path):
     page.get_by_role("tab", name="知识库 Knowledge base").click()
     page.click("#kb-pick input")
     page.locator('#kb-pick li[role="option"]', has_text="xinghe_port.txt").click()
+    page.confirms.append(True)
     page.click("#kb-delete")
     page.wait_for_function("() => (document.querySelector('#kb-status')?.innerText || '').includes('Deleted')")
     page.wait_for_function("() => !(document.querySelector('#kb-table')?.innerText || '').includes('xinghe_port')")
