@@ -22,7 +22,6 @@ from rag.search.hits import Hit, clean_query
 from rag.search.retrieve import Retriever
 from rag.search.scoring import AnswerModel, answerable, default_model, score
 from rag.text.tokenize import as_written, normalize, tokenize
-from rag.text.units import FIGURE
 
 # --------------------------------------------------------------------------- the answerer
 
@@ -75,9 +74,9 @@ class Answerer:
             return self._refuse(question, query, hits, analysis, _reason(candidates), confidence)
         chosen = self._choose(candidates)
         citations = [self._cite(n, c) for n, c in enumerate(chosen, start=1)]
-        return Answer(question, self._compose(analysis, chosen), True, "extractive", citations, [], query,
-                      confidence=confidence, analysis=analysis.to_json(),
-                      short_answer=answer_phrase(analysis, citations))
+        short = answer_phrase(analysis, citations)
+        return Answer(question, self._compose(analysis, citations, short), True, "extractive", citations, [], query,
+                      confidence=confidence, analysis=analysis.to_json(), short_answer=short)
 
     def _choose(self, candidates: list[Candidate]) -> list[Candidate]:
         """The best sentence, and up to ``max_sentences`` - 1 more whose probability is ``extra_ratio`` of its
@@ -122,8 +121,15 @@ class Answerer:
                         score=round(cand.p, 4), passage=chunk.text,
                         passage_start=chunk.start, passage_end=chunk.end)
 
-    def _compose(self, analysis: QuestionAnalysis, chosen: list[Candidate]) -> str:
-        parts = [f"{_emphasise(_display(c.text), analysis)}[{n}]" for n, c in enumerate(chosen, start=1)]
+    def _compose(self, analysis: QuestionAnalysis, citations: list[Citation], short: dict | None) -> str:
+        """The quoted sentences with their citation marks; bold marks the answer phrase only."""
+        parts = []
+        for c in citations:
+            text = c.text
+            if short and short["citation"] == c.n:  # marked before _display moves the offsets
+                s, e = short["start"] - c.start, short["end"] - c.start
+                text = f"{text[:s]}\x00{text[s:e]}\x01{text[e:]}"
+            parts.append(_display(text).replace("\x00", "**").replace("\x01", "**") + f"[{c.n}]")
         if analysis.language == "zh":
             return "根据资料：" + "".join(parts)
         return "According to the articles (quoted in Chinese): " + " ".join(parts)
@@ -205,27 +211,3 @@ def _reason(candidates: list[Candidate]) -> str:
 def _display(sentence: str) -> str:
     """A sentence as shown in the answer: no list bullet, no stray markdown."""
     return re.sub(r"^[-*•]\s*", "", sentence.strip()).replace("**", "")
-
-
-def _emphasise(text: str, analysis: QuestionAnalysis) -> str:
-    """Bold the figures that could answer: of the unit asked when the question names one (at most three)."""
-    if analysis.type not in ("number", "date"):
-        return text
-    out, last, bolded = [], 0, 0
-    for m in FIGURE.finditer(text):
-        unit = m.group(3) or ""
-        number = m.group(1)
-        if bolded >= 3 or number in analysis.numbers or number in analysis.years:
-            continue
-        if analysis.type == "number" and analysis.unit and not any(unit.endswith(u) or u == unit for u in analysis.unit):
-            continue
-        if analysis.type == "number" and not unit and not analysis.unit:
-            continue
-        if analysis.type == "date" and unit not in ("年",) and not re.match(r"\d+\s*月", text[m.start():m.end() + 2]):
-            continue
-        out.append(text[last:m.start()])
-        out.append(f"**{text[m.start():m.end()].strip()}**")
-        last = m.end()
-        bolded += 1
-    out.append(text[last:])
-    return "".join(out)

@@ -62,3 +62,9 @@ def test_a_follow_up_takes_the_place_from_the_question_before(kb):
                {"role": "assistant", "content": "…"}]
     answer = kb.ask("那霍尔果斯呢？", history=history)
     assert "霍尔果斯" in answer.query and "满洲里" not in answer.query
+
+
+def test_bold_marks_the_answer_phrase_only(kb):
+    answer = kb.ask("满洲里口岸2022年进出口货运量达到多少？")
+    assert answer.answer.count("**") == 2
+    assert f"**{answer.short_answer['text']}**" in answer.answer
