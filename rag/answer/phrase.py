@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 from rag.answer.types import Citation
+from rag.index.english_names import name_en
 from rag.search.analysis import QuestionAnalysis
 from rag.text.english import QUALIFIERS, render_en
 from rag.text.timeexpr import years_in
@@ -52,7 +53,15 @@ def answer_phrase(analysis: QuestionAnalysis, citations: list[Citation]) -> dict
         return None
     s += cite.text[s:e].index(text)
     return {"text": text, "citation": cite.n, "doc_id": cite.doc_id, "start": cite.start + s,
-            "end": cite.start + s + len(text), "en": render_en(text) if analysis.language == "en" else None}
+            "end": cite.start + s + len(text), "en": _english(analysis, text) if analysis.language == "en" else None}
+
+
+def _english(a: QuestionAnalysis, text: str) -> str | None:
+    """The English of a figure or a date, or of a name when a name was asked (CC-CEDICT or pinyin)."""
+    rendered = render_en(text)
+    if rendered is None and a.type in _POS:
+        rendered = name_en(text, a.type)
+    return rendered
 
 
 def _find(a: QuestionAnalysis, sentence: str) -> tuple[int, int] | None:

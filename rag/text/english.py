@@ -21,6 +21,7 @@ UNITS = {"元": "yuan", "美元": "US dollars", "欧元": "euros", "港元": "Ho
          "人": "people", "名": "people", "位": "people", "项": "projects", "个": "", "条": "lines", "座": "",
          "亩": "mu", "公顷": "hectares", "平方公里": "square kilometres", "平方米": "square metres",
          "公里": "km", "千米": "km", "米": "metres", "千瓦时": "kWh", "度": "kWh", "倍": "times",
+         "批次": "batches", "场": "events", "种": "kinds", "批": "batches", "次": "times", "款": "models", "所": "", "处": "",
          "天": "days", "小时": "hours", "分钟": "minutes", "%": "%", "个百分点": "percentage points"}
 QUALIFIERS = {"超过": "more than", "超": "more than", "逾": "over", "突破": "over", "均超过": "all over",
               "均超": "all over", "近": "nearly", "接近": "nearly", "将近": "nearly", "约": "about",
@@ -32,7 +33,7 @@ _NUM = r"\d+(?:\.\d+)?"
 _MULT = "|".join(sorted(MULTIPLIERS, key=len, reverse=True))
 _UNIT = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
 _QUAL = "|".join(sorted(QUALIFIERS, key=len, reverse=True))
-_FIGURE = re.compile(rf"^(?P<qual>{_QUAL})?(?P<ord>第)?(?P<a>{_NUM})(?P<am>{_MULT})?(?P<au>{_UNIT})?"
+_FIGURE = re.compile(rf"^(?P<qual>{_QUAL})?(?P<ord>第)?(?P<a>{_NUM})(?P<am>{_MULT})?(?P<over>多|余)?(?P<au>{_UNIT})?"
                      rf"(?:\s*{RANGE_DASH}\s*(?P<b>{_NUM})(?P<bm>{_MULT})?(?P<bu>{_UNIT})?)?"
                      rf"(?P<more>多|余)?$")
 _DATE = re.compile(r"^(?:(?P<y>(?:19|20)\d\d)年)?(?:(?P<m>\d{1,2})月(?:(?P<d>\d{1,2})[日号])?)?$")
@@ -84,7 +85,7 @@ def render_en(text: str) -> str | None:
         words += "%"
     elif unit_en:
         words += f" {unit_en}"
-    if m.group("more"):
+    if m.group("more") or (m.group("over") and not m.group("b")):
         words = "more than " + words
     if m.group("qual"):
         words = f"{QUALIFIERS[m.group('qual')]} {words}"

