@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from rag.errors import RagError
 
@@ -44,6 +44,57 @@ class IndexConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+BACKEND_ENV = {"name": "RAG_BACKEND", "milvus_uri": "RAG_MILVUS_URI", "collection": "RAG_MILVUS_COLLECTION",
+               "index_type": "RAG_MILVUS_INDEX"}
+BACKENDS = ("faiss", "milvus")
+MILVUS_INDEX_TYPES = ("auto", "FLAT", "IVF_FLAT", "HNSW")
+
+
+@dataclass(frozen=True)
+class BackendConfig:
+    """Where chunk and sentence vectors live: FAISS files in the index folder (default) or Milvus.
+
+    Everything else (chunks, BM25, knowledge, manifest) stays in the index folder either way.
+    """
+
+    name: str = "faiss"  # faiss | milvus
+    # a file path -> milvus-lite (in-process); http://host:19530 -> a Milvus server or cluster;
+    # None -> milvus.db inside the index folder
+    milvus_uri: str | None = None
+    collection: str | None = None  # prefix of the collection names; None -> derived from the index folder
+    index_type: str = "auto"  # auto: FLAT up to IndexConfig.flat_max, IVF_FLAT above (as FAISS); or HNSW
+    explicit: bool = False  # RAG_BACKEND was set: an index keeping its vectors elsewhere is then an error
+    token: str | None = field(default=None, repr=False)  # $RAG_MILVUS_TOKEN, for a server with authentication
+
+    @classmethod
+    def from_env(cls, env: dict | None = None) -> BackendConfig:
+        """The one place RAG_BACKEND, RAG_MILVUS_URI, RAG_MILVUS_COLLECTION and RAG_MILVUS_INDEX are read."""
+        env = os.environ if env is None else env
+        name = (env.get(BACKEND_ENV["name"]) or "").strip().lower()
+        if name and name not in BACKENDS:
+            raise RagError(f"RAG_BACKEND={name!r} is not a vector backend.", "Set RAG_BACKEND=faiss or milvus.")
+        index_type = (env.get(BACKEND_ENV["index_type"]) or "auto").strip()
+        index_type = "auto" if index_type.lower() == "auto" else index_type.upper()
+        if index_type not in MILVUS_INDEX_TYPES:
+            raise RagError(f"RAG_MILVUS_INDEX={index_type!r} is not supported.",
+                           f"Use one of {', '.join(MILVUS_INDEX_TYPES)}.")
+        return cls(name=name or "faiss", milvus_uri=(env.get(BACKEND_ENV["milvus_uri"]) or "").strip() or None,
+                   collection=(env.get(BACKEND_ENV["collection"]) or "").strip() or None,
+                   index_type=index_type, explicit=bool(name), token=env.get("RAG_MILVUS_TOKEN") or None)
+
+
+DEVICES = ("cpu", "cuda", "auto")
+
+
+def embed_device(env: dict | None = None) -> str:
+    """The sentence-transformers device: $RAG_DEVICE (cpu, cuda or auto = cuda when torch sees one), else cpu."""
+    env = os.environ if env is None else env
+    device = (env.get("RAG_DEVICE") or "cpu").strip().lower()
+    if device not in DEVICES and not device.startswith("cuda:"):
+        raise RagError(f"RAG_DEVICE={device!r} is not a device.", "Use cpu, cuda, cuda:N or auto.")
+    return device
 
 
 @dataclass

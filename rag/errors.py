@@ -43,6 +43,10 @@ class IndexLockedError(RagError):
     """Another process is writing the index."""
 
 
+class VectorStoreError(RagError):
+    """The vector store (a Milvus server or milvus-lite file) cannot be reached or refused an operation."""
+
+
 class DocumentError(RagError):
     """A document cannot be read (unknown type, undecodable, broken file)."""
 

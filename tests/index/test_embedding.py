@@ -194,3 +194,33 @@ def test_the_hub_libraries_are_offline_unless_the_user_says_otherwise():
     env["HF_HUB_OFFLINE"] = "0"
     assert subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                           check=True).stdout.split()[0] == "0"
+
+
+def test_device_choice_for_sentence_transformers(minilm_path, monkeypatch):
+    import torch
+
+    from rag.config import embed_device
+    from rag.errors import RagError
+    from rag.index.embedding import load_embedder, torch_device
+
+    assert embed_device({}) == "cpu"  # the default is unchanged
+    assert embed_device({"RAG_DEVICE": "AUTO"}) == "auto"
+    with pytest.raises(RagError, match="RAG_DEVICE"):
+        embed_device({"RAG_DEVICE": "tpu"})
+    gpu = torch.cuda.is_available()
+    assert torch_device("auto") == ("cuda" if gpu else "cpu")
+    if not gpu:
+        with pytest.raises(EmbeddingError, match="no CUDA GPU") as err:
+            torch_device("cuda")
+        assert "--device cpu" in err.value.hint
+    monkeypatch.setenv("RAG_DEVICE", "auto")
+    st = load_embedder(f"st:{minilm_path}")
+    assert st._model.device.type == ("cuda" if gpu else "cpu")
+
+
+def test_the_device_flag_sets_the_environment(monkeypatch):
+    from rag.app.cli import build_parser
+
+    monkeypatch.setenv("RAG_DEVICE", "cpu")  # restored (or removed) after the test
+    args = build_parser().parse_args(["index", "--device", "auto"])
+    assert args.device == "auto" and __import__("os").environ["RAG_DEVICE"] == "auto"
