@@ -250,6 +250,13 @@ def cmd_bench(args) -> int:
     from rag.app.kb import default_corpus, default_index
     from rag.bench.run import run_bench
 
+    if args.milvus:
+        from rag.bench.milvus import run_milvus_bench, table
+
+        result = run_milvus_bench(args.corpus or default_corpus(), args.index or default_index(),
+                                  [int(n) for n in args.milvus.split(",")], work_dir=args.work)
+        print(json.dumps(result, indent=2) if args.json else table(result["milvus"]))
+        return 0
     result = run_bench(args.corpus or default_corpus(), args.index or default_index(), quick=args.quick,
                        work_dir=args.work)
     if args.report:
@@ -340,6 +347,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print every measurement as JSON")
     p.add_argument("--report", metavar="DIR", help="write results.json, tables.md and scale.png into DIR")
     p.add_argument("--work", metavar="DIR", help="keep the bench's corpora and indexes in DIR (default: a temp dir)")
+    p.add_argument("--milvus", nargs="?", const="10000,100000", metavar="SIZES", help="only FAISS vs Milvus "
+                   "(milvus-lite): build, search p50/p95, recall@10 at these vector counts (default 10000,100000)")
     p.set_defaults(func=cmd_bench)
     from rag.app.cli_feedback import add_parser as add_feedback
 

@@ -88,6 +88,10 @@ def tables(r: dict) -> str:
                                                           for c in cells) + " |")
     if "large_index" in r:
         out.append(_large_table(r))
+    if r.get("milvus"):
+        from rag.bench.milvus import table
+
+        out.append("\nFAISS vs Milvus (milvus-lite), same vectors and queries:\n\n" + table(r["milvus"]))
     if "threads" in r:
         out.append("\n| OMP threads | batch | wait policy | passages/s | query ms |")
         out.append("|---:|---:|---|---:|---:|")

@@ -9,6 +9,7 @@ ratios and finishes in well under a minute.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import platform
@@ -340,6 +341,10 @@ def _scale(out: dict, work: Path, corpus_dir: Path, embedder: Embedder, qs: Sequ
     qvecs = np.vstack([embedder.embed_query(q) for q in qs])
     base = clustered_vectors(centres, sizes[-1], seed=11)
     out["vector_search"] = vector_scale(base, qvecs, sizes, hnsw_max=hnsw_max, config=config, log=log)
+    if importlib.util.find_spec("pymilvus") and importlib.util.find_spec("milvus_lite"):  # the [milvus] extra
+        from rag.bench.milvus import compare
+
+        out["milvus"] = compare(base, qvecs, [n for n in sizes if n <= 100_000], work, config, log=log)
     del base
     out["small_probe"] = process_probe(work / "corpus", work / "index", qs[:40])
     large = large_index(work, corpus_dir, large_chunks, embedder, centres, qs[:40], config, log)

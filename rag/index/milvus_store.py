@@ -73,6 +73,9 @@ def client(uri: str, token: str | None = None):
         pymilvus = pymilvus_module()
         if uri.endswith(".db"):
             Path(uri).parent.mkdir(parents=True, exist_ok=True)
+            # milvus-lite serves gRPC in this process and logs a traceback for each RPC it lacks
+            # (create_collection asks for AllocTimestamp, which it does not implement; the call succeeds)
+            logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
         try:
             _CLIENTS[uri] = pymilvus.MilvusClient(uri=uri, token=token or "")
         except Exception as exc:  # connection refused, lite file locked by another process...
