@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from rag.config import BackendConfig
-from rag.errors import IndexCorruptError, IndexMismatchError, RagError
+from rag.errors import IndexCorruptError, IndexMismatchError, RagError, VectorStoreError
 from rag.index import build as build_module
 from rag.index import milvus_store
 from rag.index.build import build_index
@@ -187,3 +187,27 @@ def test_backend_settings_from_env():
     with pytest.raises(RagError, match="neither a server address nor a .db file"):
         milvus_store.resolve_uri("/data/vectors", Path("."))
     assert milvus_store.resolve_uri(None, Path("/x/index")) == "/x/index/milvus.db"
+
+
+def test_a_crash_after_the_switch_is_cleaned_up_by_the_next_build(tmp_path, embedder, milvus, monkeypatch):
+    files = dict(FILES)
+    index_dir = tmp_path / "idx"
+    build_index(corpus(tmp_path, files), index_dir, embedder=embedder, backend=milvus)
+
+    def interrupted(*args, **kwargs):
+        raise VectorStoreError("connection lost")
+
+    del files["smes.txt"]
+    monkeypatch.setattr(milvus_store, "settle", interrupted)  # the manifest switched, the deletes never ran
+    build_index(corpus(tmp_path, files), index_dir, embedder=embedder, backend=milvus)
+    monkeypatch.undo()
+    index = load_index(index_dir, backend=milvus)
+    collection = index.manifest["index"]["milvus"]["faiss"]["collection"]
+    assert collection_rows(milvus, collection, 'doc_id == "smes"') > 0  # still stored...
+    rows, _ = index.dense_search(embedder.embed_query("专精特新企业数量"), len(index))
+    assert len(rows) == len(index) and "smes" not in {index.chunks[int(r)].doc_id for r in rows}  # ...never found
+    files["kashgar.txt"] = KASHGAR
+    build_index(corpus(tmp_path, files), index_dir, embedder=embedder, backend=milvus)
+    index = load_index(index_dir, backend=milvus)
+    assert collection_rows(milvus, collection, 'doc_id == "smes"') == 0
+    assert collection_rows(milvus, collection) == len(index)
