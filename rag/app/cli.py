@@ -252,9 +252,10 @@ def cmd_bench(args) -> int:
 
     if args.milvus:
         from rag.bench.milvus import run_milvus_bench, table
+        from rag.bench.run import machine, questions
 
         result = run_milvus_bench(args.corpus or default_corpus(), args.index or default_index(),
-                                  [int(n) for n in args.milvus.split(",")], work_dir=args.work)
+                                  [int(n) for n in args.milvus.split(",")], questions(), machine(), args.work)
         print(json.dumps(result, indent=2) if args.json else table(result["milvus"]))
         return 0
     result = run_bench(args.corpus or default_corpus(), args.index or default_index(), quick=args.quick,

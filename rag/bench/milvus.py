@@ -101,11 +101,11 @@ def table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
-def run_milvus_bench(corpus_dir: str | Path, index_dir: str | Path, sizes: Sequence[int],
-                     work_dir: str | Path | None = None, index_type: str = "auto",
+def run_milvus_bench(corpus_dir: str | Path, index_dir: str | Path, sizes: Sequence[int], qs: Sequence[str],
+                     machine: dict, work_dir: str | Path | None = None, index_type: str = "auto",
                      log: Log = lambda m: print(m, file=sys.stderr, flush=True)) -> dict:
-    """The FAISS vs Milvus section on its own: centres from the index's (or a fresh corpus index's) vectors."""
-    from rag.bench.run import machine, questions
+    """The FAISS vs Milvus section on its own: centres from the index's (or a fresh corpus index's) vectors,
+    the questions ``qs`` as queries (``machine``: rag.bench.run.machine(), recorded with the result)."""
     from rag.index.build import build_index
     from rag.index.embedding import load_embedder
     from rag.index.store import load_index
@@ -123,11 +123,11 @@ def run_milvus_bench(corpus_dir: str | Path, index_dir: str | Path, sizes: Seque
         embedder = load_embedder(index.model_id)
         n = len(index)
         centres = np.vstack([index.vectors_for(range(n)), index.sentence_vectors_for(range(n))])
-        queries = np.vstack([embedder.embed_query(q) for q in questions()]).astype(np.float32)
+        queries = np.vstack([embedder.embed_query(q) for q in qs]).astype(np.float32)
         started = time.perf_counter()
         base = clustered_vectors(centres, max(sizes), seed=11)
         rows = compare(base, queries, sorted(sizes), work, config, index_type, log)
-        return {"machine": machine(), "queries": len(queries), "config": config.to_dict(),
+        return {"machine": machine, "queries": len(queries), "config": config.to_dict(),
                 "milvus_index_type": index_type, "versions": _versions(), "milvus": rows,
                 "seconds": round(time.perf_counter() - started, 1)}
     finally:

@@ -211,3 +211,21 @@ def test_a_crash_after_the_switch_is_cleaned_up_by_the_next_build(tmp_path, embe
     index = load_index(index_dir, backend=milvus)
     assert collection_rows(milvus, collection, 'doc_id == "smes"') == 0
     assert collection_rows(milvus, collection) == len(index)
+
+
+def test_growing_past_flat_max_swaps_the_collection_index(tmp_path, embedder, milvus):
+    from rag.config import IndexConfig
+
+    files = dict(FILES)
+    first = build_index(corpus(tmp_path, files), tmp_path / "idx", embedder=embedder, backend=milvus)
+    config = IndexConfig(flat_max=first.chunks)  # exact now; one more article crosses it
+    files["kashgar.txt"] = KASHGAR
+    build_index(corpus(tmp_path, files), tmp_path / "idx", embedder=embedder, backend=milvus, config=config)
+    index = load_index(tmp_path / "idx", backend=milvus)
+    record = index.manifest["index"]["milvus"]["faiss"]
+    assert record["index_type"] == "IVF_FLAT" and index.manifest["index"]["faiss_type"] == "milvus:IVF_FLAT"
+    c = milvus_store.client(milvus.milvus_uri)
+    assert c.describe_index(record["collection"], "vector")["index_type"] == "IVF_FLAT"
+    assert index.manifest["index"]["milvus"]["sentence_faiss"]["index_type"] == "IVF_FLAT"  # more sentences
+    rows, _ = index.dense_search(embedder.embed_query("喀什综合保税区一季度进出口额"), 3)
+    assert index.chunks[int(rows[0])].doc_id == "kashgar"
