@@ -33,6 +33,14 @@ FEATURES = ("dense", "dense_gap", "fused_rel", "bm25_rel", "hit_rank", "cov_sent
             "time_doc", "has_time", "type_ok", "unit_ok", "has_unit_q", "new_figure", "measure_sent", "furniture",
             "hedge", "length", "lang_en", "en_dense", "en_cov", "top_doc", "neighbour", "focus_sent", "focus_fig",
             "fig_ok", "q_number", "q_date", "q_name")
+# The direction each feature can only push "this text answers the question" (+1 up, -1 down, 0 either way:
+# ranks, gaps, lengths and the question's own kind, whose effect depends on the rest). A fitted model that
+# respects these cannot answer an unrelated question because some other feature happens to be extreme.
+_UP = ("dense cov_sent cov_ctx cov_doc ent_sent ent_doc place_sent place_doc time_ok time_doc type_ok unit_ok "
+       "measure_sent en_dense en_cov focus_sent focus_fig fig_ok").split()
+_DOWN = ("miss_corpus miss_retrieved miss_retrieved_max name_absent latin_absent miss_ctx_max miss_doc_max "
+         "place_other time_bad furniture").split()
+FEATURE_SIGNS = {f: 1 if f in _UP else -1 if f in _DOWN else 0 for f in FEATURES}
 
 _SENT_END = re.compile(r"[。！？!?；;…”\"）)]$")
 _REASON = re.compile(r"因为|由于|得益于|凭借|依托|源于|在于|因此|所以|从而|为了|主要系|主要是|导致|原因")

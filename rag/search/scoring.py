@@ -13,7 +13,7 @@ on; inference is numpy only.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rag.search.analysis import QuestionAnalysis
-from rag.search.features import FEATURES, Candidate, candidate_features
+from rag.search.classifiers import Logistic, Trees, classifier_from_json
+from rag.search.features import FEATURE_SIGNS, FEATURES, Candidate, candidate_features
 from rag.search.hits import Hit
 
 if TYPE_CHECKING:
@@ -33,20 +34,9 @@ MODEL_FILE = "answer_model.json"
 
 QUESTION_FEATURES = ("p1", "logit_p1", "p_gap", "p_clean", "logit_p_clean", "cov_clean", "dense_clean",
                      "miss_clean", "clean_share") + tuple(f"top_{f}" for f in FEATURES)
-
-
-@dataclass
-class Logistic:
-    """Standardise, then a linear model and the logistic function."""
-
-    mean: list[float]
-    scale: list[float]
-    coef: list[float]
-    intercept: float
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        z = ((x - np.asarray(self.mean)) / np.asarray(self.scale)) @ np.asarray(self.coef) + self.intercept
-        return 1.0 / (1.0 + np.exp(-z))
+# How P(the articles answer) may move with each question feature: +1 never falls as it grows, -1 never
+# rises, 0 free. The best sentence's features keep their meaning (FEATURE_SIGNS); so do the clean ones.
+QUESTION_SIGNS = (1, 1, 0, 1, 1, 1, 1, -1, 0) + tuple(FEATURE_SIGNS[f] for f in FEATURES)
 
 
 @dataclass
@@ -54,19 +44,25 @@ class AnswerModel:
     features: list[str]
     sentence: Logistic  # P(sentence holds the answer)
     question_features: list[str]
-    question: Logistic  # P(the articles answer the question)
+    question: Logistic | Trees  # P(the articles answer the question)
     threshold: dict[str, float]  # per question language: answer when the question probability reaches it
     extra_ratio: float  # further sentences cited when their probability is this share of the best one's
     trained_on: dict  # data hash, question counts, cross-validated metrics
 
+    def to_json(self) -> dict:
+        return {"features": list(self.features), "sentence": self.sentence.to_json(),
+                "question_features": list(self.question_features), "question": self.question.to_json(),
+                "threshold": self.threshold, "extra_ratio": self.extra_ratio, "trained_on": self.trained_on}
+
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps(asdict(self), ensure_ascii=False, indent=1), encoding="utf-8")
+        path.write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=None, separators=(",", ":")),
+                        encoding="utf-8")
 
     @classmethod
     def from_json(cls, data: dict) -> "AnswerModel":
         data = dict(data)
-        data["sentence"] = Logistic(**data["sentence"])
-        data["question"] = Logistic(**data["question"])
+        data["sentence"] = classifier_from_json(data["sentence"])
+        data["question"] = classifier_from_json(data["question"])
         model = cls(**data)
         if list(model.features) != list(FEATURES) or list(model.question_features) != list(QUESTION_FEATURES):
             raise ValueError("the answer model was trained on other features; retrain it "
