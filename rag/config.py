@@ -146,6 +146,24 @@ class AnswerConfig:
 
 
 @dataclass
+class ServeConfig:
+    """How the web server answers (rag.app.fairqueue, rag.app.api): workers and the lane of long pastes."""
+
+    # answers computed at once: the query embedding releases the GIL, so two workers keep two cores busy
+    # (one embeds while the other scores); more only add switching (docs/benchmarks.md, "Under load")
+    workers: int = 2
+    # a question longer than this is a paste: longer than any question of the evaluation sets (240)
+    long_chars: int = 300
+    # the longest a paste waits behind short questions before it takes its (single) worker
+    long_max_wait: float = 2.0
+    # answers to the exact same question kept per index generation (0: off); see rag.app.api
+    cache_size: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
 class ChatConfig:
     """The web chat: conversations kept in the browser and the feedback log (rag.app.web_history, rag.app.feedback)."""
 
