@@ -4,9 +4,11 @@ The web app answers every question through one :class:`FairQueue` instead of a t
 request. A fixed set of worker threads takes the next job from two lanes:
 
 - **short** questions (at most ``long_chars`` characters) go first, oldest first;
-- **long** ones (pastes) run at most one at a time, when no short question waits or once the
-  oldest long one has waited ``long_max_wait`` seconds — so a burst of pastes holds at most one
-  worker, and a paste still starts within that budget however many short questions arrive.
+- **long** ones (pastes) run at most one at a time: whenever no short question waits, and while
+  short ones wait, one paste every ``long_max_wait`` seconds (counted from the end of the previous
+  paste). A burst of pastes therefore holds at most one worker, and under a stream of short
+  questions only a bounded share of it (a paste's own time out of every ``long_max_wait`` s more),
+  while every paste still gets its turn.
 
 Waiting costs no thread: callers get a :class:`concurrent.futures.Future` (``await
 asyncio.wrap_future(...)`` in an event loop), so hundreds of queued requests neither hold a
@@ -41,6 +43,7 @@ class FairQueue:
         self._short: deque[_Job] = deque()
         self._long: deque[_Job] = deque()
         self._long_running = 0
+        self._long_done = float("-inf")  # when the last paste finished
         self._closed = False
         self._cond = threading.Condition()
         self._threads = [threading.Thread(target=self._work, name=f"answer-{n}", daemon=True)
@@ -79,7 +82,8 @@ class FairQueue:
     def _next(self) -> _Job | None:
         """The job to start now, or None (called with the lock held)."""
         if self._long and not self._long_running:
-            overdue = time.monotonic() - self._long[0].queued >= self.config.long_max_wait
+            now = time.monotonic()
+            overdue = min(now - self._long[0].queued, now - self._long_done) >= self.config.long_max_wait
             if overdue or not self._short:
                 self._long_running += 1
                 return self._long.popleft()
@@ -106,4 +110,5 @@ class FairQueue:
             if job.long:
                 with self._cond:
                     self._long_running -= 1
+                    self._long_done = time.monotonic()
                     self._cond.notify_all()

@@ -101,3 +101,31 @@ def test_a_closed_queue_refuses_new_jobs(make_queue):
     queue.close()
     with pytest.raises(RuntimeError):
         queue.submit(lambda: None, SHORT)
+
+
+def test_pastes_take_turns_with_short_questions_even_on_one_worker(make_queue):
+    queue = make_queue(workers=1, long_max_wait=0.3)
+    stop = threading.Event()
+    log: list[tuple[str, float]] = []
+
+    def feed():
+        while not stop.is_set():
+            queue.submit(lambda: (log.append(("short", time.monotonic())), time.sleep(0.01)), SHORT)
+            time.sleep(0.005)
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    try:
+        pastes = [queue.submit(lambda: (log.append(("long", time.monotonic())), time.sleep(0.05)), LONG)
+                  for _ in range(3)]
+        for f in pastes:
+            f.result(timeout=10)
+    finally:
+        stop.set()
+        feeder.join()
+    starts = [t for kind, t in log if kind == "long"]
+    assert len(starts) == 3
+    gaps = [b - a for a, b in zip(starts, starts[1:])]
+    assert min(gaps) >= 0.3  # one paste per budget while short questions wait ...
+    shorts_between = [sum(1 for kind, t in log if kind == "short" and a < t < b) for a, b in zip(starts, starts[1:])]
+    assert min(shorts_between) >= 5  # ... and short questions are answered in between
