@@ -146,6 +146,25 @@ class AnswerConfig:
 
 
 @dataclass
+class ServeConfig:
+    """How the web server answers (rag.app.fairqueue, rag.app.api): workers and the lane of long pastes."""
+
+    # answers computed at once (the query embedding releases the GIL, scoring holds it). On the 2-core machine
+    # under the load script, 4 workers: short p95 3.2-3.6 s, 1: 23 s, 2: 7-9 s (docs/benchmarks.md, "Under load")
+    workers: int = 4
+    # a question longer than this is a paste: longer than any question of the evaluation sets (240)
+    long_chars: int = 300
+    # while short questions wait, a paste starts once it has waited this long and this long after the previous
+    # paste ended: pastes always get a turn, but take at most their own time out of every 2 s more of a worker
+    long_max_wait: float = 2.0
+    # answers to the exact same question kept per index generation (0: off); see rag.app.api
+    cache_size: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
 class ChatConfig:
     """The web chat: conversations kept in the browser and the feedback log (rag.app.web_history, rag.app.feedback)."""
 

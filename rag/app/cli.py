@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from rag.app.cli_options import add_device_flag, positive_int, read_batch
+from rag.config import ServeConfig
 from rag.errors import InvalidQueryError, RagError
 
 log = logging.getLogger("rag")
@@ -156,7 +157,8 @@ def cmd_ask(args) -> int:
 def cmd_serve(args) -> int:
     from rag.app.serve import main as app_main  # what app.py runs; `from app` fails for the installed command
 
-    return app_main(["--host", args.host, "--port", str(args.port)]
+    return app_main(["--host", args.host, "--port", str(args.port), "--workers", str(args.workers),
+                     "--answer-cache", str(args.answer_cache)]
                     + (["--corpus", args.corpus] if args.corpus else [])
                     + (["--index", args.index] if args.index else []))
 
@@ -340,6 +342,9 @@ def build_parser() -> argparse.ArgumentParser:
     common(p, model=False)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--workers", type=int, default=ServeConfig.workers, help="answers computed at the same time")
+    p.add_argument("--answer-cache", type=int, default=ServeConfig.cache_size, metavar="N",
+                   help="keep answers to N exact questions per index generation (0: off)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("bench", help="measure speed, memory and growth on this machine")

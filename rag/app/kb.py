@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rag.answer.engine import Engine, open_engine
-from rag.config import ChunkerConfig, IndexConfig, RetrievalConfig
+from rag.config import ChunkerConfig, IndexConfig, RetrievalConfig, ServeConfig
 from rag.errors import DocumentError, IndexNotFoundError, RagError
 from rag.index.build import build_index
 from rag.index.store import MANIFEST, read_manifest
@@ -27,7 +27,7 @@ from rag.index.update import BuildReport
 log = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-LONG_QUESTION_CHARS = 300  # longer than any question of the evaluation sets (240): a paste
+LONG_QUESTION_CHARS = ServeConfig.long_chars  # a paste (rag.config.ServeConfig)
 WATCH_SECONDS = 1.0  # how often a request may look for a newer index generation (one stat call)
 
 

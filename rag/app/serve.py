@@ -11,6 +11,8 @@ import os
 import sys
 import threading
 
+from rag.config import ServeConfig
+
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="app.py", description="Lugang RAG (陆港问答) web chat.")
@@ -18,7 +20,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=int(os.environ.get("RAG_PORT", "7860")))
     parser.add_argument("--corpus", help="corpus folder (default: $RAG_CORPUS or corpus/)")
     parser.add_argument("--index", help="index folder (default: $RAG_INDEX or index/)")
-    parser.add_argument("--concurrency", type=int, default=8, help="questions answered at the same time")
+    parser.add_argument("--concurrency", type=int, default=8, help="chat events handled at the same time")
+    parser.add_argument("--workers", type=int, default=ServeConfig.workers,
+                        help="answers computed at the same time (the fair queue's workers)")
+    parser.add_argument("--answer-cache", type=int, default=ServeConfig.cache_size, metavar="N",
+                        help="keep answers to N exact questions per index generation (0: off)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     return parser.parse_args(argv)
 
@@ -43,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
             kb.update(rebuild=True)
         from rag.app.web import build_ui, launch, warm_up
 
-        demo = build_ui(kb, concurrency=args.concurrency)
+        serve = ServeConfig(workers=max(1, args.workers), cache_size=max(0, args.answer_cache))
+        demo = build_ui(kb, concurrency=args.concurrency, serve=serve)
     except RagError as exc:
         print(f"app: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -10,6 +10,7 @@ import logging
 import os
 from typing import Any
 
+from rag.app.api import INTERNAL_ERROR, AnswerService, ask_json, ask_route
 from rag.app.kb import KnowledgeBase
 from rag.app.web_render import (
     SOURCES_EMPTY,
@@ -21,12 +22,13 @@ from rag.app.web_render import (
     parse_ref,
     sources_html,
 )
+from rag.config import ServeConfig
 from rag.errors import MissingDependencyError, RagError
 
 log = logging.getLogger(__name__)
 
 KEEP_SOURCES = 20  # turns whose article texts stay in session memory
-INTERNAL_ERROR = "内部错误，已记录在服务器日志中。Something went wrong; the error was logged on the server."
+__all__ = ["INTERNAL_ERROR", "ask_json", "answer_turn", "build_ui", "launch"]  # ask_json: re-exported from api
 
 
 # Clicks on citation markers (links in the chat) and source cards (in the sources panel) are
@@ -118,11 +120,13 @@ def chat_messages(turns: list[dict]) -> list[dict]:
 
 
 def answer_turn(kb: KnowledgeBase, question: str, turns: list[dict], k: int | None = None,
-                retrieval_mode: str | None = None, answer_mode: str = "extractive"):
+                retrieval_mode: str | None = None, answer_mode: str = "extractive",
+                service: AnswerService | None = None):
     """Append a turn for ``question`` and fill it in; yields after each streamed piece.
 
-    Errors end up in the turn as a short message (RagError: its own text; anything
-    else: a generic line, with the traceback in the server log).
+    With ``service`` an extractive answer (which arrives whole) is computed in its fair queue,
+    beside the API's questions. Errors end up in the turn as a short message (RagError: its own
+    text; anything else: a generic line, with the traceback in the server log).
     """
     from rag.answer.types import Answer
 
@@ -135,13 +139,17 @@ def answer_turn(kb: KnowledgeBase, question: str, turns: list[dict], k: int | No
     try:
         engine = kb.engine  # this request's index, even if an upload swaps in a new one meanwhile
         final = None
-        for piece in engine.answerer.stream(question, history=history, mode=answer_mode or "extractive",
-                                            k=int(k) if k else None, retrieval_mode=retrieval_mode or None):
-            if isinstance(piece, Answer):
-                final = piece
-                break
-            turn["partial"] += str(piece)
-            yield turn
+        options = dict(k=int(k) if k else None, retrieval_mode=retrieval_mode or None)
+        if service is not None and (answer_mode or "extractive") == "extractive":
+            final = service.run(lambda: engine.answerer.ask(question, history=history, **options), question)
+        else:
+            for piece in engine.answerer.stream(question, history=history, mode=answer_mode or "extractive",
+                                                **options):
+                if isinstance(piece, Answer):
+                    final = piece
+                    break
+                turn["partial"] += str(piece)
+                yield turn
         if final is None:
             raise RuntimeError("the answerer finished without an answer")
         data = final.to_json()
@@ -182,19 +190,6 @@ def warm_up(kb: KnowledgeBase) -> None:
         log.debug("warm-up failed", exc_info=True)
 
 
-def ask_json(kb: KnowledgeBase, question: str) -> dict:
-    """What the /ask endpoint returns: the JSON of ``rag ask --json`` (plus ``error`` on failure)."""
-    try:
-        return kb.ask(question).to_json()
-    except RagError as exc:
-        message = exc.message
-    except Exception:
-        log.exception("/ask %r failed", str(question)[:200])
-        message = INTERNAL_ERROR
-    return {"question": question, "answer": message, "answerable": False, "mode": "extractive",
-            "citations": [], "related": [], "query": "", "notice": "", "error": message}
-
-
 def feedback_values(turns: list[dict]) -> list[str | None]:
     """The thumbs shown under the assistant messages (``Chatbot.feedback_value``), one per turn."""
     return [{"up": "Like", "down": "Dislike"}.get(t.get("verdict")) for t in turns]
@@ -228,9 +223,12 @@ CONFIRM_DELETE_CHAT = ("(saved, id, ok, current) => [saved, id, id ? confirm('�
                        "Delete this conversation? This cannot be undone.') : false, current]")
 
 
-def build_ui(kb: KnowledgeBase, concurrency: int = 8):
+def build_ui(kb: KnowledgeBase, concurrency: int = 8, serve: ServeConfig | None = None):
     """The Blocks app: a chat tab (with conversations kept in the browser and 👍/👎 on answers) and a
-    knowledge-base tab, plus the ``/ask`` API endpoint."""
+    knowledge-base tab, plus the ``/ask`` API endpoint; :func:`launch` adds ``POST /api/ask``.
+
+    ``concurrency`` bounds the chat's Gradio events; answers themselves run in the fair queue of
+    an :class:`AnswerService` (``serve``: its workers, paste lane and cache)."""
     gr = _gradio()
     from rag.app import web_history
     from rag.app.jobs import JobQueue
@@ -238,6 +236,7 @@ def build_ui(kb: KnowledgeBase, concurrency: int = 8):
     from rag.app.web_kb import build_kb_tab
 
     intro = corpus_intro(kb)
+    service = AnswerService(kb, serve)
     with gr.Blocks(title=intro.title, analytics_enabled=False) as demo:
         header = gr.Markdown(intro.markdown(md_text), elem_id="intro")
         turns = gr.State([])
@@ -288,7 +287,7 @@ def build_ui(kb: KnowledgeBase, concurrency: int = 8):
                 yield chat_messages(state), "", gr.skip(), gr.skip(), state, gr.skip(), gr.skip(), gr.skip()
                 return
             current = current or web_history.new_id()
-            for turn in answer_turn(kb, question, state, k_value, rmode, amode):
+            for turn in answer_turn(kb, question, state, k_value, rmode, amode, service):
                 if turn.get("answer") or turn.get("error"):
                     panel = sources_html(turn.get("answer"), len(state) - 1, turn["sources"])
                     saved = web_history.save(saved, current, state)
@@ -354,12 +353,14 @@ def build_ui(kb: KnowledgeBase, concurrency: int = 8):
 
         demo.load(refresh, inputs=[store], outputs=[header, examples.dataset, history], queue=False, **private)
 
-        def ask(question: str) -> dict:
+        async def ask(question: str) -> dict:
             """Answer a question with citations: the same JSON object as `rag ask --json`."""
-            return ask_json(kb, question)
+            return await service.ask_async(question)
 
-        gr.api(ask, api_name="ask", concurrency_limit=concurrency, concurrency_id="chat")
+        # no Gradio limit: a queued question waits in the fair queue without holding a slot or a thread
+        gr.api(ask, api_name="ask", concurrency_limit=None)
     demo.queue(default_concurrency_limit=concurrency)
+    demo.rag_service = service
     return demo
 
 
@@ -377,7 +378,10 @@ def launch(demo, host: str = "127.0.0.1", port: int = 7860, block: bool = True, 
     gr = _gradio()
     theme = gr.themes.Default(font=["Noto Sans CJK SC", "WenQuanYi Zen Hei", "Microsoft YaHei", "sans-serif"],
                               font_mono=["WenQuanYi Zen Hei Mono", "monospace"])
+    service = getattr(demo, "rag_service", None)
+    routes = [ask_route(service)] if service is not None else []  # before Gradio's own routes
     return demo.launch(server_name=host, server_port=port, share=False, inbrowser=False, ssr_mode=False,
+                       app_kwargs={"routes": routes},
                        show_error=False, quiet=quiet, prevent_thread_lock=not block, max_file_size=MAX_UPLOAD_BYTES,
                        theme=theme, css=CSS, footer_links=["api"], enable_monitoring=False, mcp_server=False,
                        run_history=False)

@@ -91,6 +91,44 @@ def test_ask_endpoint_reports_bad_questions_as_json(server):
     assert "punctuation" in got["error"] and "Traceback" not in got["answer"]
 
 
+def test_plain_json_route_answers_like_the_gradio_endpoint(server):
+    import urllib.error
+    import urllib.request
+
+    from gradio_client import Client
+
+    def post(body: bytes):
+        request = urllib.request.Request(server + "api/ask", data=body, method="POST",
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read())
+
+    status, got = post(json.dumps({"question": ZH_QUESTION}).encode("utf-8"))
+    assert status == 200
+    assert got == Client(server, verbose=False).predict(ZH_QUESTION, api_name="/ask")
+    status, got = post("？？".join(['{"question": "', '"}']).encode("utf-8"))
+    assert status == 200 and got["answerable"] is False and "punctuation" in got["error"]
+    assert post(b"not json")[0] == 400 and post(b'{"question": 3}')[0] == 400
+
+
+def test_load_script_reports_every_kind_over_the_json_route(server, capsys):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("loadtest", Path(__file__).parents[2] / "scripts" / "loadtest.py")
+    loadtest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loadtest)
+    code = loadtest.main(["--url", server, "--client", "http", "--distinct", "--clients", "2", "--questions", "2",
+                          "--long-clients", "1", "--idle", "3", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and report["errors"] == 0 and report["requests"] == 6
+    assert {k: report["latency_seconds"][k]["n"] for k in ("idle", "short", "long")} == {"idle": 3, "short": 4,
+                                                                                        "long": 2}
+    assert report["short_p95_over_idle_p95"] > 0 and len(report["load_average_before_after"]) == 2
+
+
 # --------------------------------------------------------------------------- rendering
 
 
