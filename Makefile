@@ -43,6 +43,7 @@ test: $(VENV)/.dev browser-deps
 
 eval: $(VENV)/.dev index/manifest.json
 	$(RAG) eval --answers --retrievers bm25,hybrid eval/lugang.jsonl eval/fresh*.jsonl
+	$(RAG) eval --answers --retrievers hybrid eval/offtopic.jsonl eval/offtopic-holdout.jsonl
 	$(RAG) eval --answers --retrievers bm25,hybrid --crud-news
 
 # refit the answer model (rag/data/answer_model.json) from the seed sets and crud-news, cross-validated by article
