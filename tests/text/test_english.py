@@ -51,7 +51,7 @@ def test_a_range_shares_the_multiplier_of_its_second_figure(low, high, mult):
     assert _value(first) == low * MULTIPLIERS[mult] and _value(second) == high * MULTIPLIERS[mult]
 
 
-@pytest.mark.parametrize("text, english", [("60余项", "more than 60 projects"), ("3000多家", "more than 3,000 companies"),
+@pytest.mark.parametrize("text, english", [("60余项", "more than 60 items"), ("3000多家", "more than 3,000 companies"),
                                            ("8.9万余名", "more than 89,000 people"), ("22场", "22 events")])
 def test_more_than_written_before_the_measure_word(text, english):
     assert render_en(text) == english
