@@ -1,19 +1,26 @@
-"""The answer phrase: the exact span of the first cited sentence that answers the question.
+"""The answer phrase: the exact span of a cited sentence that answers the question.
 
-Found by general means from the question analysis: for a question asking a number, the figure
-(with its multiplier, unit and a range partner: 10-15万辆) whose unit is the one asked, that the
-question does not already give and that is not part of a date, nearest to the measure and focus words
-asked (a clause break counting as distance); for a date, the date expression the
-question does not give; for a person, an organisation or a place, the first name of that kind
-(jieba's tags, organisation suffixes) the question does not name. Otherwise (reasons, lists, facts,
-or no such span) the clause of the sentence that meets the most of the question, when it is short
-enough; else no phrase, and the quoted sentence is the answer. The phrase is a span of the source,
-so it is cited like any other text.
+Found by general means from the question analysis (rag.search.analysis), in the first citation that holds a
+span of the kind asked (for a name, only citations of the first one's article):
+- a rank (排第几, "where does it rank"): the ordinal (第18位, 第二大) nearest what is asked;
+- a date: the date expression the question does not give, nearest what is asked (a day for 哪一天);
+- a number: the figure (with its multiplier, unit, hedge 超过/约, range partner 10-15万辆 and 以上/左右) that
+  the question does not already write and that is not part of a date, ranked by: the unit asked; the measure,
+  then a focus word, in the figure's own stretch of text (from the previous figure or clause break to the
+  next); how much of the question that stretch meets (places and names counting double); the distance to
+  what is asked. A count keeps the thing counted (28个冷藏集装箱);
+- a person, an organisation or a place: rag.answer.phrase_names;
+- a fact asked by name (主题是什么): the quotation after the word asked (主题是“……”).
+Otherwise (reasons, lists, facts): for "what does it consist of / which ones" the explanation beside the
+clause naming it (after 即, or an enumerating bracket), else the clause that meets the most of the question,
+when it is short enough; else no phrase, and the quoted sentence is the answer. The phrase is a span of the
+source, so it is cited like any other text; ``en`` renders it (rag.text.english) for an English question.
 """
 from __future__ import annotations
 
 import re
 
+from rag.answer.phrase_names import NAME_KINDS, name_spans
 from rag.answer.types import Citation
 from rag.index.english_names import name_en, noun_en
 from rag.search.analysis import QuestionAnalysis
@@ -27,14 +34,10 @@ _RANGE = re.compile(rf"\s*{RANGE_DASH}\s*$")
 _DAYTIME = "|".join(sorted(TIMES_OF_DAY, key=len, reverse=True))
 _DATE = re.compile(rf"(?:(?:(?:19|20)\d\d年)?\d{{1,2}}月(?:\d{{1,2}}[日号])?(?:上旬|中旬|下旬|底|初|末)?|(?:19|20)\d\d年(?:底|初|末)?"
                    rf"|\d{{1,2}}[日号])(?:{_DAYTIME})?(?:前|以前)?")
-_ORG = re.compile(r"[\u4e00-\u9fffA-Za-z0-9（）()]{2,20}?(?:有限公司|股份公司|公司|集团|银行|协会|委员会|研究院|大学|"
-                  r"管委会|中心|局|厅|署)(?:[\u4e00-\u9fff]{2,4}?(?:分行|支行|分公司|子公司|有限公司|公司))?")
-_POS = {"person": ("nr",), "org": ("nt",), "place": ("ns",)}
 _RANGE_AFTER = re.compile(rf"\s*{RANGE_DASH}\s*")
 _HEDGE = re.compile(rf"(?:{'|'.join(sorted(QUALIFIERS, key=len, reverse=True))})\s*$")  # 超过, 约, 不足 …
 _CLAUSE = re.compile(r"[^，,；;：:。！？!?]+")
 _TIME_UNITS = ("年", "月", "日", "天", "小时", "分钟", "秒", "周")
-_SPEECH = frozenset("表示 说 介绍 指出 认为 称 坦言 透露 告诉 强调 谈到".split())
 _BREAK = re.compile(r"[，,；;。！？!?]")
 _CLAUSE_BREAK = 12  # a figure in another clause is as far as one twelve characters away in the same clause
 # measure words that count things: the thing counted follows them (28个冷藏集装箱, 4台智能门吊) and belongs to
@@ -56,8 +59,6 @@ _DEFINE = re.compile(r"代表|指的?是?(?:什么|哪)|指什么|包括|包含|
                      r"consist|made up|make up|makes up|refer to|stand for|\bmean\b|\binclude|comprise|which (?:two|three|"
                      r"four|five|six)|what (?:are|were) the", re.I)
 _EXPLAIN_START = re.compile(r"^\s*(?:即|也就是|也即|包括|主要包括|具体包括|分别是|分别为|涵盖)")
-_NOT_IN_NAME = re.compile(r"[，,、：:；;“”\"]|企业|项目|由|与|和|及|的|在|是|为|将|已|从|向|对|同|跟|被|让|把|经|据|标示|作为")
-_BYLINE = re.compile(r"记者|通讯员|编辑|摄影?|责编")  # a name after these, or in brackets, signs the article
 _SAID_IS = re.compile(r"\s*(?:是|为|叫|：|:)\s*[“\"「]([^”\"」]{2,40})[”\"」]")
 _PAREN = re.compile(r"[（(]([^（）()]{2,60})[）)]")
 
@@ -73,7 +74,7 @@ def answer_phrase(analysis: QuestionAnalysis, citations: list[Citation]) -> dict
     given = _given(analysis)
     found = None
     for cite in citations:
-        if analysis.type in _POS and cite.doc_id != citations[0].doc_id:
+        if analysis.type in NAME_KINDS and cite.doc_id != citations[0].doc_id:
             continue  # a name from another article is another story's name
         span = _typed(analysis, cite.text, given)
         if span is not None:
@@ -107,7 +108,7 @@ def _english(a: QuestionAnalysis, text: str) -> str | None:
         if m and _counted_noun(m.group(2)) == len(m.group(2)) and (figure := render_en(m.group(1))) is not None:
             noun = noun_en(m.group(2))
             rendered = f"{figure} {_plural(noun)}" if noun and not re.search(r"[a-z]$", figure) else figure
-    if rendered is None and a.type in _POS:
+    if rendered is None and a.type in NAME_KINDS:
         rendered = name_en(text, a.type)
     if rendered is None:
         rendered = _figures_en(text)
@@ -175,7 +176,7 @@ def _typed(a: QuestionAnalysis, sentence: str, given) -> tuple[int, int] | None:
                 said = _SAID_IS.match(sentence, m.end())
                 if said:
                     return said.start(1), said.end(1)
-    if a.type in _POS:
+    if a.type in NAME_KINDS:
         return _name(a, a.type, sentence, given)
     return None
 
@@ -307,6 +308,9 @@ def _figure(a: QuestionAnalysis, sentence: str) -> tuple[int, int] | None:
     gap = _gap_to(a, sentence)
     asked = {w for g in a.focus for w in g.words}
     stretch = {f[0]: normalize(_stretch(sentence, found, i)) for i, f in enumerate(found)}
+    # the question's own figures beside a figure say which one it is (10亿到50亿元之间的项目 → 10亿元以上、50亿元以下项目10个)
+    written = {m.group(1) + (m.group(2) or "") for m in FIGURE.finditer(normalize(a.text))
+               if a.language == "zh" and not (m.group(1) in a.years and not m.group(2))}
 
     def rank(f: tuple) -> tuple:
         """The unit asked; a word of what is asked in the figure's own stretch (新增20万吨年产能 for 产能); then how
@@ -315,7 +319,8 @@ def _figure(a: QuestionAnalysis, sentence: str) -> tuple[int, int] | None:
         s, e, _, _, unit = f
         own = stretch[s]
         return (not _unit_ok(a, unit), not unit, not any(w and w in own for w in a.measure),
-                not any(len(w) > 1 and w in own for w in asked), -_clause_score(a, own, 2, _SUBJECT), gap(s, e), s)
+                not any(len(w) > 1 and w in own for w in asked), -sum(f in own for f in written),
+                -_clause_score(a, own, 2, _SUBJECT), gap(s, e), s)
 
     s, e, _, _, unit = min(found, key=rank)
     # a range written as two figures (10-15万辆) is one answer
@@ -359,52 +364,10 @@ def _counted_noun(text: str) -> int:
     return end
 
 
-def _byline(sentence: str, start: int) -> bool:
-    """A name in brackets or after 记者/通讯员 (（记者 王某）, (郭某 朱某)) signs the article; it answers nothing."""
-    before = sentence[max(0, start - 12):start]
-    opened = before.rfind("（") > before.rfind("）") or before.rfind("(") > before.rfind(")")
-    return opened or bool(_BYLINE.search(sentence[max(0, start - 4):start]))
-
-
-def _first_new(matches, given) -> tuple[int, int] | None:
-    for m in matches:
-        if not _is_given(m.group(0), given):
-            return m.start(), m.end()
-    return None
-
-
 def _name(a: QuestionAnalysis, kind: str, sentence: str, given) -> tuple[int, int] | None:
-    if kind == "org":
-        orgs = []
-        for m in _ORG.finditer(sentence):
-            # the name starts after the last word that cannot be inside one (存量企业重庆某某有限公司, 与某某公司)
-            cut = max((c.end() for c in _NOT_IN_NAME.finditer(m.group(0)[:-2])), default=0)
-            if len(m.group(0)) - cut >= 4 and not _is_given(m.group(0)[cut:], given):
-                orgs.append((m.start() + cut, m.end()))
-        if orgs:
-            return _nearest(a, sentence, orgs)
-    tagged = posseg(sentence)
-    spans, pos = [], 0
-    for word, flag in tagged:
-        start = sentence.find(word, pos)
-        pos = start + len(word) if start >= 0 else pos
-        spans.append((start, word, flag))
-    if kind == "person":
-        spans = [sp for sp in spans if not _byline(sentence, sp[0])]
-        # 总经理孙建涛表示, 普京当天在某地表示: the last name before a verb of speech in its clause is the speaker
-        last = None
-        for start, word, flag in spans:
-            if word in _BREAK.pattern or _BREAK.fullmatch(word or " "):
-                last = None
-            elif start >= 0 and flag == "nr" and 2 <= len(word) <= 4 and not _is_given(word, given):
-                last = (start, start + len(word))
-            elif word in _SPEECH and last:
-                return last
-    names = [(start, start + len(word)) for i, (start, word, flag) in enumerate(spans)
-             if start >= 0 and flag in _POS[kind] and len(word) >= 2 and not _is_given(word, given)
-             and not (kind == "place" and i + 1 < len(spans) and re.fullmatch(r"[\u4e00-\u9fff]{2,}", spans[i + 1][1])
-                      and _is_given(spans[i + 1][1], given))]
-    # a place just before a place the question names qualifies it (江津 in 江津珞璜港), it does not answer
-    if not names:
+    """The name of the kind asked that the question does not give: the speaker for a person, the one nearest
+    what is asked for an organisation or a place."""
+    spans = name_spans(kind, sentence, lambda w: _is_given(w, given))
+    if not spans:
         return None
-    return names[0] if kind != "place" else _nearest(a, sentence, names)
+    return spans[0] if kind == "person" else _nearest(a, sentence, spans)
