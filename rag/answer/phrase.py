@@ -8,7 +8,7 @@ span of the kind asked (for a name, only citations of the first one's article):
   the question does not already write and that is not part of a date, ranked by: the unit asked; the measure,
   then a focus word, in the figure's own stretch of text (from the previous figure or clause break to the
   next); how much of the question that stretch meets (places and names counting double); the distance to
-  what is asked. A count keeps the thing counted (28个冷藏集装箱);
+  what is asked. A count keeps the thing counted (56个国家);
 - a person, an organisation or a place: rag.answer.phrase_names;
 - a fact asked by name (主题是什么): the quotation after the word asked (主题是“……”).
 Otherwise (reasons, lists, facts): for "what does it consist of / which ones" the explanation beside the
@@ -40,7 +40,7 @@ _CLAUSE = re.compile(r"[^，,；;：:。！？!?]+")
 _TIME_UNITS = ("年", "月", "日", "天", "小时", "分钟", "秒", "周")
 _BREAK = re.compile(r"[，,；;。！？!?]")
 _CLAUSE_BREAK = 12  # a figure in another clause is as far as one twelve characters away in the same clause
-# measure words that count things: the thing counted follows them (28个冷藏集装箱, 4台智能门吊) and belongs to
+# measure words that count things: the thing counted follows them (56个国家, 7台智能吊机) and belongs to
 # the phrase; units of money, mass, rate or time name the quantity themselves
 _COUNTERS = frozenset("个 家 项 台 种 名 位 套 座 所 条 处 款 只 件 艘 辆 批 场 类 架 部 笔 宗 例 张 份 支 根 块 本 首 篇 株 头 户 "
                       "届 期 层 口".split())
@@ -116,7 +116,7 @@ def _english(a: QuestionAnalysis, text: str) -> str | None:
 
 
 def _figures_en(text: str) -> str | None:
-    """For a clause: the English of the figures in it, in order ("2.63 billion yuan; 107.7%"), when each of
+    """For a clause: the English of the figures in it, in order ("320 million yuan; 12.5%"), when each of
     them renders and it holds at most three; the clause itself stays the phrase beside it."""
     spans = [(s, e) for s, e, num, _, unit in _zh_figures(text) if num[0].isdigit() and unit
              and not any(ds <= s < de for ds, de in (m.span() for m in _DATE.finditer(text)))]
@@ -170,7 +170,7 @@ def _typed(a: QuestionAnalysis, sentence: str, given) -> tuple[int, int] | None:
             return span
     if a.type in ("number", "date") or (a.unit and a.type != "list"):
         return _figure(a, sentence)
-    if a.type == "fact":  # 主题是“团结协作，共谋发展”: what the word asked is called, in quotes after it
+    if a.type == "fact":  # 主题是“互联互通，共享繁荣”: what the word asked is called, in quotes after it
         for w in dict.fromkeys(list(a.measure) + [w for g in a.focus for w in g.words]):
             for m in re.finditer(re.escape(w), sentence) if len(w) > 1 else ():
                 said = _SAID_IS.match(sentence, m.end())
@@ -241,7 +241,7 @@ def _clause(a: QuestionAnalysis, sentence: str) -> tuple[int, int] | None:
 
 def _explanation(a: QuestionAnalysis, sentence: str) -> tuple[int, int] | None:
     """For a question asking what something consists of or which ones: the explanation written beside what it
-    names — an enumerating parenthesis in a clause that meets the question (“5+2”区域（五个街道和两个镇）), the
+    names — an enumerating parenthesis in a clause that meets the question (“4+1”片区（四个街道和一个镇）), the
     best meeting one first; else the clause after the best clause when that starts with 即/包括/分别是."""
     if a.type != "list" and not _DEFINE.search(a.text):
         return None
@@ -308,13 +308,13 @@ def _figure(a: QuestionAnalysis, sentence: str) -> tuple[int, int] | None:
     gap = _gap_to(a, sentence)
     asked = {w for g in a.focus for w in g.words}
     stretch = {f[0]: normalize(_stretch(sentence, found, i)) for i, f in enumerate(found)}
-    # the question's own figures beside a figure say which one it is (10亿到50亿元之间的项目 → 10亿元以上、50亿元以下项目10个)
+    # the question's own figures beside a figure say which one it is (20亿到80亿元之间的项目 → 20亿元以上、80亿元以下项目20个)
     written = {m.group(1) + (m.group(2) or "") for m in FIGURE.finditer(normalize(a.text))
                if a.language == "zh" and not (m.group(1) in a.years and not m.group(2))}
 
     def rank(f: tuple) -> tuple:
-        """The unit asked; a word of what is asked in the figure's own stretch (新增20万吨年产能 for 产能); then how
-        much of the question that stretch meets (新增规模以上工业企业33家，新增创新型中小企业105家: 33家 for
+        """The unit asked; a word of what is asked in the figure's own stretch (新增15万吨年产能 for 产能); then how
+        much of the question that stretch meets (新增规模以上工业企业12家，新增小微企业40家: 12家 for
         规上工业企业); then the nearest to what is asked."""
         s, e, _, _, unit = f
         own = stretch[s]
@@ -353,7 +353,7 @@ def _unit_ok(a: QuestionAnalysis, unit: str) -> bool:
 
 
 def _counted_noun(text: str) -> int:
-    """Length of the noun right after a measure word (冷藏集装箱 in 28个冷藏集装箱,货值…), 0 when none follows."""
+    """Length of the noun right after a measure word (智能吊机 in 7台智能吊机,实现…), 0 when none follows."""
     length, end = 0, 0
     for word, flag in posseg(text):
         if not (flag.startswith("n") or flag == "vn") or length + len(word) > _NOUN_MAX:

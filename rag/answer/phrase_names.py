@@ -49,7 +49,7 @@ def name_spans(kind: str, sentence: str, given: Callable[[str], bool]) -> list[t
                 last = (start, start + len(word))
             elif word in _SPEECH and last:
                 return [last]
-    # a place just before a place the question names qualifies it (江津 in 江津珞璜港), it does not answer
+    # a place just before a place the question names qualifies it (广州 in 广州南沙港), it does not answer
     return [(start, start + len(word)) for i, (start, word, flag) in enumerate(spans)
             if start >= 0 and flag in NAME_KINDS[kind] and len(word) >= 2 and not given(word)
             and not (kind == "place" and i + 1 < len(spans) and _CJK_WORD.fullmatch(spans[i + 1][1])
