@@ -1,53 +1,91 @@
-"""The answer phrase: the exact span of the first cited sentence that answers the question.
+"""The answer phrase: the exact span of a cited sentence that answers the question.
 
-Found by general means from the question analysis: for a question asking a number, the figure
-(with its multiplier, unit and a range partner: 10-15万辆) whose unit is the one asked, that the
-question does not already give and that is not part of a date, nearest to the measure and focus words
-asked (a clause break counting as distance); for a date, the date expression the
-question does not give; for a person, an organisation or a place, the first name of that kind
-(jieba's tags, organisation suffixes) the question does not name. Otherwise (reasons, lists, facts,
-or no such span) the clause of the sentence that meets the most of the question, when it is short
-enough; else no phrase, and the quoted sentence is the answer. The phrase is a span of the source,
-so it is cited like any other text.
+Found by general means from the question analysis (rag.search.analysis), in the first citation that holds a
+span of the kind asked (for a name, only citations of the first one's article):
+- a rank (排第几, "where does it rank"): the ordinal (第18位, 第二大) nearest what is asked;
+- a date: the date expression the question does not give, nearest what is asked (a day for 哪一天);
+- a number: the figure (with its multiplier, unit, hedge 超过/约, range partner 10-15万辆 and 以上/左右) that
+  the question does not already write and that is not part of a date, ranked by: the unit asked; the measure,
+  then a focus word, in the figure's own stretch of text (from the previous figure or clause break to the
+  next); how much of the question that stretch meets (places and names counting double); the distance to
+  what is asked. A count keeps the thing counted (56个国家);
+- a person, an organisation or a place: rag.answer.phrase_names;
+- a fact asked by name (主题是什么): the quotation after the word asked (主题是“……”).
+Otherwise (reasons, lists, facts): for "what does it consist of / which ones" the explanation beside the
+clause naming it (after 即, or an enumerating bracket), else the clause that meets the most of the question,
+when it is short enough; else no phrase, and the quoted sentence is the answer. The phrase is a span of the
+source, so it is cited like any other text; ``en`` renders it (rag.text.english) for an English question.
 """
 from __future__ import annotations
 
 import re
 
+from rag.answer.phrase_names import NAME_KINDS, name_spans
 from rag.answer.types import Citation
-from rag.index.english_names import name_en
+from rag.index.english_names import name_en, noun_en
 from rag.search.analysis import QuestionAnalysis
-from rag.text.english import QUALIFIERS, render_en
+from rag.text.english import QUALIFIERS, TIMES_OF_DAY, render_en
 from rag.text.timeexpr import years_in
 from rag.text.tokenize import normalize, posseg
-from rag.text.units import RANGE_DASH, figures
+from rag.text.units import FIGURE, MULTIPLIERS, RANGE_DASH, ZH_UNITS
 
 MAX_CHARS = 60
 _RANGE = re.compile(rf"\s*{RANGE_DASH}\s*$")
-_DATE = re.compile(r"(?:(?:19|20)\d\d年)?\d{1,2}月(?:\d{1,2}[日号])?(?:上旬|中旬|下旬)?|(?:19|20)\d\d年(?:底|初|末)?"
-                   r"|\d{1,2}[日号]")
-_ORG = re.compile(r"[\u4e00-\u9fffA-Za-z0-9（）()]{2,20}?(?:有限公司|股份公司|公司|集团|银行|协会|委员会|研究院|大学|"
-                  r"管委会|中心|局|厅|署)")
-_POS = {"person": ("nr",), "org": ("nt",), "place": ("ns",)}
+_DAYTIME = "|".join(sorted(TIMES_OF_DAY, key=len, reverse=True))
+_DATE = re.compile(rf"(?:(?:(?:19|20)\d\d年)?\d{{1,2}}月(?:\d{{1,2}}[日号])?(?:上旬|中旬|下旬|底|初|末)?|(?:19|20)\d\d年(?:底|初|末)?"
+                   rf"|\d{{1,2}}[日号])(?:{_DAYTIME})?(?:前|以前)?")
 _RANGE_AFTER = re.compile(rf"\s*{RANGE_DASH}\s*")
 _HEDGE = re.compile(rf"(?:{'|'.join(sorted(QUALIFIERS, key=len, reverse=True))})\s*$")  # 超过, 约, 不足 …
 _CLAUSE = re.compile(r"[^，,；;：:。！？!?]+")
 _TIME_UNITS = ("年", "月", "日", "天", "小时", "分钟", "秒", "周")
-_SPEECH = frozenset("表示 说 介绍 指出 认为 称 坦言 透露 告诉 强调 谈到".split())
 _BREAK = re.compile(r"[，,；;。！？!?]")
 _CLAUSE_BREAK = 12  # a figure in another clause is as far as one twelve characters away in the same clause
+# measure words that count things: the thing counted follows them (56个国家, 7台智能吊机) and belongs to
+# the phrase; units of money, mass, rate or time name the quantity themselves
+_COUNTERS = frozenset("个 家 项 台 种 名 位 套 座 所 条 处 款 只 件 艘 辆 批 场 类 架 部 笔 宗 例 张 份 支 根 块 本 首 篇 株 头 户 "
+                      "届 期 层 口".split())
+_SUBJECT = 2.0  # a place or name of the question beside a figure says whose figure it is: it counts double
+_NOUN_MAX = 10  # characters of the counted noun kept after the measure word
+_ZH_DIGITS = "零一二三四五六七八九十百千两"
+_ZH_FIGURE = re.compile(rf"(?<![\d.{_ZH_DIGITS}])((?:数|几)?[{_ZH_DIGITS}]+)(多|余)?"
+                        rf"({'|'.join(map(re.escape, ZH_UNITS))})")
+_RANK_ZH = re.compile(r"排第几|排名|第几|位列|位居|名次")
+_RANK_EN = re.compile(r"\brank(?:ed|s|ing)?\b|\bposition\b|\bplace[ds]?\b.{0,30}\b(?:nationally|nationwide|in china)", re.I)
+_HOW_MUCH = re.compile(r"\bhow (?:much|many)\b", re.I)
+_ORDINAL = re.compile(rf"第(?:\d+|[{_ZH_DIGITS}]+)(?:位|名|站|次|届|期|批|个|号|轮|家|季|大)?")
+_WHICH = re.compile(r"哪几|哪些|\bwhich (?:two|three|four|five|six|seven)\b|^list\b|what (?:are|were) the", re.I)
+# questions asking what a name, a code or a plan consists of: the answer is its explanation
+_DEFINE = re.compile(r"代表|指的?是?(?:什么|哪)|指什么|包括|包含|构成|组成|由哪|什么意思|分别是|哪几|哪些|"
+                     r"consist|made up|make up|makes up|refer to|stand for|\bmean\b|\binclude|comprise|which (?:two|three|"
+                     r"four|five|six)|what (?:are|were) the", re.I)
+_EXPLAIN_START = re.compile(r"^\s*(?:即|也就是|也即|包括|主要包括|具体包括|分别是|分别为|涵盖)")
+_SAID_IS = re.compile(r"\s*(?:是|为|叫|：|:)\s*[“\"「]([^”\"」]{2,40})[”\"」]")
+_PAREN = re.compile(r"[（(]([^（）()]{2,60})[）)]")
 
 
 def answer_phrase(analysis: QuestionAnalysis, citations: list[Citation]) -> dict | None:
-    """``{"text", "citation", "doc_id", "start", "end", "en"}`` for the phrase of the first citation, or None.
-    ``en`` is the exact English rendering (rag.text.english) for an English question, when there is one."""
+    """``{"text", "citation", "doc_id", "start", "end", "en"}`` for the phrase, or None.
+
+    The phrase comes from the first citation that holds a span of the kind asked (a figure with the unit
+    asked, a date, a name); when none does, from the first citation's best clause. ``en`` is the exact English
+    rendering (rag.text.english) for an English question, when there is one."""
     if not citations:
         return None
-    cite = citations[0]
-    span = _find(analysis, cite.text)
-    if span is None:
-        return None
-    s, e = span
+    given = _given(analysis)
+    found = None
+    for cite in citations:
+        if analysis.type in NAME_KINDS and cite.doc_id != citations[0].doc_id:
+            continue  # a name from another article is another story's name
+        span = _typed(analysis, cite.text, given)
+        if span is not None:
+            found = cite, span
+            break
+    if found is None:
+        span = _find(analysis, citations[0].text)
+        if span is None:
+            return None
+        found = citations[0], span
+    cite, (s, e) = found
     text = cite.text[s:e].strip()
     if not text or len(text) > MAX_CHARS:
         return None
@@ -56,116 +94,280 @@ def answer_phrase(analysis: QuestionAnalysis, citations: list[Citation]) -> dict
             "end": cite.start + s + len(text), "en": _english(analysis, text) if analysis.language == "en" else None}
 
 
+def _find(a: QuestionAnalysis, sentence: str) -> tuple[int, int] | None:
+    """The phrase's span in one sentence: the span of the kind asked, else the explanation or the best clause."""
+    return _typed(a, sentence, _given(a)) or _explanation(a, sentence) or _clause(a, sentence)
+
+
 def _english(a: QuestionAnalysis, text: str) -> str | None:
-    """The English of a figure or a date, or of a name when a name was asked (CC-CEDICT or pinyin)."""
+    """The English of a figure or a date (a counted noun after its figure in CEDICT's words when CEDICT lists
+    it, else the figure alone), or of a name when a name was asked (CC-CEDICT or pinyin)."""
     rendered = render_en(text)
-    if rendered is None and a.type in _POS:
+    if rendered is None:
+        m = re.match(rf"(.+?(?:{'|'.join(_COUNTERS)})(?:多|余)?)([\u4e00-\u9fff]{{1,{_NOUN_MAX}}})$", text)
+        if m and _counted_noun(m.group(2)) == len(m.group(2)) and (figure := render_en(m.group(1))) is not None:
+            noun = noun_en(m.group(2))
+            rendered = f"{figure} {_plural(noun)}" if noun and not re.search(r"[a-z]$", figure) else figure
+    if rendered is None and a.type in NAME_KINDS:
         rendered = name_en(text, a.type)
+    if rendered is None:
+        rendered = _figures_en(text)
     return rendered
 
 
-def _find(a: QuestionAnalysis, sentence: str) -> tuple[int, int] | None:
-    asked = normalize(a.text)
-    span = None
+def _figures_en(text: str) -> str | None:
+    """For a clause: the English of the figures in it, in order ("320 million yuan; 12.5%"), when each of
+    them renders and it holds at most three; the clause itself stays the phrase beside it."""
+    spans = [(s, e) for s, e, num, _, unit in _zh_figures(text) if num[0].isdigit() and unit
+             and not any(ds <= s < de for ds, de in (m.span() for m in _DATE.finditer(text)))]
+    if not spans or len(spans) > 3:
+        return None
+    parts = []
+    for s, e in spans:
+        hedge = _HEDGE.search(text[:s])
+        part = render_en(text[hedge.start() if hedge else s:e])
+        if part is None:
+            return None
+        parts.append(part)
+    return "; ".join(parts)
+
+
+def _plural(noun: str) -> str:
+    """company → companies, port → ports, box → boxes (the last word of the gloss)."""
+    if re.search(r"[^aeiou]y$", noun):
+        return noun[:-1] + "ies"
+    if re.search(r"(?:s|x|z|ch|sh)$", noun):
+        return noun + "es"
+    return noun + "s"
+
+
+def _given(a: QuestionAnalysis) -> tuple[str, frozenset[str]]:
+    """What the question already says: its text and, for an English question, the corpus words it maps to."""
+    words = {w for g in a.groups for w in g.words if len(w) >= 2} if a.language == "en" else set()
+    return normalize(a.text), frozenset(words)
+
+
+def _is_given(text: str, given: tuple[str, frozenset[str]]) -> bool:
+    word = normalize(text)
+    return word in given[0] or word in given[1]
+
+
+def _typed(a: QuestionAnalysis, sentence: str, given) -> tuple[int, int] | None:
+    """The span of the kind asked: a rank, a date, a figure with the unit asked, a name; None when there is none."""
+    if _WHICH.search(a.text) and a.type != "date":
+        return None  # 哪几家医院: the names, not their count
+    if _RANK_ZH.search(a.text) or (a.language == "en" and _RANK_EN.search(a.text) and not _HOW_MUCH.search(a.text)):
+        span = _nearest(a, sentence, [m.span() for m in _ORDINAL.finditer(sentence)])
+        if span:
+            return span
     if a.type == "date":
-        span = _first_new(_DATE.finditer(sentence), asked)
-    if span is None and (a.type in ("number", "date") or a.unit):
-        span = _figure(a, sentence, asked)
-    elif a.type in _POS:
-        span = _name(a.type, sentence, asked)
-    return span or _clause(a, sentence)
+        dates = [m for m in _DATE.finditer(sentence) if not _is_given(m.group(0), given)
+                 and not (re.fullmatch(r"\d{4}年", m.group(0)) and m.group(0)[:4] in a.years)]
+        if a.wants_day and any(re.search(r"[日号]", m.group(0)) for m in dates):  # 哪一天: a day, not a month
+            dates = [m for m in dates if re.search(r"[日号]", m.group(0))]
+        span = _nearest(a, sentence, [m.span() for m in dates])
+        if span:
+            return span
+    if a.type in ("number", "date") or (a.unit and a.type != "list"):
+        return _figure(a, sentence)
+    if a.type == "fact":  # 主题是“互联互通，共享繁荣”: what the word asked is called, in quotes after it
+        for w in dict.fromkeys(list(a.measure) + [w for g in a.focus for w in g.words]):
+            for m in re.finditer(re.escape(w), sentence) if len(w) > 1 else ():
+                said = _SAID_IS.match(sentence, m.end())
+                if said:
+                    return said.start(1), said.end(1)
+    if a.type in NAME_KINDS:
+        return _name(a, a.type, sentence, given)
+    return None
 
 
-def _clause(a: QuestionAnalysis, sentence: str) -> tuple[int, int] | None:
-    """The clause (between commas) that meets the most of the question's weighted terms, when it is short
-    enough to be a phrase: for facts, lists and reasons the answer is usually the clause naming its subject.
-    For a list question, a clause that enumerates (两个以上顿号) outranks one that only repeats the question."""
-    best, best_score = None, 0.0
-    top = max((g.weight for g in a.groups), default=1.0)
-    for m in _CLAUSE.finditer(sentence):
-        text = normalize(m.group(0))
-        score = sum(g.weight for g in a.groups if any(w in text for w in g.words))
-        if a.type == "list" and m.group(0).count("、") >= 2:
-            score += 2 * top
-        if score > best_score:
-            best, best_score = (m.start(), m.end()), score
-    if best is None or best[1] - best[0] > MAX_CHARS or best[1] - best[0] < 4:
+def _nearest(a: QuestionAnalysis, sentence: str, spans: list[tuple[int, int]]) -> tuple[int, int] | None:
+    if not spans:
         return None
-    return best
+    gap = _gap_to(a, sentence)
+    return min(spans, key=lambda sp: (gap(*sp), sp[0]))
 
 
-def _figure(a: QuestionAnalysis, sentence: str, asked: str) -> tuple[int, int] | None:
-    years = years_in(sentence)
-    time_asked = any(u in _TIME_UNITS for u in a.unit)
-    dates = [m.span() for m in _DATE.finditer(sentence)] if not time_asked else []
-    found = [(s, e, num, unit) for s, e, num, unit in figures(sentence)
-             if not (num in years and (not unit or unit == "年")) and num not in a.numbers
-             and (time_asked or unit not in _TIME_UNITS) and not any(ds <= s < de for ds, de in dates)]
-    if not found:
-        return None
+def _gap_to(a: QuestionAnalysis, sentence: str):
     words = set(a.measure) | {w for g in a.focus for w in g.words}
     anchors = [m.span() for w in words if w for m in re.finditer(re.escape(w), sentence)]
 
     def gap(s: int, e: int) -> float:
-        """Characters between the figure and the nearest word of what is asked; a clause break counts extra."""
+        """Characters between a span and the nearest word of what is asked; a clause break counts extra."""
         best = float(len(sentence))
         for ws, we in anchors:
             lo, hi = (we, s) if ws < s else (e, ws)
             between = sentence[lo:hi] if lo < hi else ""
             best = min(best, max(hi - lo, 0) + _CLAUSE_BREAK * len(_BREAK.findall(between)))
         return best
+    return gap
 
-    def rank(f: tuple[int, int, str, str]) -> tuple:
-        s, e, _, unit = f
-        unit_ok = bool(a.unit) and any(unit == u or unit.endswith(u) for u in a.unit)
-        return (not unit_ok, not unit, gap(s, e), s)
 
-    s, e, _, _ = min(found, key=rank)
+def _clause_score(a: QuestionAnalysis, text: str, min_len: int = 1, names: float = 1.0) -> float:
+    """The weight of the question's term groups met in ``text`` (words shorter than ``min_len`` ignored, places
+    and names counted ``names`` times)."""
+    text = normalize(text)
+    return sum(g.weight * (names if g.kind in ("place", "entity") else 1.0) for g in a.groups
+               if any(len(w) >= min_len and w in text for w in g.words))
+
+
+def _best_clause(a: QuestionAnalysis, sentence: str) -> tuple[list[re.Match], int] | None:
+    """The clauses (between commas) of ``sentence`` and the index of the one that meets the most of the
+    question's weighted terms; for a list question, a clause that enumerates (两个以上顿号) outranks one that
+    only repeats the question."""
+    clauses = list(_CLAUSE.finditer(sentence))
+    best, best_score = None, 0.0
+    top = max((g.weight for g in a.groups), default=1.0)
+    for i, m in enumerate(clauses):
+        score = _clause_score(a, m.group(0))
+        if a.type == "list" and m.group(0).count("、") >= 2:
+            score += 2 * top
+        if score > best_score:
+            best, best_score = i, score
+    return None if best is None else (clauses, best)
+
+
+def _clause(a: QuestionAnalysis, sentence: str) -> tuple[int, int] | None:
+    """The best clause, when it is short enough to be a phrase: for facts, lists and reasons the answer is
+    usually the clause naming its subject."""
+    best = _best_clause(a, sentence)
+    if best is None:
+        return None
+    m = best[0][best[1]]
+    if not 4 <= m.end() - m.start() <= MAX_CHARS:
+        return None
+    return m.start(), m.end()
+
+
+def _explanation(a: QuestionAnalysis, sentence: str) -> tuple[int, int] | None:
+    """For a question asking what something consists of or which ones: the explanation written beside what it
+    names — an enumerating parenthesis in a clause that meets the question (“4+1”片区（四个街道和一个镇）), the
+    best meeting one first; else the clause after the best clause when that starts with 即/包括/分别是."""
+    if a.type != "list" and not _DEFINE.search(a.text):
+        return None
+    best = _best_clause(a, sentence)
+    if best is None:
+        return None
+    clauses, i = best
+    parens = [(_clause_score(a, m.group(0)), m.start() + p.start(1), m.start() + p.end(1))
+              for m in clauses for p in _PAREN.finditer(m.group(0)) if re.search(r"[、和及与]", p.group(1))]
+    parens = [p for p in parens if p[0] > 0]
+    if parens:
+        _, s, e = max(parens, key=lambda p: (p[0], -p[1]))
+        return s, e
+    if i + 1 < len(clauses) and (lead := _EXPLAIN_START.match(clauses[i + 1].group(0))):
+        nxt = clauses[i + 1]
+        if nxt.end() - nxt.start() - lead.end() <= MAX_CHARS:
+            return nxt.start() + lead.end(), nxt.end()
+    return None
+
+
+def _zh_figures(sentence: str) -> list[tuple[int, int, str, str, str]]:
+    """(start, end, number, multiplier, unit) of every figure; numbers written in characters (两个, 三项) only
+    with a unit after them."""
+    out = [(m.start(), m.end(), m.group(1), m.group(2) or "", m.group(3) or "") for m in FIGURE.finditer(sentence)]
+    for m in _ZH_FIGURE.finditer(sentence):
+        if not any(s <= m.start() < e for s, e, *_ in out):
+            out.append((m.start(), m.end(), m.group(1), "", m.group(3)))
+    return sorted(out)
+
+
+def _given_figure(a: QuestionAnalysis, num: str, mult: str) -> bool:
+    """The question already writes this figure (10 in 10亿 is not the 10 of 10个)."""
+    if a.language != "zh":
+        return num in a.numbers
+    after = "" if mult else rf"(?!\s*(?:{'|'.join(MULTIPLIERS)}))"
+    return re.search(rf"(?<![\d.]){re.escape(num)}\s*{re.escape(mult)}{after}(?![\d.])", normalize(a.text)) is not None
+
+
+def _stretch(sentence: str, found: list, i: int) -> str:
+    """The figure's own stretch of text: from the previous figure or clause break to the next one."""
+    s, e = found[i][0], found[i][1]
+    lo = max([found[i - 1][1]] if i else [0])
+    hi = found[i + 1][0] if i + 1 < len(found) else len(sentence)
+    left = sentence[lo:s]
+    right = sentence[e:hi]
+    return _BREAK.split(left)[-1] + "|" + _BREAK.split(right)[0]
+
+
+def _figure(a: QuestionAnalysis, sentence: str) -> tuple[int, int] | None:
+    years = years_in(sentence)
+    time_asked = any(u in _TIME_UNITS for u in a.unit)
+    dates = [m.span() for m in _DATE.finditer(sentence)] if not time_asked else []
+    every = _zh_figures(sentence)
+    found = [(s, e, num, mult, unit) for s, e, num, mult, unit in every
+             if not (num in years and (not unit or unit == "年")) and not _given_figure(a, num, mult)
+             and (time_asked or unit not in _TIME_UNITS) and not any(ds <= s < de for ds, de in dates)
+             and (num[0].isdigit() or (a.unit and unit in a.unit))]
+    if any(f[2][0].isdigit() and _unit_ok(a, f[4]) for f in found):  # 两个, 数十家 only when no digits answer
+        found = [f for f in found if f[2][0].isdigit()]
+    if not found:
+        return None
+    if a.unit and not any(_unit_ok(a, f[4]) for f in found) and a.type not in ("number", "date"):
+        return None
+    gap = _gap_to(a, sentence)
+    asked = {w for g in a.focus for w in g.words}
+    stretch = {f[0]: normalize(_stretch(sentence, found, i)) for i, f in enumerate(found)}
+    # the question's own figures beside a figure say which one it is (20亿到80亿元之间的项目 → 20亿元以上、80亿元以下项目20个)
+    written = {m.group(1) + (m.group(2) or "") for m in FIGURE.finditer(normalize(a.text))
+               if a.language == "zh" and not (m.group(1) in a.years and not m.group(2))}
+
+    def rank(f: tuple) -> tuple:
+        """The unit asked; a word of what is asked in the figure's own stretch (新增15万吨年产能 for 产能); then how
+        much of the question that stretch meets (新增规模以上工业企业12家，新增小微企业40家: 12家 for
+        规上工业企业); then the nearest to what is asked."""
+        s, e, _, _, unit = f
+        own = stretch[s]
+        return (not _unit_ok(a, unit), not unit, not any(w and w in own for w in a.measure),
+                not any(len(w) > 1 and w in own for w in asked), -sum(f in own for f in written),
+                -_clause_score(a, own, 2, _SUBJECT), gap(s, e), s)
+
+    s, e, _, _, unit = min(found, key=rank)
     # a range written as two figures (10-15万辆) is one answer
     before = sentence[:s]
     m = _RANGE.search(before)
     if m:
-        prev = [f for f in figures(before[: m.start()]) if f[1] == m.start()]
+        prev = [f for f in every if f[1] == m.start()]
         if prev:
             s = prev[0][0]
     after = _RANGE_AFTER.match(sentence, e)
     if after:  # ... and so is 12亿元-17亿元 when the first figure was the one chosen
-        nxt = [f for f in figures(sentence[after.end():]) if f[0] == 0]
+        nxt = [f for f in every if f[0] == after.end()]
         if nxt:
-            e = after.end() + nxt[0][1]
+            e = nxt[0][1]
     if s and sentence[s - 1] == "第":  # an ordinal: 第18位
         s -= 1
     hedge = _HEDGE.search(sentence[:s])
     if hedge:  # 超过150家 is the claim, not 150家
         s = hedge.start()
+    tail = re.match(r"以上|以下|左右|以内", sentence[e:])
+    if tail:  # 200公里以上 is the claim
+        e += tail.end()
+    elif unit in _COUNTERS:
+        e += _counted_noun(sentence[e:e + _NOUN_MAX + 4])
     return s, e
 
 
-def _first_new(matches, asked: str) -> tuple[int, int] | None:
-    for m in matches:
-        if normalize(m.group(0)) not in asked:
-            return m.start(), m.end()
-    return None
+def _unit_ok(a: QuestionAnalysis, unit: str) -> bool:
+    return bool(a.unit) and bool(unit) and any(unit == u or unit.endswith(u) for u in a.unit)
 
 
-def _name(kind: str, sentence: str, asked: str) -> tuple[int, int] | None:
-    if kind == "org":
-        hit = _first_new(_ORG.finditer(sentence), asked)
-        if hit:
-            return hit
-    if kind == "person":  # 总经理孙建涛表示: the name just before a verb of speech is the speaker
-        tagged = posseg(sentence)
-        pos = 0
-        for (word, flag), nxt in zip(tagged, tagged[1:] + [("", "")]):
-            start = sentence.find(word, pos)
-            pos = start + len(word) if start >= 0 else pos
-            if (start >= 0 and flag == "nr" and 2 <= len(word) <= 4 and nxt[0] in _SPEECH
-                    and normalize(word) not in asked):
-                return start, start + len(word)
-    pos = 0
-    for word, flag in posseg(sentence):
-        start = sentence.find(word, pos)
-        pos = start + len(word) if start >= 0 else pos
-        if start >= 0 and flag in _POS[kind] and len(word) >= 2 and normalize(word) not in asked:
-            return start, start + len(word)
-    return None
+def _counted_noun(text: str) -> int:
+    """Length of the noun right after a measure word (智能吊机 in 7台智能吊机,实现…), 0 when none follows."""
+    length, end = 0, 0
+    for word, flag in posseg(text):
+        if not (flag.startswith("n") or flag == "vn") or length + len(word) > _NOUN_MAX:
+            break
+        length += len(word)
+        if flag.startswith("n"):
+            end = length
+    return end
+
+
+def _name(a: QuestionAnalysis, kind: str, sentence: str, given) -> tuple[int, int] | None:
+    """The name of the kind asked that the question does not give: the speaker for a person, the one nearest
+    what is asked for an organisation or a place."""
+    spans = name_spans(kind, sentence, lambda w: _is_given(w, given))
+    if not spans:
+        return None
+    return spans[0] if kind == "person" else _nearest(a, sentence, spans)

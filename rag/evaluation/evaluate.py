@@ -20,6 +20,7 @@ import numpy as np
 
 from rag.errors import InvalidQueryError, require
 from rag.evaluation.evalset import Question, Relevance, contains_key, relevance
+from rag.evaluation.rendering import holds_key
 
 HIT_KS = (1, 3, 5, 10)
 RANX_METRICS = ("mrr@10", "ndcg@10", "recall@5", "recall@10")
@@ -141,7 +142,10 @@ def _answer_row(q: Question, answer, sources: dict[str, str]) -> dict:
                           "cit_ok": float(sum(ok)), "cit_n": float(len(ok) if answer.answerable else 0)}
         if answer.answerable:  # the answer phrase (rag.answer.phrase) holds a key, of answered questions
             short = getattr(answer, "short_answer", None) or {}
+            row["phrase"], row["phrase_en"] = short.get("text"), short.get("en")
             row["metrics"]["phrase_ok"] = float(contains_key(short.get("text", ""), keys))
+            if q.lang == "en":  # ... and its English rendering holds the key figure (rag.evaluation.rendering)
+                row["metrics"]["phrase_en_ok"] = float(holds_key(short.get("en"), short.get("text", ""), keys))
     else:
         row["metrics"] = {"false_refusal": float(not answer.answerable)}
     return row
@@ -231,7 +235,7 @@ def block(rows: list[dict]) -> dict:
         out.update({m: _mean([s[m] for s in scored if m in s]) for m in RETRIEVAL_METRICS})
     answers = [r["answer"]["metrics"] for r in rows if "answer" in r]
     for name, key in (("answer_accuracy", "answer_ok"), ("answer_all_keys", "answer_all"),
-                      ("answer_phrase", "phrase_ok"),
+                      ("answer_phrase", "phrase_ok"), ("answer_phrase_en", "phrase_en_ok"),
                       ("refusal_rate", "refused"), ("false_refusal_rate", "false_refusal")):
         value = _mean([a[key] for a in answers if key in a])
         if value is not None:

@@ -13,6 +13,7 @@ log = logging.getLogger(__name__)
 RETRIEVAL_COLUMNS = (("hit@1", "hit@1"), ("hit@3", "hit@3"), ("hit@5", "hit@5"), ("hit@10", "hit@10"),
                      ("mrr@10", "MRR"), ("ndcg@10", "nDCG"), ("recall@5", "R@5"), ("recall@10", "R@10"))
 ANSWER_COLUMNS = (("answer_accuracy", "answer acc"), ("answer_all_keys", "all keys"), ("answer_phrase", "phrase"),
+                  ("answer_phrase_en", "phrase en"),
                   ("refusal_rate", "refusal (unans.)"), ("false_refusal_rate", "false refusal"),
                   ("citation_precision", "citation prec."))
 LOWER_IS_BETTER = {"false_refusal_rate"}

@@ -43,6 +43,19 @@ def name_en(name: str, kind: str) -> str | None:
     return " ".join(p for p in parts if p) or None
 
 
+def noun_en(word: str) -> str | None:
+    """CC-CEDICT's English for a common noun it lists as one word (集装箱 → container, 企业 → company): the
+    first sense's first alternative when it is at most three words and carries no explanation; else None."""
+    for pinyin, glosses in _cedict().get(word.strip(), ()):
+        if pinyin[:1].isupper() or not glosses:
+            continue
+        gloss = re.split(r"\s*[,;]\s*", glosses[0])[0].strip()
+        if gloss and "(" not in gloss and len(gloss.split()) <= 3 and not gloss.startswith(("to ", "CL:")):
+            return gloss
+        return None
+    return None
+
+
 def _proper_en(word: str) -> str | None:
     """CC-CEDICT's English for a proper noun: its gloss when that is a short name (秘鲁 → Peru, 四川大学 →
     Sichuan University), else its pinyin run together (成都 → Chengdu, not the gloss's description)."""

@@ -29,14 +29,15 @@ QUESTION_WORDS = frozenset(
     "can could will would should may might must also just only still yet then there here while so such".split())
 TYPES = ("number", "date", "person", "org", "place", "list", "reason", "fact")
 _TYPE_ZH = [("reason", r"为什么|为何|为啥|什么原因|原因是|理由|怎么会"),
-            ("date", r"什么时候|何时|哪一?年|哪个月|哪一?天|几月|几号|具体日期|什么时间|哪个时间"),
+            ("date", r"什么时候|啥时候|何时|哪一?年|哪个月|哪一?天|几月|几号|具体日期|什么时间|哪个时间"),
             ("person", r"谁|哪位|哪个人|什么人|叫什么名字|姓名"),
             ("org", r"哪家|哪个(?:公司|企业|机构|单位|部门|银行)|什么(?:公司|企业|机构|单位|部门)|哪些(?:公司|企业|机构|单位)"),
             ("place", r"哪里|哪儿|什么地方|哪个(?:城市|省|国家|地区|港口|地方)|在哪"),
             ("number", r"多少|几[个家项列台辆人次名倍成天年月]?|多大|多高|多长|多久|比例|占比|百分之|增速|增幅|涨幅|规模"),
             ("list", r"哪些|哪几|包括什么|有什么|分别是")]
 _TYPE_EN = [("reason", r"\bwhy\b|what (?:caused|led to|made)|\breasons?\b|how come"),
-            ("date", r"\bwhen\b|what (?:year|month|day|date|time)|which (?:year|month|day|date)|on what date"),
+            ("date", r"\bwhen\b|what (?:exact |specific )?(?:year|month|day|date|time)|which (?:year|month|day|date)|"
+                     r"on what (?:exact |specific )?date"),
             ("person", r"\bwho\b|whom|whose|which (?:person|official|executive)|name of the (?:person|head|chair)"),
             ("org", r"which (?:company|companies|firm|bank|enterprise|organi[sz]ation|institution|agency|department|"
                     r"manufacturer|carrier|airline|platform)"),

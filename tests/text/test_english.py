@@ -51,7 +51,30 @@ def test_a_range_shares_the_multiplier_of_its_second_figure(low, high, mult):
     assert _value(first) == low * MULTIPLIERS[mult] and _value(second) == high * MULTIPLIERS[mult]
 
 
-@pytest.mark.parametrize("text, english", [("60余项", "more than 60 projects"), ("3000多家", "more than 3,000 companies"),
+@pytest.mark.parametrize("text, english", [("60余项", "more than 60 items"), ("3000多家", "more than 3,000 companies"),
                                            ("8.9万余名", "more than 89,000 people"), ("22场", "22 events")])
 def test_more_than_written_before_the_measure_word(text, english):
     assert render_en(text) == english
+
+
+@pytest.mark.parametrize("zh, en", [
+    ("三项", "3 items"), ("近两天", "nearly 2 days"), ("第三", "3rd"), ("70%以上", "more than 70%"),
+    ("100万元左右", "about 1 million yuan"), ("不超过60公里", "no more than 60 km"), ("14批次", "14 batches"),
+    ("2024年底", "end of 2024"), ("2024年3月下旬", "late March 2024"), ("9月7日凌晨", "7 September, early morning"),
+    ("2024年1-5月", "January–May 2024"), ("3至8月", "March–August"), ("16GWh", "16 GWh"), ("6个月", "6 months"),
+])
+def test_more_shapes_render_exactly(zh, en):
+    assert render_en(zh) == en
+
+
+@pytest.mark.parametrize("zh", ["2024年底6月", "5-3月", "2024年3月下旬5日", "第二十一点五", "约100万元左右"])
+def test_unsafe_shapes_still_render_as_none(zh):
+    assert render_en(zh) is None
+
+
+@given(number=st.integers(1, 99), unit=st.sampled_from(["项", "家", "台", "天"]))
+def test_numbers_in_characters_convert_back_to_the_same_value(number, unit):
+    import cn2an
+
+    zh = cn2an.an2cn(number) + unit
+    assert _value(render_en(zh)) == number

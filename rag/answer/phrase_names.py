@@ -1,0 +1,63 @@
+"""Names in a sentence for the answer phrase: organisations, people and places the question does not give.
+
+General Chinese news grammar only: organisation suffixes (公司, 集团, 银行 …) with an optional branch (上海分行),
+cut after words that cannot stand inside a name (企业, 由, 与 …); jieba's person and place tags; the speaker
+is the last person named before a verb of speech in its clause; a name in brackets or after 记者 is a byline.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from rag.text.tokenize import posseg
+
+NAME_KINDS = {"person": ("nr",), "org": ("nt",), "place": ("ns",)}
+_ORG = re.compile(r"[\u4e00-\u9fffA-Za-z0-9（）()]{2,20}?(?:有限公司|股份公司|公司|集团|银行|协会|委员会|研究院|大学|"
+                  r"管委会|中心|局|厅|署)(?:[\u4e00-\u9fff]{2,4}?(?:分行|支行|分公司|子公司|有限公司|公司))?")
+_NOT_IN_NAME = re.compile(r"[，,、：:；;“”\"]|企业|项目|由|与|和|及|的|在|是|为|将|已|从|向|对|同|跟|被|让|把|经|据|标示|作为")
+_BYLINE = re.compile(r"记者|通讯员|编辑|摄影?|责编")
+_SPEECH = frozenset("表示 说 介绍 指出 认为 称 坦言 透露 告诉 强调 谈到".split())
+_BREAK = re.compile(r"[，,；;。！？!?]")
+_CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
+
+
+def name_spans(kind: str, sentence: str, given: Callable[[str], bool]) -> list[tuple[int, int]]:
+    """Spans of the names of ``kind`` ("person", "org", "place") in ``sentence`` that ``given`` does not
+    reject, in sentence order; for a person the speaker alone when there is one."""
+    if kind == "org":
+        orgs = []
+        for m in _ORG.finditer(sentence):
+            # the name starts after the last word that cannot be inside one (存量企业重庆某某有限公司, 与某某公司)
+            cut = max((c.end() for c in _NOT_IN_NAME.finditer(m.group(0)[:-2])), default=0)
+            if len(m.group(0)) - cut >= 4 and not given(m.group(0)[cut:]):
+                orgs.append((m.start() + cut, m.end()))
+        if orgs:
+            return orgs
+    spans, pos = [], 0
+    for word, flag in posseg(sentence):
+        start = sentence.find(word, pos)
+        pos = start + len(word) if start >= 0 else pos
+        spans.append((start, word, flag))
+    if kind == "person":
+        spans = [sp for sp in spans if not byline(sentence, sp[0])]
+        # 总经理孙某表示, 普京当天在某地表示: the last name before a verb of speech in its clause is the speaker
+        last = None
+        for start, word, flag in spans:
+            if _BREAK.fullmatch(word or " "):
+                last = None
+            elif start >= 0 and flag == "nr" and 2 <= len(word) <= 4 and not given(word):
+                last = (start, start + len(word))
+            elif word in _SPEECH and last:
+                return [last]
+    # a place just before a place the question names qualifies it (广州 in 广州南沙港), it does not answer
+    return [(start, start + len(word)) for i, (start, word, flag) in enumerate(spans)
+            if start >= 0 and flag in NAME_KINDS[kind] and len(word) >= 2 and not given(word)
+            and not (kind == "place" and i + 1 < len(spans) and _CJK_WORD.fullmatch(spans[i + 1][1])
+                     and given(spans[i + 1][1]))]
+
+
+def byline(sentence: str, start: int) -> bool:
+    """A name in brackets or after 记者/通讯员 (（记者 王某）, (郭某 朱某)) signs the article; it answers nothing."""
+    before = sentence[max(0, start - 12):start]
+    opened = before.rfind("（") > before.rfind("）") or before.rfind("(") > before.rfind(")")
+    return opened or bool(_BYLINE.search(sentence[max(0, start - 4):start]))
