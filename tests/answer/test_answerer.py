@@ -44,6 +44,13 @@ def test_a_question_about_something_no_article_names_is_refused_with_a_reason(kb
     assert answer.to_json()["refusal_reason"] == answer.refusal_reason
 
 
+@pytest.mark.parametrize("question", ["How far is Mars from the Sun?", "如何用Excel做数据透视表？",
+                                      "怎样给猫剪指甲？", "Who painted the Mona Lisa?"])
+def test_a_question_no_news_answers_is_refused(kb, question):
+    answer = kb.ask(question)
+    assert not answer.answerable and answer.refusal_reason
+
+
 def test_captions_are_never_the_answer(kb):
     answer = kb.ask("霍尔果斯海关公布的口岸货运量是多少？")
     assert answer.answerable and "1200万吨" in answer.answer
