@@ -30,7 +30,7 @@ from rag.answer.engine import open_engine
 from rag.errors import require
 from rag.evaluation.evalset import Question, contains_key, load_set, norm
 from rag.index.build import build_index
-from rag.search.classifiers import Logistic, Trees
+from rag.search.classifiers import Cautious, Logistic, Trees
 from rag.search.features import FEATURES, candidate_features
 from rag.search.scoring import QUESTION_FEATURES, QUESTION_SIGNS, AnswerModel, gather, question_features
 
@@ -120,9 +120,10 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, c: float = 1.0) -> Logistic:
     return Logistic(mean.tolist(), scale.tolist(), clf.coef_[0].tolist(), float(clf.intercept_[0]))
 
 
-# The question model: boosted trees, monotone in every feature with a direction (QUESTION_SIGNS). Chosen by the
-# grouped cross-validation in docs/answer-model.md against the logistic regression it replaced; the settings
-# are scikit-learn's defaults made smaller (shallow trees, a slower rate), not tuned to a set.
+# The question model: boosted trees, monotone in every feature with a direction (QUESTION_SIGNS), and a logistic
+# regression that may only lower them (Cautious). Chosen by the grouped cross-validation in docs/answer-model.md
+# against either alone; the tree settings are scikit-learn's defaults made smaller (shallow trees, a slower
+# rate), not tuned to a set.
 TREE_SETTINGS = {"max_iter": 200, "learning_rate": 0.05, "max_leaf_nodes": 15, "min_samples_leaf": 20,
                  "l2_regularization": 1.0}
 
@@ -141,6 +142,11 @@ def fit_trees(x: np.ndarray, y: np.ndarray, signs: tuple[int, ...], seed: int = 
                       "value": [float(v) if leaf else 0.0 for v, leaf in zip(nodes["value"], nodes["is_leaf"])],
                       "missing_left": [bool(v) for v in nodes["missing_go_to_left"]]})
     return Trees(float(np.ravel(clf._baseline_prediction)[0]), trees, int(x.shape[1]))
+
+
+def fit_question(q: np.ndarray, y: np.ndarray) -> Cautious:
+    """The question model: the minimum of monotone trees and a logistic regression over the same features."""
+    return Cautious([fit_trees(q, y, QUESTION_SIGNS), fit_logistic(q, y)])
 
 
 def _fit(rows: list[QuestionRows]) -> Logistic:
@@ -184,7 +190,7 @@ def cross_validate(rows: list[QuestionRows], folds: int = 5, seed: int = 0) -> l
     q = np.vstack([o.q for o in out])
     y = np.array([o.row.answerable for o in out])
     for train, test in splits:
-        question = fit_trees(q[train], y[train], QUESTION_SIGNS)
+        question = fit_question(q[train], y[train])
         for i, p in zip(test, question(q[test])):
             out[i].p1 = float(p)
     return out
@@ -253,8 +259,7 @@ def fit_model(rows: list[QuestionRows], max_false_refusal: float = 0.04, folds: 
     report = {"by_set": metrics(outcomes, thresholds, ratio, lambda o: o.row.set),
               "by_lang": metrics(outcomes, thresholds, ratio, lambda o: f"{o.row.set.split(':')[0]}:{o.row.lang}")}
     sentence = _fit(rows)
-    question = fit_trees(np.vstack([o.q for o in outcomes]), np.array([o.row.answerable for o in outcomes]),
-                         QUESTION_SIGNS)
+    question = fit_question(np.vstack([o.q for o in outcomes]), np.array([o.row.answerable for o in outcomes]))
     model = AnswerModel(list(FEATURES), sentence, list(QUESTION_FEATURES), question, thresholds, ratio,
                         {"data_hash": data_hash(rows), "questions": len(rows),
                          "sentences": int(sum(len(r.y) for r in rows)), "folds": folds,

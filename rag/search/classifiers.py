@@ -5,8 +5,10 @@
   ``HistGradientBoostingClassifier``, exported node by node), summed onto a baseline log-odds and
   passed through the logistic function.
 
-Both are plain data (JSON-able lists) so a model file holds no pickle; :func:`classifier_from_json`
-reads either back.
+- :class:`Cautious`: the lowest probability of several classifiers — yes only when every one says yes.
+
+All are plain data (JSON-able lists) so a model file holds no pickle; :func:`classifier_from_json`
+reads any of them back.
 """
 from __future__ import annotations
 
@@ -80,12 +82,28 @@ class Trees:
         return {"kind": "trees", "baseline": self.baseline, "trees": self.trees, "n_features": self.n_features}
 
 
-def classifier_from_json(data: dict) -> Logistic | Trees:
-    """A :class:`Logistic` or :class:`Trees` from its ``to_json()`` (a dict without ``kind`` is logistic)."""
+@dataclass
+class Cautious:
+    """P = the minimum over ``parts``: one part's guarantee (say, monotone trees that cannot answer an
+    off-topic question) bounds the whole, another part can only lower it."""
+
+    parts: list
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return np.min(np.vstack([part(x) for part in self.parts]), axis=0)
+
+    def to_json(self) -> dict:
+        return {"kind": "cautious", "parts": [part.to_json() for part in self.parts]}
+
+
+def classifier_from_json(data: dict) -> Logistic | Trees | Cautious:
+    """A classifier from its ``to_json()`` (a dict without ``kind`` is logistic)."""
     data = dict(data)
     kind = data.pop("kind", "logistic")
     if kind == "logistic":
         return Logistic(**data)
     if kind == "trees":
         return Trees(**data)
+    if kind == "cautious":
+        return Cautious([classifier_from_json(part) for part in data["parts"]])
     raise ValueError(f"unknown classifier kind {kind!r}")

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rag.search.analysis import QuestionAnalysis
-from rag.search.classifiers import Logistic, Trees, classifier_from_json
+from rag.search.classifiers import Cautious, Logistic, Trees, classifier_from_json
 from rag.search.features import FEATURE_SIGNS, FEATURES, Candidate, candidate_features
 from rag.search.hits import Hit
 
@@ -44,7 +44,7 @@ class AnswerModel:
     features: list[str]
     sentence: Logistic  # P(sentence holds the answer)
     question_features: list[str]
-    question: Logistic | Trees  # P(the articles answer the question)
+    question: Logistic | Trees | Cautious  # P(the articles answer the question)
     threshold: dict[str, float]  # per question language: answer when the question probability reaches it
     extra_ratio: float  # further sentences cited when their probability is this share of the best one's
     trained_on: dict  # data hash, question counts, cross-validated metrics

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from rag.evaluation.training import TREE_SETTINGS, fit_trees
-from rag.search.classifiers import Logistic, Trees, classifier_from_json
+from rag.search.classifiers import Cautious, Logistic, Trees, classifier_from_json
 
 
 def _data(n: int = 1500, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -61,3 +61,14 @@ def test_trees_send_missing_values_the_way_they_were_fitted():
                          "value": [0.0, -2.0, 2.0], "missing_left": [False, False, False]}], 1)
     p = trees(np.array([[0.0], [1.0], [np.nan]]))
     assert p[0] < 0.5 < p[1] and p[2] == p[1]
+
+
+def test_a_cautious_model_says_yes_only_when_every_part_does():
+    x, y = _data(800)
+    trees = fit_trees(x, y, (1, -1, 0, 0, 0))
+    logistic = Logistic([0.0] * 5, [1.0] * 5, [3.0, 0.0, 0.0, 0.0, 0.0], 0.0)
+    both = Cautious([trees, logistic])
+    p = both(x[:100])
+    assert np.allclose(p, np.minimum(trees(x[:100]), logistic(x[:100])))
+    again = classifier_from_json(json.loads(json.dumps(both.to_json())))
+    assert isinstance(again, Cautious) and np.allclose(again(x[:100]), p)
