@@ -59,8 +59,10 @@ class IndexConfig:
     # pooled from its sentences' (rag.index.pooling): one model pass, build ≈ 0.85 × embedding the chunk texts.
     # two-pass: every chunk text and every sentence embedded (≈ 2 ×). An update keeps the mode of its index.
     vectors: str = field(default_factory=index_vectors)
-    # weight of the title/heading vector in a pooled chunk vector; fitted on the seed sets (docs/benchmarks.md)
-    pool_context: float = 0.5
+    # weight of the title/heading vector in a pooled chunk vector. Fitted on the seed sets only
+    # (scripts/fit_pool_context.py, grid 0–1, docs/benchmarks.md): hybrid MRR@10 0.909 / 0.913 / 0.915 / 0.915 /
+    # 0.917 at 0 / 0.25 / 0.5 / 0.75 / 1 (two-pass 0.923); crud-news was not looked at for it
+    pool_context: float = 1.0
 
     def __post_init__(self) -> None:
         if self.vectors not in VECTOR_MODES:
