@@ -34,6 +34,20 @@ class EmbedderConfig:
         return asdict(self)
 
 
+VECTOR_MODES = ("pooled", "two-pass")
+DEFAULT_VECTORS = "pooled"
+VECTORS_ENV = "RAG_INDEX_VECTORS"
+
+
+def index_vectors(env: dict | None = None) -> str:
+    """How chunk vectors are made: $RAG_INDEX_VECTORS (pooled or two-pass), else ``DEFAULT_VECTORS``."""
+    env = os.environ if env is None else env
+    mode = (env.get(VECTORS_ENV) or DEFAULT_VECTORS).strip().lower()
+    if mode not in VECTOR_MODES:
+        raise RagError(f"{VECTORS_ENV}={mode!r} is not a vector mode.", f"Use one of {', '.join(VECTOR_MODES)}.")
+    return mode
+
+
 @dataclass
 class IndexConfig:
     flat_max: int = 20_000  # exact search up to here; IVF above (see docs/benchmarks.md)
@@ -41,6 +55,18 @@ class IndexConfig:
     embed_batch: int = 64  # texts per model call: bigger batches keep both cores busy
     bm25_k1: float = 1.2
     bm25_b: float = 0.75
+    # pooled: every sentence and each distinct title/heading line is embedded once, and a chunk's vector is
+    # pooled from its sentences' (rag.index.pooling): one model pass, build ≈ 0.85 × embedding the chunk texts.
+    # two-pass: every chunk text and every sentence embedded (≈ 2 ×). An update keeps the mode of its index.
+    vectors: str = field(default_factory=index_vectors)
+    # weight of the title/heading vector in a pooled chunk vector. Fitted on the seed sets only
+    # (scripts/fit_pool_context.py, grid 0–1, docs/benchmarks.md): hybrid MRR@10 0.909 / 0.913 / 0.915 / 0.915 /
+    # 0.917 at 0 / 0.25 / 0.5 / 0.75 / 1 (two-pass 0.923); crud-news was not looked at for it
+    pool_context: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.vectors not in VECTOR_MODES:
+            raise RagError(f"Unknown index vector mode {self.vectors!r}.", f"Use one of {', '.join(VECTOR_MODES)}.")
 
     def to_dict(self) -> dict:
         return asdict(self)

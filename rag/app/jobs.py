@@ -10,7 +10,8 @@ corpus without being indexed or in the index without the user seeing it.
 
 Each job reports progress (texts embedded of the total) and an ETA from the measured embedding
 throughput, which the queue keeps in ``<index>/jobs/throughput.json``; before a file is accepted its
-indexing time is estimated from its chunk and sentence count at that throughput.
+indexing time is estimated from the texts indexing it embeds (``rag.index.pooling.texts_to_embed``: its
+sentences and title/heading lines in the pooled mode, its chunks too in the two-pass one) at that throughput.
 """
 from __future__ import annotations
 
@@ -116,8 +117,7 @@ class JobQueue:
         return job
 
     def submit_rebuild(self) -> Job:
-        job = Job(id=_new_id(), kind="rebuild",
-                  texts=sum(d.get("chunks", 0) for d in self.kb.documents()) * 6)  # a chunk ≈ 5 sentences
+        job = Job(id=_new_id(), kind="rebuild", texts=self.kb.rebuild_texts())
         (self.root / job.id).mkdir(parents=True)
         self._save(job)
         self._enqueue(job)

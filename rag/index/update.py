@@ -15,6 +15,7 @@ import numpy as np
 
 from rag.config import ChunkerConfig
 from rag.index.embedding import Embedder
+from rag.index.pooling import embed_chunks
 from rag.ingest.chunking import Chunk, chunk_document
 from rag.ingest.documents import Skipped
 
@@ -102,26 +103,16 @@ class Plan:
 
 def embed_new(plan: Plan, embedder: Embedder, config: IndexConfig, report: BuildReport,
            progress) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Vectors of the new chunks and of their sentences, and the sentence rows they go to."""
+    """Vectors of the new chunks and of their sentences (made as ``config.vectors`` says, see
+    rag.index.pooling), and the sentence rows they go to."""
     chunks = plan.new
     starts = plan.sent_start()
     sent_rows = np.asarray([s for r in plan.new_rows for s in range(starts[r], starts[r + 1])], dtype=np.int64)
-    texts = [c.embed_text for c in chunks] + [t for c in chunks for t in c.sentence_texts()]
-    if not texts:
-        return np.zeros((0, embedder.dim), np.float32), np.zeros((0, embedder.dim), np.float32), sent_rows
-    done = 0
-
-    def tick(n: int) -> None:
-        nonlocal done
-        done += n
-        if progress:
-            progress(done, len(texts))
-
     t0 = time.perf_counter()
-    fresh = embedder.embed_passages(texts, batch_size=config.embed_batch, progress=tick)
+    chunk_vecs, sent_vecs = embed_chunks(chunks, embedder, config, progress)
     report.embed_seconds = time.perf_counter() - t0
     report.embedded_chunks = len(chunks)
-    return fresh[: len(chunks)], fresh[len(chunks) :], sent_rows
+    return chunk_vecs, sent_vecs, sent_rows
 
 
 def assembler(old: Index | None, name: str, mapping: np.ndarray, rows: np.ndarray, vecs: np.ndarray,

@@ -28,7 +28,7 @@ def _upload(tmp_path, name="pingxiang.txt", text=NEW):
 def test_an_upload_is_staged_outside_the_corpus_then_indexed(kb, tmp_path):
     queue = JobQueue(kb, start=False)
     job = queue.submit_files([_upload(tmp_path)])
-    assert job.state == "queued" and job.texts >= 4  # 1 chunk + 3 sentences at least
+    assert job.state == "queued" and job.texts >= 3  # its 3 sentences at least
     assert queue.estimate_s(job.texts) > 0 and job.eta_s(queue.texts_per_s) > 0
     assert (queue.root / job.id / "pingxiang.txt").exists() and not (kb.corpus_dir / "pingxiang.txt").exists()
     queue._thread.start()
@@ -122,3 +122,28 @@ def test_eta_comes_from_progress_while_running():
     job = Job(id="x", kind="add", state="running", done=30, total=90, texts=90)
     assert job.eta_s(3.0) == pytest.approx(20.0)
     assert Job(id="y", kind="add", texts=60).eta_s(3.0) == pytest.approx(20.0)
+
+
+def test_estimates_count_the_texts_the_build_really_embeds(kb, tmp_path):
+    queue = JobQueue(kb, start=False)
+    totals: list[int] = []
+    real = queue._progress
+
+    def recording(job):
+        tick = real(job)
+
+        def wrapped(done, total):
+            totals.append(total)
+            tick(done, total)
+        return wrapped
+
+    queue._progress = recording
+    job = queue.submit_files([_upload(tmp_path)])
+    queue._thread.start()
+    assert queue.wait(job.id, timeout=120).state == "done"
+    assert totals[-1] == job.texts
+    rebuild = queue.submit_rebuild()
+    assert queue.wait(rebuild.id, timeout=120).state == "done"
+    # from the index's counts: every sentence, and about one title line per article
+    assert abs(totals[-1] - rebuild.texts) <= len(kb.documents())
+    queue.close()

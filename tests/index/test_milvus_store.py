@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.config import BackendConfig
+from rag.config import BackendConfig, IndexConfig
 from rag.errors import IndexCorruptError, IndexMismatchError, RagError, VectorStoreError
 from rag.index import build as build_module
 from rag.index import milvus_store
@@ -56,6 +56,7 @@ def test_build_and_search_match_faiss(tmp_path, embedder, milvus):
     mi, fi = load_index(tmp_path / "mi", backend=milvus), load_index(tmp_path / "fi", backend=FAISS)
     manifest = read_manifest(tmp_path / "mi")
     assert manifest["index"]["backend"] == "milvus"
+    assert manifest["index"]["vectors"] == read_manifest(tmp_path / "fi")["index"]["vectors"] == IndexConfig().vectors
     assert manifest["index"]["milvus"]["uri"] == milvus.milvus_uri
     assert manifest["files"]["faiss"] == "vectors.pks.npy"
     assert not list((tmp_path / "mi").glob("gen-*/*.faiss"))  # the vectors live in Milvus only
@@ -229,3 +230,15 @@ def test_growing_past_flat_max_swaps_the_collection_index(tmp_path, embedder, mi
     assert index.manifest["index"]["milvus"]["sentence_faiss"]["index_type"] == "IVF_FLAT"  # more sentences
     rows, _ = index.dense_search(embedder.embed_query("喀什综合保税区一季度进出口额"), 3)
     assert index.chunks[int(rows[0])].doc_id == "kashgar"
+
+
+def test_an_update_on_milvus_keeps_the_two_pass_mode_of_its_index(tmp_path, embedder, milvus):
+    index_dir = tmp_path / "idx"
+    src = corpus(tmp_path, FILES)
+    build_index(src, index_dir, embedder=embedder, backend=milvus, config=IndexConfig(vectors="two-pass"))
+    build_index(corpus(tmp_path, {**FILES, "kashgar.txt": KASHGAR}), index_dir, embedder=embedder, backend=milvus)
+    assert read_manifest(index_dir)["index"]["vectors"] == "two-pass"
+    index = load_index(index_dir, backend=milvus)
+    rows = [i for i, c in enumerate(index.chunks) if c.doc_id == "kashgar"]
+    want = embedder.embed_passages([index.chunks[i].embed_text for i in rows])
+    np.testing.assert_allclose(index.vectors_for(rows), want, atol=2e-3)
