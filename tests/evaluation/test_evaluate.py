@@ -16,14 +16,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Regression floors for eval/lugang.jsonl on the bundled corpus (hybrid retriever, extractive answers),
 # a little under the measured level. Raise them when quality improves. "false_refusal_rate" is a ceiling.
-FLOORS = {  # measured 2026-12-06 with the monotone question model (in-sample: lugang is in its training data):
-    # 0.978, 0.941, 0.971, 0.662, 0.333, 0.000 — refusal of these 30 near misses fell from 0.600 as the
-    # calibration now also covers off-topic questions (docs/answer-model.md), answers rose from 0.949
+FLOORS = {  # measured 2026-12-06 with the cautious question model on a one-pass index (in-sample: lugang is in
+    # its training data): 0.978, 0.942, 0.956, 0.668, 0.467, 0.007 — refusal of these 30 near misses fell
+    # from 0.600 as the calibration now also covers off-topic questions (docs/answer-model.md)
     "hit@5": 0.95,
     "mrr@10": 0.92,
     "answer_accuracy": 0.93,
     "citation_precision": 0.63,
-    "refusal_rate": 0.30,  # 30 questions: one is 0.033
+    "refusal_rate": 0.40,  # 30 questions: one is 0.033
     "false_refusal_rate": 0.03,
 }
 LOWER_IS_BETTER = {"false_refusal_rate"}
