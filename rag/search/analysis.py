@@ -52,7 +52,8 @@ _ORG_SUFFIXES = frozenset("药业 集团 公司 银行 科技 股份 控股 证�
                           "汽车 能源 电子 传媒 地产 置业".split())
 _DAY_Q = re.compile(r"哪一?天|几月几[号日]|几号|具体日期|哪个日子|what day|which day|what date|on what date|exact date", re.I)
 _QUOTED = re.compile(r"[《“\"「『]([^》”\"」』]{2,30})[》”\"」』]")
-_EN_WORD = re.compile(r"[A-Za-z][A-Za-z\-]*(?:'(?![sS]\b)[A-Za-z]+)?|\d+(?:\.\d+)?%?")
+_EN_WORD = re.compile(r"[A-Za-z][A-Za-z\-]*(?:['’][A-Za-z]+)?|\d+(?:\.\d+)?%?")
+_POSSESSIVE = re.compile(r"['’][sS]$")
 _EN_TIME = frozenset(MONTHS_EN) | frozenset("monday tuesday wednesday thursday friday saturday sunday first second third "
                                             "fourth quarter half year month week day".split())
 _EN_MEASURE_END = frozenset("of in for on at by from during between among across within".split())
@@ -232,7 +233,7 @@ class Analyser:
         lex = self.knowledge.lexicon
         words = []
         for w in _EN_WORD.findall(text):
-            w = w[:-1] if w.endswith("'") else w
+            w = _POSSESSIVE.sub("", w)  # Wanglaoji's -> Wanglaoji (a lone "s" would be read as a word)
             # a hyphenated word the lexicon lacks is read as its parts ("Yangtze-to-Huaihe", "China-made")
             words += [p for p in w.split("-") if p] if "-" in w and lemma(w) not in lex else [w]
         lemmas = [lemma(w) for w in words]

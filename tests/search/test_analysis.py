@@ -27,6 +27,14 @@ def test_an_english_question_maps_to_the_corpus_words(kb):
     assert a.years == {"2022"}
 
 
+@pytest.mark.parametrize("question", ["How much freight did Manzhouli's port handle in 2022?",
+                                      "How much freight did Manzhouli’s port handle in 2022?"])
+def test_a_possessive_is_part_of_its_name_not_a_word(kb, question):
+    a = analyse(kb, question)
+    assert [g.source for g in a.groups if g.source.lower() == "s"] == []
+    assert any("满洲里" in p.words for p in a.places)
+
+
 def test_a_name_the_corpus_never_uses_is_an_entity_without_words(kb):
     a = analyse(kb, "How much did Flexport invest in Kashgar?")
     flexport = next(g for g in a.entities if g.source == "Flexport")
