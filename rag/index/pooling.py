@@ -36,6 +36,12 @@ def context_text(chunk: Chunk) -> str:
     return text[: len(text) - len(clean)].rstrip("\n")
 
 
+def _contexts(chunks: Sequence[Chunk]) -> tuple[list[str], list[str]]:
+    """Each chunk's context, and the distinct non-empty ones in order of first use (embedded once each)."""
+    each = [context_text(c) for c in chunks]
+    return each, list(dict.fromkeys(ctx for ctx in each if ctx))
+
+
 def texts_to_embed(chunks: Sequence[Chunk], mode: str) -> list[str]:
     """Exactly the texts a build embeds for ``chunks``, in its order.
 
@@ -45,8 +51,7 @@ def texts_to_embed(chunks: Sequence[Chunk], mode: str) -> list[str]:
     sentences = [t for c in chunks for t in c.sentence_texts()]
     if mode == "two-pass":
         return [c.embed_text for c in chunks] + sentences
-    contexts = list(dict.fromkeys(ctx for ctx in map(context_text, chunks) if ctx))
-    return sentences + contexts + [c.embed_text for c in chunks if not c.sentences]
+    return sentences + _contexts(chunks)[1] + [c.embed_text for c in chunks if not c.sentences]
 
 
 def pool(sent_vecs: np.ndarray, weights: np.ndarray, counts: np.ndarray, ctx_vecs: np.ndarray,
@@ -84,7 +89,7 @@ def embed_chunks(chunks: Sequence[Chunk], embedder: Embedder, config: IndexConfi
     if config.vectors == "two-pass":
         return vecs[: len(chunks)], vecs[len(chunks) :]
     sent_vecs = vecs[:n_sent]
-    contexts = list(dict.fromkeys(ctx for ctx in map(context_text, chunks) if ctx))
+    each_ctx, contexts = _contexts(chunks)
     ctx_row = {ctx: n_sent + i for i, ctx in enumerate(contexts)}
     with_sents = [i for i, c in enumerate(chunks) if c.sentences]
     out = np.zeros((len(chunks), dim), dtype=np.float32)
@@ -92,9 +97,8 @@ def embed_chunks(chunks: Sequence[Chunk], embedder: Embedder, config: IndexConfi
         weights = np.asarray([max(1, embedder.token_count(t)) for c in chunks for t in c.sentence_texts()])
         ctx_vecs = np.zeros((len(with_sents), dim), dtype=np.float32)
         for j, i in enumerate(with_sents):
-            ctx = context_text(chunks[i])
-            if ctx:
-                ctx_vecs[j] = vecs[ctx_row[ctx]]
+            if each_ctx[i]:
+                ctx_vecs[j] = vecs[ctx_row[each_ctx[i]]]
         counts = np.asarray([len(chunks[i].sentences) for i in with_sents], dtype=np.int64)
         out[with_sents] = pool(sent_vecs, weights, counts, ctx_vecs, config.pool_context)
     bare = [i for i, c in enumerate(chunks) if not c.sentences]

@@ -1,10 +1,9 @@
-"""The two kinds of fitted classifier the answer model is made of, evaluated with numpy alone.
+"""The fitted classifiers the answer model is made of, evaluated with numpy alone.
 
 - :class:`Logistic`: standardise, a linear model, the logistic function.
 - :class:`Trees`: gradient-boosted regression trees (fitted by scikit-learn's
   ``HistGradientBoostingClassifier``, exported node by node), summed onto a baseline log-odds and
   passed through the logistic function.
-
 - :class:`Cautious`: the lowest probability of several classifiers — yes only when every one says yes.
 
 All are plain data (JSON-able lists) so a model file holds no pickle; :func:`classifier_from_json`
