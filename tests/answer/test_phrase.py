@@ -40,11 +40,14 @@ def test_a_refusal_has_no_phrase_and_the_json_carries_the_field(engine):
         assert data["short_answer"] is None
 
 
-def _question(qtype: str, focus: tuple[str, ...] = (), unit: tuple[str, ...] = (), text: str = "问题"):
+def _question(qtype: str, focus: tuple[str, ...] = (), unit: tuple[str, ...] = (), text: str = "问题", places=(),
+              language: str = "zh", years=frozenset()):
     from rag.search.analysis import QuestionAnalysis, TermGroup
 
-    groups = tuple(TermGroup(w, (w,), 1.0) for w in focus)
-    return QuestionAnalysis(text, "zh", groups, (), (), type=qtype, unit=unit, measure=focus[:1], focus=groups)
+    terms = tuple(TermGroup(w, (w,), 1.0) for w in focus)
+    where = tuple(TermGroup(p, (p,), 1.0, "place") for p in places)
+    return QuestionAnalysis(text, language, terms + where, where, (), years=years, type=qtype, unit=unit,
+                            measure=focus[:1], focus=terms)
 
 
 def _phrase(a, sentence: str) -> str | None:
@@ -77,76 +80,66 @@ def test_a_list_question_gets_the_clause_that_enumerates():
     assert _phrase(a, sentence) == "推动东城、西城、南城、北城各组团特色化发展"
 
 
-def _q(qtype: str, focus: tuple[str, ...] = (), unit: tuple[str, ...] = (), text: str = "问题", places=(),
-       language: str = "zh", years=frozenset()):
-    from rag.search.analysis import QuestionAnalysis, TermGroup
-
-    terms = tuple(TermGroup(w, (w,), 1.0) for w in focus)
-    where = tuple(TermGroup(p, (p,), 1.0, "place") for p in places)
-    return QuestionAnalysis(text, language, terms + where, where, (), years=years, type=qtype, unit=unit,
-                            measure=focus[:1], focus=terms)
-
-
 def test_the_figure_whose_own_stretch_names_the_place_asked():
-    a = _q("number", ("智能",), unit=("台",), places=("绥芬河站",))
+    a = _question("number", ("智能",), unit=("台",), places=("绥芬河站",))
     sentence = "作业区新投用3台智能吊机，绥芬河站已拥有7台智能吊机，实现自动化作业。"
     assert _phrase(a, sentence) == "7台智能吊机"
 
 
 def test_the_figure_beside_the_measure_asked_wins_over_one_beside_other_terms():
-    a = _q("number", ("产能", "项目"))
+    a = _question("number", ("产能", "项目"))
     assert _phrase(a, "凭祥公司投资12亿元的高端纸业项目，投产后将新增15万吨年产能。") == "15万吨"
 
 
 def test_a_count_keeps_the_thing_counted_and_a_trailing_claim():
-    a = _q("number", ("覆盖",), unit=("个",))
+    a = _question("number", ("覆盖",), unit=("个",))
     assert _phrase(a, "东兴口岸的物流网络覆盖全球56个国家及地区。") == "56个国家"
-    b = _q("number", ("里程",))
+    b = _question("number", ("里程",))
     assert _phrase(b, "黑河新款客车续航里程达到350公里以上。") == "350公里以上"
 
 
 def test_a_figure_the_question_writes_with_another_multiplier_is_still_an_answer():
-    a = _q("number", ("项目",), unit=("个",), text="投资在20亿到80亿元之间的项目有几个")
+    a = _question("number", ("项目",), unit=("个",), text="投资在20亿到80亿元之间的项目有几个")
     assert _phrase(a, "全年落地80亿元以上项目3个，20亿元以上、80亿元以下项目20个。") == "20个"
 
 
 def test_what_a_plan_consists_of_is_the_explanation_beside_it():
-    a = _q("fact", ("机制",), text="“2+1+N”机制分别代表什么")
+    a = _question("fact", ("机制",), text="“2+1+N”机制分别代表什么")
     sentence = "阿拉山口推出“2+1+N”服务机制，即2个专班、1个平台、N项定制服务，全程护航项目。"
     assert _phrase(a, sentence) == "2个专班、1个平台、N项定制服务"
-    b = _q("list", ("片区",), text="“4+1”片区具体包括哪些地方")
+    b = _question("list", ("片区",), text="“4+1”片区具体包括哪些地方")
     assert _phrase(b, "瑞丽突出“4+1”片区（四个街道和姐告一个镇）先行先试。") == "四个街道和姐告一个镇"
 
 
 def test_a_rank_question_gets_the_ordinal_and_a_name_asked_gets_the_quotation():
-    a = _q("number", ("全国",), text="在全国排第几")
+    a = _question("number", ("全国",), text="在全国排第几")
     assert _phrase(a, "磨憨口岸货运量连续三年位居全国第二大陆路口岸。") == "第二大"
-    b = _q("fact", ("主题",), text="博览会的主题是什么")
+    b = _question("fact", ("主题",), text="博览会的主题是什么")
     assert _phrase(b, "第3届东兴边贸博览会将于9月举办，主题是“互联互通，共享繁荣”。") == "互联互通，共享繁荣"
 
 
 def test_a_date_question_gets_the_date_nearest_what_is_asked():
-    a = _q("date", ("开通",), text="什么时候具备开通条件")
+    a = _question("date", ("开通",), text="什么时候具备开通条件")
     assert _phrase(a, "按计划，今年8月底前完成铺轨，11月底具备开通条件。") == "11月底"
 
 
 def test_the_speaker_is_never_the_byline():
-    a = _q("person", ("宣布",), text="谁宣布了新政策")
+    a = _question("person", ("宣布",), text="谁宣布了新政策")
     sentence = "二连浩特9月3日电（记者 张伟）二连浩特市长刘洋当天在发布会上表示，将扩大开放。"
     assert _phrase(a, sentence) == "刘洋"
 
 
 def test_an_organisation_is_cut_at_words_no_name_holds_and_keeps_its_branch():
-    a = _q("org", ("企业",), text="哪家企业再投资")
+    a = _question("org", ("企业",), text="哪家企业再投资")
     assert _phrase(a, "该项目由东兴组团存量企业广西东兴果业有限公司再投3亿元建设。") == "广西东兴果业有限公司"
-    b = _q("org", ("示范",), text="示范企业是哪家银行")
+    b = _question("org", ("示范",), text="示范企业是哪家银行")
     assert _phrase(b, "北部湾银行凭祥分行获评年度示范企业。") == "北部湾银行凭祥分行"
 
 
 def test_english_renders_the_counted_thing_and_the_figures_of_a_clause():
     from rag.answer.phrase import _english
 
-    a = _q("number", language="en", text="how many countries")
+    a = _question("number", language="en", text="how many countries")
     assert _english(a, "56个国家") == "56 countries"
     assert _english(a, "货值3.2亿元、增长12.5%") == "320 million yuan; 12.5%"
     assert _english(a, "三项指标均居全市第一") is None
