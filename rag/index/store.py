@@ -253,7 +253,7 @@ def _load_index(index_dir: Path, expected_model: str | None, for_update: bool, b
     knowledge = None
     if not for_update or (gen / files.get("knowledge", "knowledge.json")).exists():
         try:
-            knowledge = Knowledge.load(gen / files["knowledge"])
+            knowledge = Knowledge.load(gen / files["knowledge"], bm25.vocabulary if bm25 is not None else dict)
         except FileNotFoundError as exc:
             raise IndexCorruptError(f"The index in {index_dir}/ is missing {exc.filename}.", _REBUILD) from exc
         except (OSError, ValueError, KeyError, TypeError) as exc:

@@ -13,7 +13,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from rag.index.knowledge import Knowledge, lemma, posseg, tag_names
+from rag.index.knowledge import Knowledge, posseg, tag_names
+from rag.index.lexicon import lemma
 from rag.text.timeexpr import MONTHS_EN, days_in, months_in, periods_in, years_in
 from rag.text.tokenize import STOPWORDS, as_written, is_chinese, normalize, tokenize
 from rag.text.units import ZH_UNITS, en_unit, zh_unit

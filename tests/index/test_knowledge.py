@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.index.knowledge import Knowledge, article_date, doc_facts, lemma, pinyin_key
+from rag.index.knowledge import Knowledge, article_date, doc_facts
+from rag.index.lexicon import lemma, pinyin_key
 
 from fixtures_news import CORPUS, HORGOS, MANZHOULI, NO_PLACE_NO_DATE
 
@@ -115,3 +116,13 @@ def test_the_same_corpus_gives_the_same_knowledge_whatever_the_word_order():
         outs.append(json.loads(run.stdout))
     assert outs[0]["lexicon"] == outs[1]["lexicon"] == outs[2]["lexicon"]
     assert json.dumps(outs[0]) == json.dumps(outs[1]) == json.dumps(outs[2])
+
+
+def test_a_version_1_file_keeps_its_article_facts_and_gets_a_new_lexicon(knowledge):
+    data = knowledge.to_json()
+    data["version"], data["lexicon"] = 1, {"stale": ["旧"]}
+    again = Knowledge.from_json(data, lambda: {"进口": 1, "木材": 1})
+    assert again.docs == knowledge.docs
+    assert "stale" not in again.lexicon and "进口" in again.lexicon["import"]
+    with pytest.raises(ValueError):
+        Knowledge.from_json(data)  # without the corpus words there is nothing to derive it from
