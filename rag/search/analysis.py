@@ -53,10 +53,10 @@ _ORG_SUFFIXES = frozenset("药业 集团 公司 银行 科技 股份 控股 证�
                           "汽车 能源 电子 传媒 地产 置业".split())
 _DAY_Q = re.compile(r"哪一?天|几月几[号日]|几号|具体日期|哪个日子|what day|which day|what date|on what date|exact date", re.I)
 _QUOTED = re.compile(r"[《“\"「『]([^》”\"」』]{2,30})[》”\"」』]")
-_EN_WORD = re.compile(r"[A-Za-z][A-Za-z\-]*(?:['’][A-Za-z]+)?|\d+(?:\.\d+)?%?")
+_EN_WORD = re.compile(r"\b[QqHh][1-4]\b|[A-Za-z][A-Za-z\-]*(?:['’][A-Za-z]+)?|\d+(?:\.\d+)?%?")
 _POSSESSIVE = re.compile(r"['’][sS]$")
 _EN_TIME = frozenset(MONTHS_EN) | frozenset("monday tuesday wednesday thursday friday saturday sunday first second third "
-                                            "fourth quarter half year month week day".split())
+                                            "fourth quarter half year month week day q1 q2 q3 q4 h1 h2".split())
 _EN_MEASURE_END = frozenset("of in for on at by from during between among across within".split())
 
 

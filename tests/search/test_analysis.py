@@ -64,3 +64,12 @@ def test_a_place_that_starts_like_an_interrogative_is_not_one():
 
     assert _interrogative([("几内亚", "ns"), ("铝土矿", "n"), ("出口", "v"), ("多少", "m"), ("吨", "q")]) == 3
     assert _interrogative([("哪些", "r"), ("企业", "n")]) == 0
+
+
+@pytest.mark.parametrize("question, period", [("How much freight did Manzhouli handle in Q2 2023?", (4, 6)),
+                                              ("How much freight did Manzhouli handle in H1 2023?", (1, 6))])
+def test_a_quarter_or_half_written_short_is_a_time_not_terms(kb, question, period):
+    a = analyse(kb, question)
+    assert a.periods == {period} and a.years == {"2023"}
+    assert not [g.source for g in a.groups if g.source.lower() in ("q", "h", "2", "1", "q2", "h1")]
+
