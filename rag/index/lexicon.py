@@ -99,6 +99,32 @@ def _demonym(word: str, dictionary: dict[str, list[tuple[str, list[str]]]]) -> s
     return min(found)[1] if found else None
 
 
+@lru_cache(maxsize=65536)
+def made_of_words(text: str) -> bool:
+    """Whether ``text`` is a common word of CC-CEDICT (lower-case readings only) or a run of them, the first of two
+    or more characters and at most one of a single character: 中央银行, 龙头公司, 冷藏柜, 展望未来 are words, not
+    names; 万科, 宇通, 中国区, 阿里巴巴 are not runs of common words."""
+    dictionary = cedict()
+
+    def common(w: str) -> bool:
+        entries = dictionary.get(w)
+        return bool(entries) and all(not p[:1].isupper() for p, _ in entries)
+
+    @lru_cache(maxsize=None)
+    def split(i: int, singles: int) -> bool:
+        if i == len(text):
+            return True
+        for j in range(min(len(text), i + 8), i, -1):
+            one = j - i == 1
+            if (not one or (i > 0 and singles < 1)) and common(text[i:j]) and split(j, singles + one):
+                return True
+        return False
+
+    entries = dictionary.get(text, ())
+    proper = bool(entries) and all(p[:1].isupper() for p, _ in entries)  # 摩托罗拉 is Motorola, not 摩托 + 罗拉
+    return bool(re.fullmatch(r"[\u4e00-\u9fff]{2,16}", text)) and not proper and split(0, 0)
+
+
 @lru_cache(maxsize=1)
 def glossary() -> list[tuple[str, list[str]]]:
     """The general English→Chinese glossary of economy and logistics terms (rag/data/glossary_en_zh.tsv)."""

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from rag.index.lexicon import made_of_words
 from rag.ingest.credits import is_credit_line
 from rag.search.analysis import QuestionAnalysis, TermGroup
 from rag.text.timeexpr import days_in, months_in, periods_in, relative_years, years_in
@@ -152,7 +153,9 @@ def _retrieved(a: QuestionAnalysis, cands: list[Candidate], doc_text) -> _Retrie
     named = [g.source for g in absent if g.weight >= 0.8 * top_weight]
     # a name the question gives (written in Chinese, or mapped to Chinese) that no retrieved article holds;
     # a Latin spelling looked for as written is weaker evidence (articles may translate it)
-    names_absent = [g for g in a.entities + a.places if g.words and not any(w in articles for w in g.words)]
+    # (common words run together, 龙头公司 or 冷藏柜, describe something rather than name it)
+    names_absent = [g for g in a.entities + a.places if g.words and not any(w in articles for w in g.words)
+                    and not made_of_words(g.words[0])]
     en = float(a.language == "en")
     shared = {"miss_corpus": sum(g.weight for g in a.groups if not g.words or g.source in unknown) / total,
               "miss_retrieved": sum(g.weight for g in absent) / total,

@@ -1,7 +1,9 @@
 """The English→Chinese lexicon built from CC-CEDICT, the glossary and pinyin for a corpus' own words."""
 from __future__ import annotations
 
-from rag.index.lexicon import build_lexicon, cedict, lemma, pinyin_key
+import pytest
+
+from rag.index.lexicon import build_lexicon, cedict, lemma, made_of_words, pinyin_key
 
 
 def _lexicon(vocabulary: dict[str, int], names: dict[str, str] | None = None) -> dict[str, list[str]]:
@@ -42,3 +44,13 @@ def test_names_get_a_pinyin_key():
     _, pinyin = build_lexicon({}, {"阿拉山口": "place", "伊宁市": "place"})
     assert pinyin["alashankou"] == ["阿拉山口"]
     assert "伊宁市" in pinyin[pinyin_key("伊宁")]
+
+
+@pytest.mark.parametrize("text", ["中央银行", "冷藏柜", "展望未来", "远洋货轮", "特大城市"])
+def test_common_words_run_together_describe_rather_than_name(text):
+    assert made_of_words(text)
+
+
+@pytest.mark.parametrize("text", ["万科", "宇通", "阿里巴巴", "摩托罗拉", "卡塔尔航空", "涪陵区", "Flexport"])
+def test_names_are_not_runs_of_common_words(text):
+    assert not made_of_words(text)
