@@ -74,6 +74,7 @@ class Question:
     relevant_docs: dict[str, int] = field(default_factory=dict)  # BEIR: document-level grades
     docs: list[str] = field(default_factory=list)  # articles the evidence is in, when the set says
     set: str = ""
+    twin: str = ""  # the id of the same question in the other language, when the set pairs them
 
     @property
     def groups(self) -> list[list[str]]:
@@ -81,6 +82,12 @@ class Question:
         if self.evidence_groups:
             return self.evidence_groups
         return [self.evidence] if self.evidence else []
+
+    @property
+    def doc_ids(self) -> list[str]:
+        """The articles the set names, as index document ids (a file name without its extension)."""
+        return [d.rsplit(".", 1)[0] if d.endswith((".txt", ".md", ".html", ".htm", ".pdf", ".docx")) else d
+                for d in self.docs]
 
     @property
     def answerable(self) -> bool:
@@ -96,6 +103,8 @@ class Question:
         if self.relevant_docs:
             row["relevant_docs"] = self.relevant_docs
         row["answer"] = self.answer
+        if self.twin:
+            row["twin"] = self.twin
         return row
 
 
@@ -121,7 +130,7 @@ def _question(row: dict, where: str, set_name: str) -> Question:
                     type=str(row.get("type") or ("unanswerable" if not (lists["evidence"] or groups) else "fact")),
                     evidence=lists["evidence"], answer=lists["answer"], evidence_groups=groups,
                     relevant_docs={str(k): int(v) for k, v in (row.get("relevant_docs") or {}).items()},
-                    docs=[str(d) for d in docs], set=set_name)
+                    docs=[str(d) for d in docs], set=set_name, twin=str(row.get("twin") or ""))
 
 
 def load_set(path: str | Path) -> list[Question]:
@@ -285,8 +294,8 @@ def check_set(questions: list[Question], sources: dict[str, str], chunks: list |
                 err(f"{q.id}: evidence not in the corpus: {s}")
                 continue
             docs = sorted({o[0] for o in occ})
-            if q.docs and not set(docs) & set(q.docs):
-                err(f"{q.id}: evidence is in {', '.join(docs)}, not in {', '.join(q.docs)}: {s}")
+            if q.docs and not set(docs) & set(q.doc_ids):
+                err(f"{q.id}: evidence is in {', '.join(docs)}, not in {', '.join(q.doc_ids)}: {s}")
             if len(docs) > 1:
                 warn(f"{q.id}: evidence occurs in {len(docs)} articles ({', '.join(docs)}): {s}")
             indexed = [o for o in occ if o[0] in locator.chunks]

@@ -269,12 +269,29 @@ def summarise(results: list[dict], names: list[str], questions: list[Question], 
             values = sorted({r[key] for r in rows})
             if key != "set" or len(values) > 1:
                 entry[f"by_{key}"] = {v: block([r for r in rows if r[key] == v]) for v in values}
+        entry["overall"].update(twin_agreement(rows, questions))
         search = [r["search_ms"] for r in rows]
         ask = [r["ask_ms"] for r in rows if "ask_ms" in r]
         entry["latency_ms"] = {"search_p50": _percentile(search, 50), "search_p95": _percentile(search, 95),
                                "ask_p50": _percentile(ask, 50), "ask_p95": _percentile(ask, 95)}
         out["retrievers"][name] = entry
     return out
+
+
+def _refused(row: dict) -> bool:
+    m = row["answer"]["metrics"]
+    return bool(m.get("false_refusal") or m.get("refused"))
+
+
+def twin_agreement(rows: list[dict], questions: list[Question]) -> dict:
+    """Of the question pairs a set links by ``twin`` (an English question and its Chinese original, both
+    asked), the share answered or refused alike: {"twin_agreement", "twins"}; {} without pairs."""
+    answered = {r["id"]: r for r in rows if "answer" in r}
+    pairs = [(q.id, q.twin) for q in questions if q.twin and q.id in answered and q.twin in answered]
+    if not pairs:
+        return {}
+    same = sum(_refused(answered[a]) == _refused(answered[b]) for a, b in pairs)
+    return {"twin_agreement": round(same / len(pairs), 4), "twins": len(pairs)}
 
 
 def failures_of(rows: list[dict], questions: dict[str, Question], k: int = 5) -> list[dict]:

@@ -15,7 +15,7 @@ RETRIEVAL_COLUMNS = (("hit@1", "hit@1"), ("hit@3", "hit@3"), ("hit@5", "hit@5"),
 ANSWER_COLUMNS = (("answer_accuracy", "answer acc"), ("answer_all_keys", "all keys"), ("answer_phrase", "phrase"),
                   ("answer_phrase_en", "phrase en"),
                   ("refusal_rate", "refusal (unans.)"), ("false_refusal_rate", "false refusal"),
-                  ("citation_precision", "citation prec."))
+                  ("citation_precision", "citation prec."), ("twin_agreement", "twins alike"))
 LOWER_IS_BETTER = {"false_refusal_rate"}
 
 

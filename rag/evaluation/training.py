@@ -66,7 +66,7 @@ def _group(q: Question, engine, hits) -> str:
     """The article a question is about: its set's doc field, else the article holding its evidence,
     else its best passage's article."""
     if q.docs:
-        return q.docs[0].rsplit(".", 1)[0]
+        return q.doc_ids[0]
     for ev in (e for g in q.groups for e in g):
         for doc_id, meta in engine.index.docs.items():
             if norm(ev) in norm(meta["source"]):

@@ -9,7 +9,7 @@ import pytest
 
 from rag.app.cli import main
 from rag.evaluation.evalset import Locator, Question, check_set, default_set, import_beir, load_set, relevance
-from rag.evaluation.evaluate import hit_at, run_eval
+from rag.evaluation.evaluate import hit_at, run_eval, twin_agreement
 from rag.ingest.documents import load_corpus
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -151,6 +151,25 @@ def test_hit_at_needs_every_group():
     assert hit_at(["x", "a2", "y", "b"], groups, 4) == 1.0
     assert hit_at(["a1"], [{"a1"}], 1) == 1.0
     assert hit_at(["a1"], [], 10) == 0.0
+
+
+def test_twins_alike_counts_pairs_answered_or_refused_the_same():
+    qs = [Question("z1", "喀什口岸货运量？"), Question("e1", "Kashgar freight?", "en", twin="z1"),
+          Question("z2", "满洲里口岸货运量？"), Question("e2", "Manzhouli freight?", "en", twin="z2"),
+          Question("e3", "Erenhot freight?", "en", twin="missing")]
+    rows = [{"id": "z1", "answer": {"metrics": {"answer_ok": 1.0, "false_refusal": 0.0}}},
+            {"id": "e1", "answer": {"metrics": {"answer_ok": 0.0, "false_refusal": 0.0}}},
+            {"id": "z2", "answer": {"metrics": {"answer_ok": 1.0, "false_refusal": 0.0}}},
+            {"id": "e2", "answer": {"metrics": {"answer_ok": 0.0, "false_refusal": 1.0}}},
+            {"id": "e3", "answer": {"metrics": {"refused": 1.0}}}]
+    assert twin_agreement(rows, qs) == {"twin_agreement": 0.5, "twins": 2}
+    assert twin_agreement(rows, qs[:1]) == {}
+    assert Question.to_json(qs[1])["twin"] == "z1" and "twin" not in Question.to_json(qs[0])
+
+
+def test_a_set_may_name_articles_by_file_name_or_by_id():
+    assert Question("a", "q", docs=["kashgar_07.txt", "erenhot.md", "manzhouli_2023"]).doc_ids == [
+        "kashgar_07", "erenhot", "manzhouli_2023"]
 
 
 # --------------------------------------------------------------------------- the floors
