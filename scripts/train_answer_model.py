@@ -5,7 +5,7 @@
 Sources: the seed corpus (corpus/, index/) with eval/lugang.jsonl and eval/fresh*.jsonl, and,
 when ../shared/data/crud-news exists, its articles (indexed into --crud-index if missing) with
 its questions.jsonl plus our English twins and unanswerable questions (eval/crud-en.jsonl,
-eval/crud-unanswerable.jsonl). eval/offtopic.jsonl (questions no news collection answers: trivia, how-to,
+eval/crud-unanswerable*.jsonl). eval/offtopic.jsonl (questions no news collection answers: trivia, how-to,
 programming, chat, invented companies) is asked of both corpora. eval/crud-holdout.jsonl is never trained on. The crud-news data is
 read where it lies and never copied. Runs in a few minutes on 2 cores once the indexes exist.
 """
@@ -36,8 +36,8 @@ def main() -> int:
                       [eval_dir / "lugang.jsonl"] + sorted(eval_dir.glob("fresh*.jsonl")) + [offtopic])]
     if (args.crud / "questions.jsonl").exists():
         sources.append(Source("crud", args.crud / "corpus", args.crud_index,
-                              [args.crud / "questions.jsonl", eval_dir / "crud-en.jsonl",
-                               eval_dir / "crud-unanswerable.jsonl", offtopic]))
+                              [args.crud / "questions.jsonl", eval_dir / "crud-en.jsonl"]
+                              + sorted(eval_dir.glob("crud-unanswerable*.jsonl")) + [offtopic]))
     else:
         print(f"{args.crud} not found: training on the seed sets only", file=sys.stderr)
     model, report = train(sources, args.max_false_refusal, progress=lambda m: print(m, file=sys.stderr))

@@ -24,7 +24,7 @@ _NAMED = [(r"上半年|first half|\bh1\b|first six months", (1, 6)), (r"下半�
           (r"前三季度|first three quarters", (1, 9)),
           (r"(?<!前)(?:第)?一季度|first quarter|\bq1\b", (1, 3)), (r"(?<!前)(?:第)?二季度|second quarter|\bq2\b", (4, 6)),
           (r"(?<!前)(?:第)?三季度|third quarter|\bq3\b", (7, 9)), (r"(?:第)?四季度|fourth quarter|\bq4\b", (10, 12)),
-          (r"全年|full[- ]year|whole year|entire year", (1, 12))]
+          (r"全年|整年|full[- ]year|whole year|entire year", (1, 12))]
 _RANGE_ZH = re.compile(rf"{_N}月?\s*(?:{RANGE_DASH})\s*{_N}月")
 _FIRST_N = re.compile(rf"前{_N}个?月|first (\d{{1,2}}|one|two|three|four|five|six|seven|eight|nine|ten|eleven) months", re.I)
 _RANGE_EN = re.compile(rf"(?:from |between )?({_MON})\s*(?:to|through|until|and|-|–)\s*({_MON})", re.I)

@@ -10,7 +10,7 @@ from rag.text.units import en_unit, figures, has_unit, zh_unit
 @pytest.mark.parametrize("text, periods", [
     ("上半年", {(1, 6)}), ("first half of 2023", {(1, 6)}), ("1-7月", {(1, 7)}), ("1月至5月", {(1, 5)}),
     ("前5个月", {(1, 5)}), ("first five months", {(1, 5)}), ("from january to may", {(1, 5)}),
-    ("一季度", {(1, 3)}), ("q2", {(4, 6)}), ("前三季度", {(1, 9)}), ("全年", {(1, 12)}), ("8月", set())])
+    ("一季度", {(1, 3)}), ("q2", {(4, 6)}), ("前三季度", {(1, 9)}), ("全年", {(1, 12)}), ("一整年", {(1, 12)}), ("8月", set())])
 def test_parts_of_a_year_are_month_ranges(text, periods):
     assert periods_in(text) == periods
 
@@ -39,3 +39,4 @@ def test_figures_and_units_in_a_sentence():
     found = figures("进出口货运量达1200万吨，同比增长15.3%")
     assert [(f[2], f[3]) for f in found] == [("1200", "吨"), ("15.3", "%")]
     assert has_unit("实现进出口额36.8亿元", ("元",)) and not has_unit("入驻企业132家", ("元",))
+
