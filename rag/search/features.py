@@ -231,7 +231,7 @@ def _sentence_features(a: QuestionAnalysis, c: Candidate, r: _Retrieved, article
                                or (len(c.text.strip()) < 16 and not _SENT_END.search(c.text.strip()))),
             "hedge": float(bool(HEDGE.search(c.text))), "length": math.log1p(len(c.text)),
             "en_dense": c.dense * en, "en_cov": cov_sent * en, "top_doc": float(c.hit.chunk.doc_id == top_doc),
-            "neighbour": float(c.hit.rank <= 0), **_focus(a, c.text, sent, nums)}
+            "neighbour": float(c.hit.rank <= 0), **_focus(a, c.text, sent, nums, knowledge)}
 
 
 def _article_values(a: QuestionAnalysis, article: str, in_doc: frozenset[str], doc_id: str, c: Candidate,
@@ -265,12 +265,21 @@ def _words(sent: str) -> tuple[str, ...]:
     return tuple(tokenize(sent))
 
 
-def _answer_spans(a: QuestionAnalysis, text: str, asked: set[str]) -> list[tuple[int, int]]:
+_NAME_TYPES = ("person", "org", "place")
+
+
+def _answer_spans(a: QuestionAnalysis, text: str, asked: set[str], sent: str = "",
+                  knowledge: Knowledge | None = None) -> list[tuple[int, int]]:
     """Where ``text`` holds the kind of answer asked: a figure that is not a date nor a figure of the question
-    (number), a date (date); nothing for other types."""
+    (number), a date (date), a name of the kind asked that the question does not give (person, organisation,
+    place; needs ``knowledge`` and the normalised sentence ``sent``); nothing for other types."""
     dates = [(m.start(), m.end()) for m in _DATE.finditer(text)]
     if a.type == "date":
         return dates
+    if a.type in _NAME_TYPES and knowledge is not None:
+        given = {w for g in a.groups for w in g.words}
+        names = {w for w in _words(sent) if knowledge.kind(w) == a.type and not any(w in g or g in w for g in given)}
+        return [(m.start(), m.end()) for w in names for m in re.finditer(re.escape(w), text)]
     if a.type != "number":
         return []
     return [(s, e) for s, e, number, unit in figures(text)
@@ -278,16 +287,19 @@ def _answer_spans(a: QuestionAnalysis, text: str, asked: set[str]) -> list[tuple
             and not (unit == "年" and re.fullmatch(r"(?:19|20)\d\d", number))]
 
 
-def _focus(a: QuestionAnalysis, text: str, sent: str, nums: set[str]) -> dict[str, float]:
+def _focus(a: QuestionAnalysis, text: str, sent: str, nums: set[str],
+           knowledge: Knowledge | None = None) -> dict[str, float]:
     """Whether the sentence speaks of what the question asks about (its focus words), and holds an answer of
-    the kind asked close to them (a figure for how-many questions, a date for when-questions)."""
-    spans = _answer_spans(a, text, set(a.numbers) | set(a.years))
-    fig_ok = float(bool(spans)) if a.type in ("number", "date") else 0.5
+    the kind asked close to them (a figure for how-many questions, a date for when-questions, a name of the
+    kind asked for who/which questions when ``knowledge`` is given)."""
+    spans = _answer_spans(a, text, set(a.numbers) | set(a.years), sent, knowledge)
+    typed = a.type in ("number", "date") or (a.type in _NAME_TYPES and knowledge is not None)
+    fig_ok = float(bool(spans)) if typed else 0.5
     if not a.focus:
         return {"focus_sent": 0.5, "focus_fig": fig_ok, "fig_ok": fig_ok}
     found = [g for g in a.focus if covered(g, sent)]
     near = 0.5
-    if a.type in ("number", "date"):
+    if typed:
         at = [m.start() for g in found for w in g.words for m in re.finditer(re.escape(w), text)]
         near = float(any(abs(p - s) <= _NEAR or abs(p - e) <= _NEAR for p in at for s, e in spans))
     return {"focus_sent": len(found) / len(a.focus), "focus_fig": near, "fig_ok": fig_ok}

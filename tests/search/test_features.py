@@ -41,3 +41,26 @@ def test_dates_and_the_questions_own_figures_are_not_answers_to_how_many():
 def test_a_question_with_no_focus_is_neutral():
     a = question("person", ())
     assert features(a, "满洲里市副市长王海涛说。") == {"focus_sent": 0.5, "focus_fig": 0.5, "fig_ok": 0.5}
+
+
+class _Names:
+    """The part of Knowledge the focus features read: the kind of a name."""
+
+    def __init__(self, **kinds: str):
+        self.kinds = kinds
+
+    def kind(self, word: str) -> str | None:
+        return self.kinds.get(word)
+
+
+def test_a_name_of_the_kind_asked_next_to_the_focus_word():
+    a = question("person", ("理事长",))
+    names = _Names(王建国="person", 李华="person", 图们="place")
+    text = "图们市物流协会理事长王建国出席了签约仪式。"
+    assert _focus(a, text, normalize(text), set(), names) == {"focus_sent": 1.0, "focus_fig": 1.0, "fig_ok": 1.0}
+    byline = "记者李华报道，图们市物流协会召开了年度会议。"
+    assert _focus(a, byline, normalize(byline), set(), names) == {"focus_sent": 0.0, "focus_fig": 0.0,
+                                                                   "fig_ok": 1.0}
+    nobody = "图们市物流协会召开了年度会议。"
+    assert _focus(a, nobody, normalize(nobody), set(), names)["fig_ok"] == 0.0
+    assert features(a, text) == {"focus_sent": 1.0, "focus_fig": 0.5, "fig_ok": 0.5}  # without the names
