@@ -72,14 +72,18 @@ def answer_phrase(analysis: QuestionAnalysis, citations: list[Citation]) -> dict
     if not citations:
         return None
     given = _given(analysis)
-    found = None
+    typed = []
     for cite in citations:
         if analysis.type in NAME_KINDS and cite.doc_id != citations[0].doc_id:
             continue  # a name from another article is another story's name
         span = _typed(analysis, cite.text, given)
         if span is not None:
-            found = cite, span
-            break
+            typed.append((cite, span))
+    if analysis.type == "date":  # a cited date, the one whose clause says what is asked first; a figure last
+        dates = [f for f in typed if _DATE.search(f[0].text, *f[1])]
+        best = max((_anchored(analysis, c.text, sp) for c, sp in dates), default=0)
+        typed = [f for f in dates if best and _anchored(analysis, f[0].text, f[1]) == best] + dates + typed
+    found = typed[0] if typed else None
     if found is None:
         span = _find(analysis, citations[0].text)
         if span is None:
@@ -92,6 +96,19 @@ def answer_phrase(analysis: QuestionAnalysis, citations: list[Citation]) -> dict
     s += cite.text[s:e].index(text)
     return {"text": text, "citation": cite.n, "doc_id": cite.doc_id, "start": cite.start + s,
             "end": cite.start + s + len(text), "en": _english(analysis, text) if analysis.language == "en" else None}
+
+
+def _anchored(a: QuestionAnalysis, sentence: str, span: tuple[int, int]) -> int:
+    """How many words of what is asked stand in the span's clause, or in the next one when the span is all its
+    clause holds (a date heading: 2019年7月，某某班列开行)."""
+    words = [w for w in dict.fromkeys(list(a.measure) + [w for g in a.focus for w in g.words]) if len(w) > 1]
+    lo = max((m.end() for m in _BREAK.finditer(sentence, 0, span[0])), default=0)
+    stop = _BREAK.search(sentence, span[1])
+    hi = stop.start() if stop else len(sentence)
+    if stop and not re.search(r"[\u4e00-\u9fff\w]", sentence[lo:span[0]] + sentence[span[1]:hi]):
+        nxt = _BREAK.search(sentence, stop.end())
+        hi = nxt.start() if nxt else len(sentence)
+    return sum(w in sentence[lo:hi] for w in words)
 
 
 def _find(a: QuestionAnalysis, sentence: str) -> tuple[int, int] | None:

@@ -143,3 +143,20 @@ def test_english_renders_the_counted_thing_and_the_figures_of_a_clause():
     assert _english(a, "56个国家") == "56 countries"
     assert _english(a, "货值3.2亿元、增长12.5%") == "320 million yuan; 12.5%"
     assert _english(a, "三项指标均居全市第一") is None
+
+
+def _cite(n: int, text: str):
+    from rag.answer.types import Citation
+
+    return Citation(n, f"doc{n}", "", f"doc{n}#0", text, 0, len(text))
+
+
+def test_a_date_question_takes_a_cited_date_before_any_figure_and_the_one_beside_what_is_asked():
+    from rag.answer.phrase import answer_phrase
+
+    a = _question("date", ("开行",), text="班列从什么时候开始常态化开行")
+    cites = [_cite(1, "一季度，某某班列累计开行320列。"), _cite(2, "据介绍，某某班列从2018年5月起常态化开行。")]
+    assert answer_phrase(a, cites)["text"] == "2018年5月"
+    b = _question("date", ("成立",), text="蓝鲸科技是哪年成立的")
+    cites = [_cite(1, "7月9日，某区与蓝鲸科技签订协议。"), _cite(2, "据介绍，蓝鲸科技成立于2019年4月。")]
+    assert answer_phrase(b, cites)["text"] == "2019年4月"
