@@ -11,6 +11,7 @@ span of the kind asked (for a name, only citations of the first one's article):
   what is asked. A count keeps the thing counted (56个国家);
 - a person, an organisation or a place: rag.answer.phrase_names;
 - a fact asked by name (主题是什么): the quotation after the word asked (主题是“……”).
+Then, for a Chinese question, the slot of its interrogative (rag.answer.slot: 种植了什么作物 → 种植高品质水稻).
 Otherwise (reasons, lists, facts): for "what does it consist of / which ones" the explanation beside the
 clause naming it (after 即, or an enumerating bracket), else the clause that meets the most of the question,
 when it is short enough; else no phrase, and the quoted sentence is the answer. The phrase is a span of the
@@ -21,6 +22,7 @@ from __future__ import annotations
 import re
 
 from rag.answer.phrase_names import NAME_KINDS, name_spans
+from rag.answer.slot import slot
 from rag.answer.types import Citation
 from rag.index.english_names import name_en, noun_en
 from rag.search.analysis import QuestionAnalysis
@@ -83,7 +85,7 @@ def answer_phrase(analysis: QuestionAnalysis, citations: list[Citation]) -> dict
         dates = [f for f in typed if _DATE.search(f[0].text, *f[1])]
         best = max((_anchored(analysis, c.text, sp) for c, sp in dates), default=0)
         typed = [f for f in dates if best and _anchored(analysis, f[0].text, f[1]) == best] + dates + typed
-    found = typed[0] if typed else None
+    found = typed[0] if typed else _slot_span(analysis, citations)
     if found is None:
         span = _find(analysis, citations[0].text)
         if span is None:
@@ -109,6 +111,16 @@ def _anchored(a: QuestionAnalysis, sentence: str, span: tuple[int, int]) -> int:
         nxt = _BREAK.search(sentence, stop.end())
         hi = nxt.start() if nxt else len(sentence)
     return sum(w in sentence[lo:hi] for w in words)
+
+
+def _slot_span(a: QuestionAnalysis, citations: list[Citation]) -> tuple[Citation, tuple[int, int]] | None:
+    """The first citation's filler of the question's slot (rag.answer.slot), one that meets the words on both
+    sides of the interrogative before one that meets a side."""
+    found = [(fit, cite, span) for cite in citations for fit, span in [slot(a.text, cite.text)] if span]
+    if not found:
+        return None
+    _, cite, span = max(found, key=lambda f: f[0])  # max keeps the first of equals: citation order
+    return cite, span
 
 
 def _find(a: QuestionAnalysis, sentence: str) -> tuple[int, int] | None:
