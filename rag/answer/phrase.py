@@ -21,36 +21,30 @@ from __future__ import annotations
 
 import re
 
+from rag.answer.figures import COUNTERS as _COUNTERS
+from rag.answer.figures import DATE as _DATE
+from rag.answer.figures import HEDGE as _HEDGE
+from rag.answer.figures import NOUN_MAX as _NOUN_MAX
+from rag.answer.figures import ZH_DIGITS as _ZH_DIGITS
+from rag.answer.figures import counted_noun as _counted_noun
+from rag.answer.figures import zh_figures as _zh_figures
+from rag.answer.phrase_en import phrase_en
 from rag.answer.phrase_names import NAME_KINDS, name_spans
 from rag.answer.slot import slot
 from rag.answer.types import Citation
-from rag.index.english_names import name_en, noun_en
 from rag.search.analysis import QuestionAnalysis
-from rag.text.english import QUALIFIERS, TIMES_OF_DAY, render_en
 from rag.text.timeexpr import years_in
-from rag.text.tokenize import normalize, posseg
-from rag.text.units import FIGURE, MULTIPLIERS, RANGE_DASH, ZH_UNITS
+from rag.text.tokenize import normalize
+from rag.text.units import FIGURE, MULTIPLIERS, RANGE_DASH
 
 MAX_CHARS = 60
 _RANGE = re.compile(rf"\s*{RANGE_DASH}\s*$")
-_DAYTIME = "|".join(sorted(TIMES_OF_DAY, key=len, reverse=True))
-_DATE = re.compile(rf"(?:(?:(?:19|20)\d\d年)?\d{{1,2}}月(?:\d{{1,2}}[日号])?(?:上旬|中旬|下旬|底|初|末)?|(?:19|20)\d\d年(?:底|初|末)?"
-                   rf"|\d{{1,2}}[日号])(?:{_DAYTIME})?(?:前|以前)?")
 _RANGE_AFTER = re.compile(rf"\s*{RANGE_DASH}\s*")
-_HEDGE = re.compile(rf"(?:{'|'.join(sorted(QUALIFIERS, key=len, reverse=True))})\s*$")  # 超过, 约, 不足 …
 _CLAUSE = re.compile(r"[^，,；;：:。！？!?]+")
 _TIME_UNITS = ("年", "月", "日", "天", "小时", "分钟", "秒", "周")
 _BREAK = re.compile(r"[，,；;。！？!?]")
 _CLAUSE_BREAK = 12  # a figure in another clause is as far as one twelve characters away in the same clause
-# measure words that count things: the thing counted follows them (56个国家, 7台智能吊机) and belongs to
-# the phrase; units of money, mass, rate or time name the quantity themselves
-_COUNTERS = frozenset("个 家 项 台 种 名 位 套 座 所 条 处 款 只 件 艘 辆 批 场 类 架 部 笔 宗 例 张 份 支 根 块 本 首 篇 株 头 户 "
-                      "届 期 层 口".split())
 _SUBJECT = 2.0  # a place or name of the question beside a figure says whose figure it is: it counts double
-_NOUN_MAX = 10  # characters of the counted noun kept after the measure word
-_ZH_DIGITS = "零一二三四五六七八九十百千两"
-_ZH_FIGURE = re.compile(rf"(?<![\d.{_ZH_DIGITS}])((?:数|几)?[{_ZH_DIGITS}]+)(多|余)?"
-                        rf"({'|'.join(map(re.escape, ZH_UNITS))})")
 _RANK_ZH = re.compile(r"排第几|排名|第几|位列|位居|名次")
 _RANK_EN = re.compile(r"\brank(?:ed|s|ing)?\b|\bposition\b|\bplace[ds]?\b.{0,30}\b(?:nationally|nationwide|in china)", re.I)
 _HOW_MUCH = re.compile(r"\bhow (?:much|many)\b", re.I)
@@ -97,7 +91,7 @@ def answer_phrase(analysis: QuestionAnalysis, citations: list[Citation]) -> dict
         return None
     s += cite.text[s:e].index(text)
     return {"text": text, "citation": cite.n, "doc_id": cite.doc_id, "start": cite.start + s,
-            "end": cite.start + s + len(text), "en": _english(analysis, text) if analysis.language == "en" else None}
+            "end": cite.start + s + len(text), "en": phrase_en(analysis, text) if analysis.language == "en" else None}
 
 
 def _anchored(a: QuestionAnalysis, sentence: str, span: tuple[int, int]) -> int:
@@ -126,48 +120,6 @@ def _slot_span(a: QuestionAnalysis, citations: list[Citation]) -> tuple[Citation
 def _find(a: QuestionAnalysis, sentence: str) -> tuple[int, int] | None:
     """The phrase's span in one sentence: the span of the kind asked, else the explanation or the best clause."""
     return _typed(a, sentence, _given(a)) or _explanation(a, sentence) or _clause(a, sentence)
-
-
-def _english(a: QuestionAnalysis, text: str) -> str | None:
-    """The English of a figure or a date (a counted noun after its figure in CEDICT's words when CEDICT lists
-    it, else the figure alone), or of a name when a name was asked (CC-CEDICT or pinyin)."""
-    rendered = render_en(text)
-    if rendered is None:
-        m = re.match(rf"(.+?(?:{'|'.join(_COUNTERS)})(?:多|余)?)([\u4e00-\u9fff]{{1,{_NOUN_MAX}}})$", text)
-        if m and _counted_noun(m.group(2)) == len(m.group(2)) and (figure := render_en(m.group(1))) is not None:
-            noun = noun_en(m.group(2))
-            rendered = f"{figure} {_plural(noun)}" if noun and not re.search(r"[a-z]$", figure) else figure
-    if rendered is None and a.type in NAME_KINDS:
-        rendered = name_en(text, a.type)
-    if rendered is None:
-        rendered = _figures_en(text)
-    return rendered
-
-
-def _figures_en(text: str) -> str | None:
-    """For a clause: the English of the figures in it, in order ("320 million yuan; 12.5%"), when each of
-    them renders and it holds at most three; the clause itself stays the phrase beside it."""
-    spans = [(s, e) for s, e, num, _, unit in _zh_figures(text) if num[0].isdigit() and unit
-             and not any(ds <= s < de for ds, de in (m.span() for m in _DATE.finditer(text)))]
-    if not spans or len(spans) > 3:
-        return None
-    parts = []
-    for s, e in spans:
-        hedge = _HEDGE.search(text[:s])
-        part = render_en(text[hedge.start() if hedge else s:e])
-        if part is None:
-            return None
-        parts.append(part)
-    return "; ".join(parts)
-
-
-def _plural(noun: str) -> str:
-    """company → companies, port → ports, box → boxes (the last word of the gloss)."""
-    if re.search(r"[^aeiou]y$", noun):
-        return noun[:-1] + "ies"
-    if re.search(r"(?:s|x|z|ch|sh)$", noun):
-        return noun + "es"
-    return noun + "s"
 
 
 def _given(a: QuestionAnalysis) -> tuple[str, frozenset[str]]:
@@ -291,16 +243,6 @@ def _explanation(a: QuestionAnalysis, sentence: str) -> tuple[int, int] | None:
     return None
 
 
-def _zh_figures(sentence: str) -> list[tuple[int, int, str, str, str]]:
-    """(start, end, number, multiplier, unit) of every figure; numbers written in characters (两个, 三项) only
-    with a unit after them."""
-    out = [(m.start(), m.end(), m.group(1), m.group(2) or "", m.group(3) or "") for m in FIGURE.finditer(sentence)]
-    for m in _ZH_FIGURE.finditer(sentence):
-        if not any(s <= m.start() < e for s, e, *_ in out):
-            out.append((m.start(), m.end(), m.group(1), "", m.group(3)))
-    return sorted(out)
-
-
 def _given_figure(a: QuestionAnalysis, num: str, mult: str) -> bool:
     """The question already writes this figure (10 in 10亿 is not the 10 of 10个)."""
     if a.language != "zh":
@@ -379,18 +321,6 @@ def _figure(a: QuestionAnalysis, sentence: str) -> tuple[int, int] | None:
 
 def _unit_ok(a: QuestionAnalysis, unit: str) -> bool:
     return bool(a.unit) and bool(unit) and any(unit == u or unit.endswith(u) for u in a.unit)
-
-
-def _counted_noun(text: str) -> int:
-    """Length of the noun right after a measure word (智能吊机 in 7台智能吊机,实现…), 0 when none follows."""
-    length, end = 0, 0
-    for word, flag in posseg(text):
-        if not (flag.startswith("n") or flag == "vn") or length + len(word) > _NOUN_MAX:
-            break
-        length += len(word)
-        if flag.startswith("n"):
-            end = length
-    return end
 
 
 def _name(a: QuestionAnalysis, kind: str, sentence: str, given) -> tuple[int, int] | None:

@@ -137,7 +137,7 @@ def test_an_organisation_is_cut_at_words_no_name_holds_and_keeps_its_branch():
 
 
 def test_english_renders_the_counted_thing_and_the_figures_of_a_clause():
-    from rag.answer.phrase import _english
+    from rag.answer.phrase_en import phrase_en as _english
 
     a = _question("number", language="en", text="how many countries")
     assert _english(a, "56个国家") == "56 countries"
