@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 
+from rag.answer.enumeration import enumeration
 from rag.answer.figures import COUNTERS as _COUNTERS
 from rag.answer.figures import DATE as _DATE
 from rag.answer.figures import HEDGE as _HEDGE
@@ -215,6 +216,8 @@ def _clause(a: QuestionAnalysis, sentence: str) -> tuple[int, int] | None:
     if best is None:
         return None
     m = best[0][best[1]]
+    if m.end() - m.start() > MAX_CHARS and (run := enumeration(m.group(0))):
+        return m.start() + run[0], m.start() + run[1]  # a clause too long to quote: the list it holds
     if not 4 <= m.end() - m.start() <= MAX_CHARS:
         return None
     return m.start(), m.end()

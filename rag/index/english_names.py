@@ -66,3 +66,63 @@ def _proper_en(word: str) -> str | None:
                 return re.sub(r"(?:\s+[a-z]+)+$", "", gloss)  # "Chongqing city" → "Chongqing"
             return "".join(re.sub(r"\d", "", p) for p in pinyin.split()).capitalize()
     return None
+
+
+def gloss_en(term: str) -> str | None:
+    """A word-by-word English gloss of a short Chinese name or term (装备制造 → equipment manufacture): each
+    jieba word as CC-CEDICT's proper name or first gloss (without "to" and bracketed notes), pinyin for a word
+    it does not list; latin letters and digits kept. None for text longer than 24 characters or without
+    Chinese."""
+    from pypinyin import lazy_pinyin
+
+    term = term.strip()
+    if not re.search(r"[\u4e00-\u9fff]", term) or len(term) > 24:
+        return None
+    proper = _proper_en(term)
+    if proper:
+        return proper
+    parts: list[str] = []
+    prev_latin = False
+    for word, flag in posseg(term):
+        if not re.search(r"[\u4e00-\u9fff]", word):
+            latin = word if re.fullmatch(r"[A-Za-z0-9.+\-]+", word) else ""
+            if latin and prev_latin:
+                parts[-1] += latin  # jieba cuts F-16V into pieces
+            elif latin:
+                parts.append(latin)
+            prev_latin = bool(latin)
+            continue
+        prev_latin = False
+        if parts and word in _NAME_PARTS:
+            parts.append(_NAME_PARTS[word])
+        elif flag.startswith(("nr", "ns", "nt")):
+            parts.append(_proper_en(word) or "".join(lazy_pinyin(word)).title())
+        else:
+            parts.append(_common_en(word) or _proper_en(word) or _pieces_en(word)
+                         or "".join(lazy_pinyin(word)).title())
+    return " ".join(p for p in parts if p) or None
+
+
+def _pieces_en(word: str) -> str | None:
+    """A word CC-CEDICT lacks, as two listed pieces (新能源 → new energy); None when it is not two of them."""
+    parts, i = [], 0
+    while i < len(word) and len(parts) < 2:
+        j = next((j for j in range(len(word), i, -1) if _common_en(word[i:j])), None)
+        if j is None:
+            return None
+        parts.append(_common_en(word[i:j]))
+        i = j
+    return " ".join(parts) if i == len(word) else None
+
+
+def _common_en(word: str) -> str | None:
+    """CC-CEDICT's first gloss of a common word: 制造 → manufacture, 材料 → material; None when unlisted."""
+    for pinyin, glosses in _cedict().get(word, ()):
+        if pinyin[:1].isupper() or not glosses:
+            continue
+        gloss = re.sub(r"\([^)]*\)", "", re.split(r"\s*[,;]\s*", glosses[0])[0]).strip()
+        gloss = re.sub(r"^to\s+", "", gloss)
+        if gloss and re.fullmatch(r"[A-Za-z][A-Za-z' \-]*", gloss) and len(gloss.split()) <= 3:
+            return gloss
+        return None
+    return None

@@ -160,3 +160,14 @@ def test_a_date_question_takes_a_cited_date_before_any_figure_and_the_one_beside
     b = _question("date", ("成立",), text="蓝鲸科技是哪年成立的")
     cites = [_cite(1, "7月9日，某区与蓝鲸科技签订协议。"), _cite(2, "据介绍，蓝鲸科技成立于2019年4月。")]
     assert answer_phrase(b, cites)["text"] == "2019年4月"
+
+
+def test_a_list_clause_too_long_to_quote_gives_its_items_and_english_renders_them():
+    from rag.answer.phrase_en import phrase_en
+
+    a = _question("list", ("产业",), text="重点发展哪些产业")
+    sentence = ("到2030年，云岭区将在全区范围内初步建成以新材料、新能源、装备制造、现代物流、跨境电商、生物医药、数字经济、"
+                "文化旅游为主的八大百亿级优势产业集群。")
+    assert _phrase(a, sentence) == "新材料、新能源、装备制造、现代物流、跨境电商、生物医药、数字经济、文化旅游"
+    en = _question("list", language="en", text="which industries")
+    assert phrase_en(en, "推动新材料、新能源和装备制造等集群发展") == "new material, new energy and equipment manufacture"

@@ -21,3 +21,12 @@ def test_names(name, kind, english):
 def test_what_is_not_a_chinese_name_gets_none():
     assert name_en("Flexport", "org") is None
     assert name_en("满洲里口岸进出口货运量达1850万吨，同比增长", "org") is None
+
+
+def test_a_term_is_glossed_word_by_word_and_latin_pieces_stay_whole():
+    from rag.index.english_names import gloss_en
+
+    assert gloss_en("装备制造") == "equipment manufacture"
+    assert gloss_en("新能源") == "new energy"  # two listed pieces of a word CC-CEDICT lacks
+    assert gloss_en("C-130H运输机").startswith("C-130H ")
+    assert gloss_en("ABC") is None and gloss_en("很长" * 13) is None
