@@ -48,6 +48,10 @@ _CLAUSE_BREAK = 12  # a figure in another clause is as far as one twelve charact
 _SUBJECT = 2.0  # a place or name of the question beside a figure says whose figure it is: it counts double
 _RANK_ZH = re.compile(r"排第几|排名|第几|位列|位居|名次")
 _RANK_EN = re.compile(r"\brank(?:ed|s|ing)?\b|\bposition\b|\bplace[ds]?\b.{0,30}\b(?:nationally|nationwide|in china)", re.I)
+# a part of the question asking a quantity (为什么……能新增多少产能): the figure answers it
+_QUANTITY = re.compile(r"多少|多久|多长时间|几[个家项台次天年倍成]|\bhow (?:much|many|long|fast)\b|\bby how much\b", re.I)
+_TIME_ASKED = re.compile(r"时间|时效|用时|耗时|多久|多长|快了?多少|\btime\b|\bfaster\b|\bquicker\b|how long|how quickly",
+                         re.I)
 _HOW_MUCH = re.compile(r"\bhow (?:much|many)\b", re.I)
 _ORDINAL = re.compile(rf"第(?:\d+|[{_ZH_DIGITS}]+)(?:位|名|站|次|届|期|批|个|号|轮|家|季|大)?")
 _WHICH = re.compile(r"哪几|哪些|\bwhich (?:two|three|four|five|six|seven)\b|^list\b|what (?:are|were) the", re.I)
@@ -150,7 +154,7 @@ def _typed(a: QuestionAnalysis, sentence: str, given) -> tuple[int, int] | None:
         span = _nearest(a, sentence, [m.span() for m in dates])
         if span:
             return span
-    if a.type in ("number", "date") or (a.unit and a.type != "list"):
+    if a.type in ("number", "date") or (a.unit and a.type != "list") or (a.type not in NAME_KINDS and _QUANTITY.search(a.text)):
         return _figure(a, sentence)
     if a.type == "fact":  # 主题是“互联互通，共享繁荣”: what the word asked is called, in quotes after it
         for w in dict.fromkeys(list(a.measure) + [w for g in a.focus for w in g.words]):
@@ -266,8 +270,9 @@ def _stretch(sentence: str, found: list, i: int) -> str:
 
 def _figure(a: QuestionAnalysis, sentence: str) -> tuple[int, int] | None:
     years = years_in(sentence)
-    time_asked = any(u in _TIME_UNITS for u in a.unit)
-    dates = [m.span() for m in _DATE.finditer(sentence)] if not time_asked else []
+    time_asked = any(u in _TIME_UNITS for u in a.unit) or bool(_TIME_ASKED.search(a.text))
+    # a length of time may be written like a date's part (15天, 3年); a day of a month (6月15日) never is one
+    dates = [m.span() for m in _DATE.finditer(sentence) if not time_asked or "月" in m.group(0)]
     every = _zh_figures(sentence)
     found = [(s, e, num, mult, unit) for s, e, num, mult, unit in every
              if not (num in years and (not unit or unit == "年")) and not _given_figure(a, num, mult)

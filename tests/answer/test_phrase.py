@@ -171,3 +171,10 @@ def test_a_list_clause_too_long_to_quote_gives_its_items_and_english_renders_the
     assert _phrase(a, sentence) == "新材料、新能源、装备制造、现代物流、跨境电商、生物医药、数字经济、文化旅游"
     en = _question("list", language="en", text="which industries")
     assert phrase_en(en, "推动新材料、新能源和装备制造等集群发展") == "new material, new energy and equipment manufacture"
+
+
+def test_a_why_question_that_also_asks_how_much_time_gets_the_duration_not_a_day_of_the_month():
+    a = _question("reason", ("时间",), text="为什么走铁路更划算？时间上快了多少？")
+    assert _phrase(a, "5月3日起，果品走铁路运到本地只需3天，比海运节约了5天时间。") == "5天"
+    b = _question("number", ("充电",), unit=("天", "日", "小时", "分钟", "秒", "周"), text="充满电要多久")
+    assert _phrase(b, "6月12日发布的新电池，充满电仅需9.5分钟。") == "9.5分钟"
