@@ -61,6 +61,7 @@ _DEFINE = re.compile(r"代表|指的?是?(?:什么|哪)|指什么|包括|包含|
                      r"four|five|six)|what (?:are|were) the", re.I)
 _EXPLAIN_START = re.compile(r"^\s*(?:即|也就是|也即|包括|主要包括|具体包括|分别是|分别为|涵盖)")
 _SAID_IS = re.compile(r"\s*(?:是|为|叫|：|:)\s*[“\"「]([^”\"」]{2,40})[”\"」]")
+_QUOTED = re.compile(r"[“\"「]([^”\"」]{3,60})[”\"」]")
 _PAREN = re.compile(r"[（(]([^（）()]{2,60})[）)]")
 
 
@@ -84,7 +85,7 @@ def answer_phrase(analysis: QuestionAnalysis, citations: list[Citation]) -> dict
         dates = [f for f in typed if _DATE.search(f[0].text, *f[1])]
         best = max((_anchored(analysis, c.text, sp) for c, sp in dates), default=0)
         typed = [f for f in dates if best and _anchored(analysis, f[0].text, f[1]) == best] + dates + typed
-    found = typed[0] if typed else _slot_span(analysis, citations)
+    found = typed[0] if typed else _slot_span(analysis, citations) or _explained(analysis, citations)
     if found is None:
         span = _find(analysis, citations[0].text)
         if span is None:
@@ -120,6 +121,11 @@ def _slot_span(a: QuestionAnalysis, citations: list[Citation]) -> tuple[Citation
         return None
     _, cite, span = max(found, key=lambda f: f[0])  # max keeps the first of equals: citation order
     return cite, span
+
+
+def _explained(a: QuestionAnalysis, citations: list[Citation]) -> tuple[Citation, tuple[int, int]] | None:
+    """The first citation's explanation of what the question asks to spell out (_explanation)."""
+    return next(((c, sp) for c in citations if (sp := _explanation(a, c.text))), None)
 
 
 def _find(a: QuestionAnalysis, sentence: str) -> tuple[int, int] | None:
@@ -239,6 +245,12 @@ def _explanation(a: QuestionAnalysis, sentence: str) -> tuple[int, int] | None:
     clauses, i = best
     parens = [(_clause_score(a, m.group(0)), m.start() + p.start(1), m.start() + p.end(1))
               for m in clauses for p in _PAREN.finditer(m.group(0)) if re.search(r"[、和及与]", p.group(1))]
+    words = [w for g in a.groups for w in g.words if len(w) > 1]
+    # “工业强基、营商聚势”三向发力: a quoted list written right before or after the name it spells out
+    parens += [(_clause_score(a, m.group(0)), m.start() + q.start(1), m.start() + q.end(1))
+               for m in clauses for q in _QUOTED.finditer(m.group(0)) if "、" in q.group(1)
+               and not _is_given(q.group(1), _given(a))
+               and any(m.group(0).startswith(w, q.end()) or m.group(0).endswith(w, 0, q.start()) for w in words)]
     parens = [p for p in parens if p[0] > 0]
     if parens:
         _, s, e = max(parens, key=lambda p: (p[0], -p[1]))

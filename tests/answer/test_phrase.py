@@ -178,3 +178,18 @@ def test_a_why_question_that_also_asks_how_much_time_gets_the_duration_not_a_day
     assert _phrase(a, "5月3日起，果品走铁路运到本地只需3天，比海运节约了5天时间。") == "5天"
     b = _question("number", ("充电",), unit=("天", "日", "小时", "分钟", "秒", "周"), text="充满电要多久")
     assert _phrase(b, "6月12日发布的新电池，充满电仅需9.5分钟。") == "9.5分钟"
+
+
+def test_the_explanation_comes_from_whichever_citation_spells_it_out():
+    from rag.answer.phrase import answer_phrase
+
+    a = _question("fact", ("机制",), text="“2+1+N”机制具体指什么")
+    cites = [_cite(1, "在“2+1+N”服务机制护航下，项目实现了加速跑。"),
+             _cite(2, "园区创新推出“2+1+N”服务机制，即2个专班、1个平台、N项定制服务，全程护航项目。")]
+    assert answer_phrase(a, cites)["text"] == "2个专班、1个平台、N项定制服务"
+
+
+def test_a_quoted_list_beside_the_name_it_spells_out():
+    a = _question("list", ("三向发力",), text="“三向发力”是朝哪三个方向")
+    sentence = "东湖区立足“工业强基、营商聚势、治理焕新”三向发力，打造新高地。"
+    assert _phrase(a, sentence) == "工业强基、营商聚势、治理焕新"
