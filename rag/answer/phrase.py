@@ -62,6 +62,8 @@ _DEFINE = re.compile(r"代表|指的?是?(?:什么|哪)|指什么|包括|包含|
 _EXPLAIN_START = re.compile(r"^\s*(?:即|也就是|也即|包括|主要包括|具体包括|分别是|分别为|涵盖)")
 _SAID_IS = re.compile(r"\s*(?:是|为|叫|：|:)\s*[“\"「]([^”\"」]{2,40})[”\"」]")
 _QUOTED = re.compile(r"[“\"「]([^”\"」]{3,60})[”\"」]")
+# a clause summing up the clauses before it: 三项指标均居全市第一, 以上两者都
+_SUMMED = re.compile(r"\s*(?:以上|上述|这|此)?([2-9]|[二两三四五六七八九])(?:项|个|家|者|类|条|方面)[\u4e00-\u9fff]{0,6}?(?:均|都|皆|全部|同时)")
 _PAREN = re.compile(r"[（(]([^（）()]{2,60})[）)]")
 
 
@@ -226,6 +228,12 @@ def _clause(a: QuestionAnalysis, sentence: str) -> tuple[int, int] | None:
     if best is None:
         return None
     m = best[0][best[1]]
+    summed = _SUMMED.match(m.group(0))
+    if summed and (a.type == "list" or _WHICH.search(a.text) or _DEFINE.search(a.text)):
+        n = int(summed.group(1)) if summed.group(1).isdigit() else "零一二三四五六七八九".find(summed.group(1).replace("两", "二"))
+        before = best[0][best[1] - n:best[1]] if 2 <= n <= best[1] else []
+        if before and before[-1].end() - before[0].start() <= MAX_CHARS:
+            return before[0].start(), before[-1].end()  # 三项指标均居第一: the three clauses before it
     if m.end() - m.start() > MAX_CHARS and (run := enumeration(m.group(0))):
         return m.start() + run[0], m.start() + run[1]  # a clause too long to quote: the list it holds
     if not 4 <= m.end() - m.start() <= MAX_CHARS:

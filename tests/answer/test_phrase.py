@@ -193,3 +193,11 @@ def test_a_quoted_list_beside_the_name_it_spells_out():
     a = _question("list", ("三向发力",), text="“三向发力”是朝哪三个方向")
     sentence = "东湖区立足“工业强基、营商聚势、治理焕新”三向发力，打造新高地。"
     assert _phrase(a, sentence) == "工业强基、营商聚势、治理焕新"
+
+
+def test_a_clause_summing_up_the_ones_before_it_answers_with_them():
+    a = _question("list", ("第一",), text="哪三项指标排全市第一")
+    sentence = "多项指标领跑全市：物流业增速达30.5%，仓储业规模7.2亿元，会展业规模9.1亿元，三项指标均居全市第一。"
+    assert _phrase(a, sentence) == "物流业增速达30.5%，仓储业规模7.2亿元，会展业规模9.1亿元"
+    b = _question("list", ("第一",), text="哪两项指标排全市第一")
+    assert _phrase(b, "仓储业规模7.2亿元，会展业规模9.1亿元，两项指标均居全市第一。") == "仓储业规模7.2亿元，会展业规模9.1亿元"
