@@ -116,18 +116,26 @@ def _anchored(a: QuestionAnalysis, sentence: str, span: tuple[int, int]) -> int:
 
 
 def _slot_span(a: QuestionAnalysis, citations: list[Citation]) -> tuple[Citation, tuple[int, int]] | None:
-    """The first citation's filler of the question's slot (rag.answer.slot), one that meets the words on both
-    sides of the interrogative before one that meets a side."""
+    """The filler of the question's slot (rag.answer.slot): one that meets the words on both sides of the
+    interrogative before one that meets a side, then the one whose clause meets the most of the question."""
     found = [(fit, cite, span) for cite in citations for fit, span in [slot(a.text, cite.text)] if span]
     if not found:
         return None
-    _, cite, span = max(found, key=lambda f: f[0])  # max keeps the first of equals: citation order
+    # max keeps the first of equals: citation order
+    _, cite, span = max(found, key=lambda f: (f[0], _clause_score(a, _clause_around(f[1].text, f[2]))))
     return cite, span
 
 
 def _explained(a: QuestionAnalysis, citations: list[Citation]) -> tuple[Citation, tuple[int, int]] | None:
     """The first citation's explanation of what the question asks to spell out (_explanation)."""
     return next(((c, sp) for c in citations if (sp := _explanation(a, c.text))), None)
+
+
+def _clause_around(sentence: str, span: tuple[int, int]) -> str:
+    """The clause (between breaks) that holds ``span``."""
+    lo = max((m.end() for m in _BREAK.finditer(sentence, 0, span[0])), default=0)
+    stop = _BREAK.search(sentence, span[1])
+    return sentence[lo:stop.start() if stop else len(sentence)]
 
 
 def _find(a: QuestionAnalysis, sentence: str) -> tuple[int, int] | None:

@@ -201,3 +201,11 @@ def test_a_clause_summing_up_the_ones_before_it_answers_with_them():
     assert _phrase(a, sentence) == "物流业增速达30.5%，仓储业规模7.2亿元，会展业规模9.1亿元"
     b = _question("list", ("第一",), text="哪两项指标排全市第一")
     assert _phrase(b, "仓储业规模7.2亿元，会展业规模9.1亿元，两项指标均居全市第一。") == "仓储业规模7.2亿元，会展业规模9.1亿元"
+
+
+def test_between_slot_fillers_that_meet_one_side_the_one_whose_clause_meets_the_question_wins():
+    from rag.answer.phrase import answer_phrase
+
+    a = _question("list", ("北坡组团",), text="北坡组团主要打造哪些产业基地？")
+    cites = [_cite(1, "园区着力打造一流工业园区。"), _cite(2, "北坡组团全力打造茶叶产业园和西南最大的竹制品生产基地。")]
+    assert answer_phrase(a, cites)["text"] == "茶叶产业园和西南最大的竹制品生产基地"
