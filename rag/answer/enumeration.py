@@ -9,11 +9,19 @@ from __future__ import annotations
 import re
 
 from rag.index.english_names import gloss_en
+from rag.search.analysis import QuestionAnalysis
 from rag.text.tokenize import posseg
 
 _ITEM = r"[^、，,；;。！？!?：:（）()\s等]{1,24}"  # 等 closes a list: A、B等C和D、E is two lists
 _ITEM_MAX = 12  # characters of a name or term in a list that English renders
 _RUN = re.compile(rf"{_ITEM}(?:、{_ITEM})+")
+WHICH = re.compile(r"哪几|哪些|\bwhich (?:two|three|four|five|six|seven)\b|^list\b|what (?:are|were) the", re.I)
+# questions asking what a name, a code or a plan consists of: the answer is its explanation
+DEFINE = re.compile(r"代表|指的?是?(?:什么|哪)|指什么|包括|包含|构成|组成|由哪|什么意思|分别是|哪几|哪些|"
+                     r"consist|made up|make up|makes up|refer to|stand for|\bmean\b|\binclude|comprise|which (?:two|three|"
+                     r"four|five|six)|what (?:are|were) the", re.I)
+# "what measures", "which fighter jets": an English question asking for things in the plural
+_PLURAL_ASKED = re.compile(r"\b(?:what|which)\s+(?:[a-z-]+\s+){0,3}?[a-z-]{2,}(?<!s)s\b", re.I)
 _JOINS = ("以及", "和", "及", "与")
 _LAST_JOIN = re.compile(r"(?<=[^、])(?:以及|和|及|与)(?=[^、])")
 # words that close a list: the last item ends before them
@@ -64,9 +72,15 @@ def _last(item: str, width: int) -> str:
     return kept if len(parts[-1]) <= 2 * width + 2 else ""
 
 
+def asks_list(analysis: QuestionAnalysis) -> bool:
+    """The question asks for a list: which ones, what something consists of."""
+    return analysis.type == "list" or bool(WHICH.search(analysis.text) or DEFINE.search(analysis.text)
+                                            or _PLURAL_ASKED.search(analysis.text))
+
+
 def list_en(text: str) -> str | None:
     """The English of the enumeration in ``text``, item by item (rag.index.english_names.gloss_en), joined
-    "A, B and C"; None when ``text`` holds none or an item has no gloss."""
+    "A, B and C"; None when there is none or an item has no gloss."""
     run = enumeration(text)
     if run is None:
         return None

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import re
 
+from rag.answer.enumeration import DEFINE as _DEFINE
+from rag.answer.enumeration import WHICH as _WHICH
 from rag.answer.enumeration import enumeration
 from rag.answer.figures import COUNTERS as _COUNTERS
 from rag.answer.figures import DATE as _DATE
@@ -54,11 +56,6 @@ _TIME_ASKED = re.compile(r"时间|时效|用时|耗时|多久|多长|快了?多�
                          re.I)
 _HOW_MUCH = re.compile(r"\bhow (?:much|many)\b", re.I)
 _ORDINAL = re.compile(rf"第(?:\d+|[{_ZH_DIGITS}]+)(?:位|名|站|次|届|期|批|个|号|轮|家|季|大)?")
-_WHICH = re.compile(r"哪几|哪些|\bwhich (?:two|three|four|five|six|seven)\b|^list\b|what (?:are|were) the", re.I)
-# questions asking what a name, a code or a plan consists of: the answer is its explanation
-_DEFINE = re.compile(r"代表|指的?是?(?:什么|哪)|指什么|包括|包含|构成|组成|由哪|什么意思|分别是|哪几|哪些|"
-                     r"consist|made up|make up|makes up|refer to|stand for|\bmean\b|\binclude|comprise|which (?:two|three|"
-                     r"four|five|six)|what (?:are|were) the", re.I)
 _EXPLAIN_START = re.compile(r"^\s*(?:即|也就是|也即|包括|主要包括|具体包括|分别是|分别为|涵盖)")
 _SAID_IS = re.compile(r"\s*(?:是|为|叫|：|:)\s*[“\"「]([^”\"」]{2,40})[”\"」]")
 _QUOTED = re.compile(r"[“\"「]([^”\"」]{3,60})[”\"」]")

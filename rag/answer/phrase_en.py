@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from rag.answer.enumeration import list_en
+from rag.answer.enumeration import asks_list, list_en
 from rag.answer.figures import COUNTERS, DATE, HEDGE, NOUN_MAX, counted_noun, zh_figures
 from rag.answer.phrase_names import NAME_KINDS
 from rag.index.english_names import name_en, noun_en
@@ -28,7 +28,7 @@ def phrase_en(a: QuestionAnalysis, text: str) -> str | None:
         rendered = name_en(text, a.type)
     if rendered is None:
         rendered = _figures_en(text)
-    if rendered is None:
+    if rendered is None and asks_list(a):
         rendered = list_en(text)
     return rendered
 

@@ -29,3 +29,14 @@ def test_a_list_of_names_and_terms_renders_item_by_item():
     assert list_en("推动东湖、西岭、南台各组团特色化发展").count(",") == 1
     assert list_en("新材料、新能源和装备制造") == "new material, new energy and equipment manufacture"
     assert list_en("全年新增企业120家") is None
+
+
+def test_a_list_is_rendered_only_for_a_question_that_asks_for_several_things():
+    from rag.answer.enumeration import asks_list
+    from rag.search.analysis import QuestionAnalysis
+
+    def asked(text: str) -> bool:
+        return asks_list(QuestionAnalysis(text, "en", (), (), ()))
+
+    assert asked("What measures will the bureau take?") and asked("Which fighter jets took part?")
+    assert not asked("What is the theme of the expo?") and not asked("Who signed the agreement?")
