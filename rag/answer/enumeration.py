@@ -20,6 +20,8 @@ WHICH = re.compile(r"哪几|哪些|\bwhich (?:two|three|four|five|six|seven)\b|^
 DEFINE = re.compile(r"代表|指的?是?(?:什么|哪)|指什么|包括|包含|构成|组成|由哪|什么意思|分别是|哪几|哪些|"
                      r"consist|made up|make up|makes up|refer to|stand for|\bmean\b|\binclude|comprise|which (?:two|three|"
                      r"four|five|six)|what (?:are|were) the", re.I)
+# a question asking what something is called: its name, often quoted in Chinese news
+NAME_ASKED = re.compile(r"叫什么|什么名|名称是|名字是|称为什么|\bname of\b|\bcalled\b|\bnamed\b|what(?: is|'s|was) the name", re.I)
 # "what measures", "which fighter jets": an English question asking for things in the plural
 _PLURAL_ASKED = re.compile(r"\b(?:what|which)\s+(?:[a-z-]+\s+){0,3}?[a-z-]{2,}(?<!s)s\b", re.I)
 _JOINS = ("以及", "和", "及", "与")

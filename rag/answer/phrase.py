@@ -22,8 +22,8 @@ from __future__ import annotations
 import re
 
 from rag.answer.enumeration import DEFINE as _DEFINE
+from rag.answer.enumeration import NAME_ASKED, enumeration
 from rag.answer.enumeration import WHICH as _WHICH
-from rag.answer.enumeration import enumeration
 from rag.answer.figures import COUNTERS as _COUNTERS
 from rag.answer.figures import DATE as _DATE
 from rag.answer.figures import HEDGE as _HEDGE
@@ -177,6 +177,11 @@ def _typed(a: QuestionAnalysis, sentence: str, given) -> tuple[int, int] | None:
                     return said.start(1), said.end(1)
     if a.type in NAME_KINDS:
         return _name(a, a.type, sentence, given)
+    if a.type == "fact" and NAME_ASKED.search(a.text):  # 海轮“创新5”号: a name quoted right after what it names
+        words = [w for g in a.groups for w in g.words if len(w) > 1]
+        quotes = [q.span(1) for q in _QUOTED.finditer(sentence) if len(q.group(1)) <= 30
+                  and not _is_given(q.group(1), given) and any(sentence.endswith(w, 0, q.start()) for w in words)]
+        return _nearest(a, sentence, quotes)
     return None
 
 

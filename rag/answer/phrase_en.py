@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import re
 
-from rag.answer.enumeration import asks_list, list_en
+from rag.answer.enumeration import NAME_ASKED, asks_list, list_en
 from rag.answer.figures import COUNTERS, DATE, HEDGE, NOUN_MAX, counted_noun, zh_figures
 from rag.answer.phrase_names import NAME_KINDS
-from rag.index.english_names import name_en, noun_en
+from rag.index.english_names import gloss_en, name_en, noun_en
 from rag.search.analysis import QuestionAnalysis
 from rag.text.english import render_en
 
@@ -30,6 +30,8 @@ def phrase_en(a: QuestionAnalysis, text: str) -> str | None:
         rendered = _figures_en(text)
     if rendered is None and asks_list(a):
         rendered = list_en(text)
+    if rendered is None and NAME_ASKED.search(a.text) and len(text) <= 24:
+        rendered = gloss_en(text)  # a name asked that is no person, organisation or place: 创新5号 and the like
     return rendered
 
 

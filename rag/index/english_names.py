@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from rag.index.knowledge import _cedict
+from rag.text.english import render_en
 from rag.text.tokenize import posseg
 
 _NAME_PARTS = {"有限公司": "Co., Ltd.", "股份有限公司": "Co., Ltd.", "集团": "Group", "公司": "Company",
@@ -14,6 +15,9 @@ _NAME_PARTS = {"有限公司": "Co., Ltd.", "股份有限公司": "Co., Ltd.", "
                "口岸": "Port", "市": "City", "区": "District", "县": "County", "省": "Province", "镇": "Town",
                "街道": "Subdistrict", "站": "Station", "园区": "Park", "产业园": "Industrial Park", "物流": "Logistics",
                "科技": "Technology", "控股": "Holdings", "股份": "Holdings", "医院": "Hospital"}
+
+
+_COUNT_OR_RANK = re.compile(r"第?[零一二三四五六七八九十两\d]+[个家项座所位名条批期届大]?")
 
 
 def name_en(name: str, kind: str) -> str | None:
@@ -93,7 +97,9 @@ def gloss_en(term: str) -> str | None:
             prev_latin = bool(latin)
             continue
         prev_latin = False
-        if parts and word in _NAME_PARTS:
+        if _COUNT_OR_RANK.fullmatch(word) and (figure := render_en(word)):
+            parts.append(figure)  # 五个 → 5, 第二 → 2nd: a figure is written in digits
+        elif parts and word in _NAME_PARTS:
             parts.append(_NAME_PARTS[word])
         elif flag.startswith(("nr", "ns", "nt")):
             parts.append(_proper_en(word) or "".join(lazy_pinyin(word)).title())

@@ -209,3 +209,12 @@ def test_between_slot_fillers_that_meet_one_side_the_one_whose_clause_meets_the_
     a = _question("list", ("北坡组团",), text="北坡组团主要打造哪些产业基地？")
     cites = [_cite(1, "园区着力打造一流工业园区。"), _cite(2, "北坡组团全力打造茶叶产业园和西南最大的竹制品生产基地。")]
     assert answer_phrase(a, cites)["text"] == "茶叶产业园和西南最大的竹制品生产基地"
+
+
+def test_a_name_asked_is_the_quotation_right_after_what_it_names_and_english_glosses_it():
+    from rag.answer.phrase_en import phrase_en
+
+    a = _question("fact", ("海轮",), text="what was the name of the ship", language="en")
+    assert _phrase(a, "2024年5月，万吨级海轮“远航7”号首抵东湖港，港口能级提升。") == "远航7"
+    assert _phrase(a, "东湖港推出“水陆联运”新模式，海轮首抵。") != "水陆联运"  # the quotation names no ship
+    assert phrase_en(a, "远航7") == "Yuanhang 7"

@@ -30,3 +30,10 @@ def test_a_term_is_glossed_word_by_word_and_latin_pieces_stay_whole():
     assert gloss_en("新能源") == "new energy"  # two listed pieces of a word CC-CEDICT lacks
     assert gloss_en("C-130H运输机").startswith("C-130H ")
     assert gloss_en("ABC") is None and gloss_en("很长" * 13) is None
+
+
+def test_a_count_or_a_rank_in_a_term_is_written_in_digits():
+    from rag.index.english_names import gloss_en
+
+    assert gloss_en("五个街道").startswith("5 ")
+    assert "2nd" in gloss_en("东湖市第二人民医院")
