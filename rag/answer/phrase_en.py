@@ -31,7 +31,7 @@ def phrase_en(a: QuestionAnalysis, text: str) -> str | None:
     if rendered is None and asks_list(a):
         rendered = list_en(text)
     if rendered is None and NAME_ASKED.search(a.text) and len(text) <= 24:
-        rendered = gloss_en(text)  # a name asked that is no person, organisation or place: 创新5号 and the like
+        rendered = gloss_en(text, name=True)  # a name asked that is no person, organisation or place: 创新5号 and the like
     return rendered
 
 

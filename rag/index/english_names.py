@@ -72,11 +72,11 @@ def _proper_en(word: str) -> str | None:
     return None
 
 
-def gloss_en(term: str) -> str | None:
+def gloss_en(term: str, name: bool = False) -> str | None:
     """A word-by-word English gloss of a short Chinese name or term (装备制造 → equipment manufacture): each
     jieba word as CC-CEDICT's proper name or first gloss (without "to" and bracketed notes), pinyin for a word
-    it does not list; latin letters and digits kept. None for text longer than 24 characters or without
-    Chinese."""
+    it does not list; latin letters and digits kept; with ``name``, every word as a name (远航7 → Yuanhang 7).
+    None for text longer than 24 characters or without Chinese."""
     from pypinyin import lazy_pinyin
 
     term = term.strip()
@@ -101,7 +101,7 @@ def gloss_en(term: str) -> str | None:
             parts.append(figure)  # 五个 → 5, 第二 → 2nd: a figure is written in digits
         elif parts and word in _NAME_PARTS:
             parts.append(_NAME_PARTS[word])
-        elif flag.startswith(("nr", "ns", "nt")):
+        elif name or flag.startswith(("nr", "ns", "nt")):
             parts.append(_proper_en(word) or "".join(lazy_pinyin(word)).title())
         else:
             parts.append(_common_en(word) or _proper_en(word) or _pieces_en(word)
