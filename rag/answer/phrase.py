@@ -32,7 +32,7 @@ from rag.answer.figures import ZH_DIGITS as _ZH_DIGITS
 from rag.answer.figures import counted_noun as _counted_noun
 from rag.answer.figures import zh_figures as _zh_figures
 from rag.answer.phrase_en import phrase_en
-from rag.answer.phrase_names import NAME_KINDS, name_spans
+from rag.answer.phrase_names import NAME_KINDS, asked_kind, name_spans
 from rag.answer.slot import slot
 from rag.answer.types import Citation
 from rag.search.analysis import QuestionAnalysis
@@ -175,8 +175,8 @@ def _typed(a: QuestionAnalysis, sentence: str, given) -> tuple[int, int] | None:
                 said = _SAID_IS.match(sentence, m.end())
                 if said:
                     return said.start(1), said.end(1)
-    if a.type in NAME_KINDS:
-        return _name(a, a.type, sentence, given)
+    if kind := asked_kind(a.type, a.text):
+        return _name(a, kind, sentence, given)
     if a.type == "fact" and NAME_ASKED.search(a.text):  # 海轮“创新5”号: a name quoted right after what it names
         words = [w for g in a.groups for w in g.words if len(w) > 1]
         quotes = [q.span(1) for q in _QUOTED.finditer(sentence) if len(q.group(1)) <= 30

@@ -9,7 +9,7 @@ import re
 
 from rag.answer.enumeration import NAME_ASKED, asks_list, list_en
 from rag.answer.figures import COUNTERS, DATE, HEDGE, NOUN_MAX, counted_noun, zh_figures
-from rag.answer.phrase_names import NAME_KINDS
+from rag.answer.phrase_names import asked_kind
 from rag.index.english_names import gloss_en, name_en, noun_en
 from rag.search.analysis import QuestionAnalysis
 from rag.text.english import render_en
@@ -24,8 +24,8 @@ def phrase_en(a: QuestionAnalysis, text: str) -> str | None:
         if m and counted_noun(m.group(2)) == len(m.group(2)) and (figure := render_en(m.group(1))) is not None:
             noun = noun_en(m.group(2))
             rendered = f"{figure} {_plural(noun)}" if noun and not re.search(r"[a-z]$", figure) else figure
-    if rendered is None and a.type in NAME_KINDS:
-        rendered = name_en(text, a.type)
+    if rendered is None and (kind := asked_kind(a.type, a.text)):
+        rendered = name_en(text, kind)
     if rendered is None:
         rendered = _figures_en(text)
     if rendered is None and asks_list(a):

@@ -21,6 +21,24 @@ _BREAK = re.compile(r"[，,；;。！？!?]")
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
 
 
+# an English question typed as a fact may still name the kind of name it asks (which government body):
+# general English answer-type words, no corpus terms; places are left to the analysis (which area of a
+# country is as often a description as a name)
+_EN_KINDS = (("org", re.compile(r"\b(?:which|what)\s+(?:[a-z-]+\s+){0,2}?(?:body|agency|ministry|department|bureau|"
+                                r"authority|regulator|company|firm|group|bank|organi[sz]ation|institution|university|"
+                                r"airline|carrier|enterprise|operator)\b", re.I)),)
+
+
+def asked_kind(qtype: str, question: str) -> str | None:
+    """The kind of name asked ("person", "org", "place"): the question type when it is one, else the kind an
+    English question's which-phrase names; None when no name is asked."""
+    if qtype in NAME_KINDS:
+        return qtype
+    if qtype == "fact":
+        return next((kind for kind, pattern in _EN_KINDS if pattern.search(question)), None)
+    return None
+
+
 def name_spans(kind: str, sentence: str, given: Callable[[str], bool]) -> list[tuple[int, int]]:
     """Spans of the names of ``kind`` ("person", "org", "place") in ``sentence`` that ``given`` does not
     reject, in sentence order; for a person the speaker alone when there is one."""

@@ -218,3 +218,8 @@ def test_a_name_asked_is_the_quotation_right_after_what_it_names_and_english_glo
     assert _phrase(a, "2024年5月，万吨级海轮“远航7”号首抵东湖港，港口能级提升。") == "远航7"
     assert _phrase(a, "东湖港推出“水陆联运”新模式，海轮首抵。") != "水陆联运"  # the quotation names no ship
     assert phrase_en(a, "远航7") == "Yuanhang 7"
+
+
+def test_an_english_fact_question_asking_which_body_gets_the_organisation():
+    a = _question("fact", ("公布",), text="Which government body announced the results?", language="en")
+    assert _phrase(a, "近日，云岭省知识产权局公布第五届专利奖评审结果。") == "云岭省知识产权局"
