@@ -51,7 +51,9 @@ _SUBJECT = 2.0  # a place or name of the question beside a figure says whose fig
 _RANK_ZH = re.compile(r"排第几|排名|第几|位列|位居|名次")
 _RANK_EN = re.compile(r"\brank(?:ed|s|ing)?\b|\bposition\b|\bplace[ds]?\b.{0,30}\b(?:nationally|nationwide|in china)", re.I)
 # a part of the question asking a quantity (为什么……能新增多少产能): the figure answers it
-_QUANTITY = re.compile(r"多少|多久|多长时间|几[个家项台次天年倍成]|\bhow (?:much|many|long|fast)\b|\bby how much\b", re.I)
+_QUANTITY = re.compile(r"多少|多久|多长时间|几[个家项台次天年倍成]|\bhow (?:much|many|long|fast)\b|\bby how much\b|"
+                       r"哪个(?:多|高|大|快|长|短|少|低)|哪边.{0,6}(?:多|高|大|快)|更(?:多|高|大|快|短)|"  # an amount compared
+                       r"\b(?:more|fewer|larger|bigger|higher|faster|shorter)\b.{0,80}\bor\b|\bcompare\b", re.I)
 _TIME_ASKED = re.compile(r"时间|时效|用时|耗时|多久|多长|快了?多少|\btime\b|\bfaster\b|\bquicker\b|how long|how quickly",
                          re.I)
 _HOW_MUCH = re.compile(r"\bhow (?:much|many)\b", re.I)

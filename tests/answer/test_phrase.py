@@ -223,3 +223,10 @@ def test_a_name_asked_is_the_quotation_right_after_what_it_names_and_english_glo
 def test_an_english_fact_question_asking_which_body_gets_the_organisation():
     a = _question("fact", ("公布",), text="Which government body announced the results?", language="en")
     assert _phrase(a, "近日，云岭省知识产权局公布第五届专利奖评审结果。") == "云岭省知识产权局"
+
+
+def test_a_question_comparing_amounts_gets_a_figure():
+    a = _question("fact", ("产值",), text="东湖区和西岭区的产值哪个高？")
+    assert _phrase(a, "截至目前，园区有企业16家，2025年累计实现产值超7.6亿元。") == "超7.6亿元"
+    b = _question("fact", ("trains",), text="which had run more trains: the eastern line or the western one", language="en")
+    assert _phrase(b, "截至目前，东线班列累计开行已超1.3万列，联通境外15个城市。") == "超1.3万列"
