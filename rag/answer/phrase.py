@@ -20,6 +20,7 @@ source, so it is cited like any other text; ``en`` renders it (rag.text.english)
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from rag.answer.enumeration import DEFINE as _DEFINE
 from rag.answer.enumeration import NAME_ASKED, enumeration
@@ -54,6 +55,7 @@ _RANK_EN = re.compile(r"\brank(?:ed|s|ing)?\b|\bposition\b|\bplace[ds]?\b.{0,30}
 _QUANTITY = re.compile(r"多少|多久|多长时间|几[个家项台次天年倍成]|\bhow (?:much|many|long|fast)\b|\bby how much\b|"
                        r"哪个(?:多|高|大|快|长|短|少|低)|哪边.{0,6}(?:多|高|大|快)|更(?:多|高|大|快|短)|"  # an amount compared
                        r"\b(?:more|fewer|larger|bigger|higher|faster|shorter)\b.{0,80}\bor\b|\bcompare\b", re.I)
+_SHARE = re.compile(r"比重|份额|所占|占[^，,。？?]{0,8}的?比例|\bshare of\b|\bproportion\b|\bpercentage\b", re.I)
 _TIME_ASKED = re.compile(r"时间|时效|用时|耗时|多久|多长|快了?多少|\btime\b|\bfaster\b|\bquicker\b|how long|how quickly",
                          re.I)
 _HOW_MUCH = re.compile(r"\bhow (?:much|many)\b", re.I)
@@ -74,6 +76,8 @@ def answer_phrase(analysis: QuestionAnalysis, citations: list[Citation]) -> dict
     rendering (rag.text.english) for an English question, when there is one."""
     if not citations:
         return None
+    if not analysis.unit and _SHARE.search(analysis.text):  # 所占比重: a rate, though the analysis reads no unit
+        analysis = replace(analysis, unit=("%", "个百分点"))
     given = _given(analysis)
     typed = []
     for cite in citations:

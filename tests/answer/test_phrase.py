@@ -230,3 +230,11 @@ def test_a_question_comparing_amounts_gets_a_figure():
     assert _phrase(a, "截至目前，园区有企业16家，2025年累计实现产值超7.6亿元。") == "超7.6亿元"
     b = _question("fact", ("trains",), text="which had run more trains: the eastern line or the western one", language="en")
     assert _phrase(b, "截至目前，东线班列累计开行已超1.3万列，联通境外15个城市。") == "超1.3万列"
+
+
+def test_a_share_asked_is_a_rate_though_the_analysis_reads_no_unit():
+    from rag.answer.phrase import answer_phrase
+
+    a = _question("number", ("比重",), text="东线班列在全省所占的比重是多少？")
+    cites = [_cite(1, "一季度，东线班列累计开行301列，运输10074标箱，占全省总量30.1%。")]
+    assert answer_phrase(a, cites)["text"] == "30.1%"
