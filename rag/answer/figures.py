@@ -13,7 +13,7 @@ from rag.text.tokenize import posseg
 from rag.text.units import FIGURE, ZH_UNITS
 
 _DAYTIME = "|".join(sorted(TIMES_OF_DAY, key=len, reverse=True))
-DATE = re.compile(rf"(?:(?:(?:19|20)\d\d年)?\d{{1,2}}月(?:\d{{1,2}}[日号])?(?:上旬|中旬|下旬|底|初|末)?|(?:19|20)\d\d年(?:底|初|末)?"
+DATE = re.compile(rf"(?:(?:(?:19|20)\d\d年|今年|去年|明年|当年)?\d{{1,2}}月(?:\d{{1,2}}[日号])?(?:上旬|中旬|下旬|底|初|末)?|(?:19|20)\d\d年(?:底|初|末)?"
                   rf"|\d{{1,2}}[日号])(?:{_DAYTIME})?(?:前|以前)?")
 HEDGE = re.compile(rf"(?:{'|'.join(sorted(QUALIFIERS, key=len, reverse=True))})\s*$")  # 超过, 约, 不足 …
 # measure words that count things: the thing counted follows them (56个国家, 7台智能吊机) and belongs to

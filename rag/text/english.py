@@ -39,6 +39,7 @@ TIMES_OF_DAY = {"凌晨": "early morning", "早上": "morning", "上午": "morni
 _PARTS_OF_MONTH = {"上旬": "early", "初": "early", "中旬": "mid-", "下旬": "late", "底": "late", "末": "late"}
 _PARTS_OF_YEAR = {"初": "early", "年初": "early", "底": "end of", "年底": "end of", "末": "end of", "年末": "end of",
                   "年中": "mid-"}
+RELATIVE_YEARS = {"今年": "this year", "去年": "last year", "明年": "next year", "当年": "that year"}
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
 
@@ -52,8 +53,9 @@ _FIGURE = re.compile(rf"^(?P<qual>{_QUAL})?(?P<ord>第)?(?P<a>{_NUM}|{_ZH_NUM})(
                      rf"(?:\s*{RANGE_DASH}\s*(?P<b>{_NUM})(?P<bm>{_MULT})?(?P<bu>{_UNIT})?)?"
                      rf"(?P<more>多|余)?(?P<suffix>{_SUFFIX})?$")
 _DAYTIME = "|".join(sorted(TIMES_OF_DAY, key=len, reverse=True))
-_DATE = re.compile(rf"^(?:(?P<y>(?:19|20)\d\d)年(?P<yp>年中|初|底|末)?)?(?:(?P<m>\d{{1,2}})月(?:(?P<d>\d{{1,2}})[日号])?"
-                   rf"(?P<mp>上旬|中旬|下旬|初|底|末)?)?(?P<t>{_DAYTIME})?$")
+_DATE = re.compile(rf"^(?:(?P<y>(?:19|20)\d\d)年(?P<yp>年中|初|底|末)?|(?P<rel>{'|'.join(RELATIVE_YEARS)}))?"
+                   rf"(?:(?P<m>\d{{1,2}})月(?:(?P<d>\d{{1,2}})[日号])?(?P<mp>上旬|中旬|下旬|初|底|末)?)?(?P<t>{_DAYTIME})?"
+                   rf"(?P<by>前|以前)?$")
 _MONTH_RANGE = re.compile(rf"^(?:(?P<y>(?:19|20)\d\d)年)?(?P<m1>\d{{1,2}})月?\s*{RANGE_DASH}\s*(?P<m2>\d{{1,2}})月$")
 
 
@@ -79,7 +81,8 @@ def render_en(text: str) -> str | None:
     """The English for a Chinese figure or date written as in the articles, or None."""
     text = text.strip()
     m = _DATE.match(text)
-    if m and (m.group("y") or m.group("m")) and not (m.group("yp") and m.group("m")):
+    if m and (m.group("y") or m.group("m")) and not (m.group("yp") and m.group("m")) \
+            and not (m.group("by") and m.group("t")):
         return _date_en(m)
     m = _MONTH_RANGE.match(text)
     if m:
@@ -145,8 +148,15 @@ def _date_en(m: re.Match) -> str | None:
     if part:
         prefix = (_PARTS_OF_YEAR if m.group("yp") else _PARTS_OF_MONTH)[part]
         text = f"{prefix}{text}" if prefix.endswith("-") else f"{prefix} {text}"
+    if m.group("rel"):
+        text += f" {RELATIVE_YEARS[m.group('rel')]}"
     if m.group("t"):
         text += f", {TIMES_OF_DAY[m.group('t')]}"
+    if m.group("by"):  # 9月底前: by the end of September; 6月15日前: before 15 June
+        if m.group("mp") in ("底", "末") or m.group("yp") in ("底", "末", "年末"):
+            text = f"by the end of {text.removeprefix('late ').removeprefix('end of ')}"
+        else:
+            text = f"before {text}"
     return text
 
 

@@ -238,3 +238,8 @@ def test_a_share_asked_is_a_rate_though_the_analysis_reads_no_unit():
     a = _question("number", ("比重",), text="东线班列在全省所占的比重是多少？")
     cites = [_cite(1, "一季度，东线班列累计开行301列，运输10074标箱，占全省总量30.1%。")]
     assert answer_phrase(a, cites)["text"] == "30.1%"
+
+
+def test_a_date_keeps_the_year_it_is_counted_from():
+    a = _question("date", ("建设",), text="基地是什么时候开建的")
+    assert _phrase(a, "去年6月，东湖区在全省率先建设面向东盟的中试基地。") == "去年6月"
