@@ -243,3 +243,11 @@ def test_a_share_asked_is_a_rate_though_the_analysis_reads_no_unit():
 def test_a_date_keeps_the_year_it_is_counted_from():
     a = _question("date", ("建设",), text="基地是什么时候开建的")
     assert _phrase(a, "去年6月，东湖区在全省率先建设面向东盟的中试基地。") == "去年6月"
+
+
+def test_respectively_pairs_each_figure_with_its_item():
+    a = _question("number", ("收入",), unit=("%", "个百分点", "倍"), text="全省旅游收入同比增长了多少？")
+    sentence = "上半年，全省接待游客3.1亿人次、旅游收入3100亿元，分别同比增长21.5%和27.3%。"
+    assert _phrase(a, sentence) == "27.3%"
+    b = _question("number", ("接待",), unit=("%", "个百分点", "倍"), text="全省接待游客同比增长了多少？")
+    assert _phrase(b, sentence) == "21.5%"
