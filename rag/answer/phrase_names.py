@@ -17,6 +17,9 @@ _ORG = re.compile(r"[\u4e00-\u9fffA-Za-z0-9（）()]{2,20}?(?:有限公司|股�
 _NOT_IN_NAME = re.compile(r"[，,、：:；;“”\"]|企业|项目|由|与|和|及|的|在|是|为|将|已|从|向|对|同|跟|被|让|把|经|据|标示|作为")
 _BYLINE = re.compile(r"记者|通讯员|编辑|摄影?|责编")
 _SPEECH = frozenset("表示 说 介绍 指出 认为 称 坦言 透露 告诉 强调 谈到".split())
+# titles a person's name follows (总统普京, 副团长某某): general Chinese news usage
+_TITLE = re.compile(r"(?:总统|主席|总理|首相|部长|省长|市长|县长|区长|书记|院长|局长|主任|董事长|总经理|总裁|经理|团长|队长|"
+                    r"教练|发言人|大使|议长|秘书长|会长|校长|顾问|负责人)$")
 _BREAK = re.compile(r"[，,；;。！？!?]")
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
 
@@ -57,13 +60,13 @@ def name_spans(kind: str, sentence: str, given: Callable[[str], bool]) -> list[t
         pos = start + len(word) if start >= 0 else pos
         spans.append((start, word, flag))
     if kind == "person":
-        spans = [sp for sp in spans if not byline(sentence, sp[0])]
+        spans = [sp for sp in _people(spans) if not byline(sentence, sp[0])]
         # 总经理孙某表示, 普京当天在某地表示: the last name before a verb of speech in its clause is the speaker
         last = None
         for start, word, flag in spans:
             if _BREAK.fullmatch(word or " "):
                 last = None
-            elif start >= 0 and flag == "nr" and 2 <= len(word) <= 4 and not given(word):
+            elif start >= 0 and flag == "nr" and (2 <= len(word) <= 4 or "·" in word) and not given(word):
                 last = (start, start + len(word))
             elif word in _SPEECH and last:
                 return [last]
@@ -72,6 +75,36 @@ def name_spans(kind: str, sentence: str, given: Callable[[str], bool]) -> list[t
             if start >= 0 and flag in NAME_KINDS[kind] and len(word) >= 2 and not given(word)
             and not (kind == "place" and i + 1 < len(spans) and _CJK_WORD.fullmatch(spans[i + 1][1])
                      and given(spans[i + 1][1]))]
+
+
+def _people(spans: list[tuple[int, str, str]]) -> list[tuple[int, str, str]]:
+    """jieba's words with the person names it misses joined and tagged nr: a name written with a middle dot
+    (阿卜杜勒·拉希德), and the name right after a title (总统普京, 副团长亚力桑德罗)."""
+    out: list[tuple[int, str, str]] = []
+    i = 0
+    while i < len(spans):
+        start, word, flag = spans[i]
+        nxt = spans[i + 1] if i + 1 < len(spans) else (0, "", "")
+        titled = bool(out) and _TITLE.search(out[-1][1]) is not None and (
+            flag.startswith(("nr", "ns", "nz")) or flag == "n" and nxt[2].startswith("nr") and not _TITLE.search(nxt[1]))
+        if _TITLE.search(word):
+            out.append((start, word, "n"))  # 顾问 is no one's name
+            i += 1
+            continue
+        if flag.startswith(("nr", "ns", "nz", "n")) and (titled or nxt[1] == "·"):
+            j, name = i + 1, word
+            # jieba cuts a transliterated name into pieces (阿列克 桑): a short piece or a lone character joins it
+            while j < len(spans) and (spans[j][1] == "·" or (spans[j][2].startswith(("nr", "nz", "n")) and (
+                    len(name.rsplit("·", 1)[-1]) < 3 or len(spans[j][1]) == 1 and spans[j][2] != "n"))):
+                name += spans[j][1]
+                j += 1
+            if len(name) <= 12 and not name.endswith("·") and (titled or "·" in name):
+                out.append((start, name, "nr"))
+                i = j
+                continue
+        out.append(spans[i])
+        i += 1
+    return out
 
 
 def byline(sentence: str, start: int) -> bool:

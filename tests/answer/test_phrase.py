@@ -251,3 +251,13 @@ def test_respectively_pairs_each_figure_with_its_item():
     assert _phrase(a, sentence) == "27.3%"
     b = _question("number", ("接待",), unit=("%", "个百分点", "倍"), text="全省接待游客同比增长了多少？")
     assert _phrase(b, sentence) == "21.5%"
+
+
+@pytest.mark.parametrize("sentence, person", [
+    ("据通讯社报道，某国总统卡尔当天在港口举行的仪式上表示，将扩大合作。", "卡尔"),
+    ("某国代表团副团长马里奥斯表示，将全力备战。", "马里奥斯"), ("某国代表团团长阿列克桑表示，将全力备战。", "阿列克桑"),
+    ("某国总统外交政策顾问马尔科·维奇7月31日在电视上为禁令辩护。", "马尔科·维奇"),
+])
+def test_a_person_after_a_title_or_written_with_a_middle_dot(sentence, person):
+    a = _question("person", ("表示",), text="谁说的")
+    assert _phrase(a, sentence) == person
