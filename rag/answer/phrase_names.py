@@ -20,6 +20,7 @@ _SPEECH = frozenset("表示 说 介绍 指出 认为 称 坦言 透露 告诉 �
 # titles a person's name follows (总统普京, 副团长某某): general Chinese news usage
 _TITLE = re.compile(r"(?:总统|主席|总理|首相|部长|省长|市长|县长|区长|书记|院长|局长|主任|董事长|总经理|总裁|经理|团长|队长|"
                     r"教练|发言人|大使|议长|秘书长|会长|校长|顾问|负责人)$")
+_KIND_WORD = re.compile(r"(?:企业|公司|集团|厂商|车企|药企|品牌)$")  # what a company is called in the text
 _BREAK = re.compile(r"[，,；;。！？!?]")
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
 
@@ -52,6 +53,7 @@ def name_spans(kind: str, sentence: str, given: Callable[[str], bool]) -> list[t
             cut = max((c.end() for c in _NOT_IN_NAME.finditer(m.group(0)[:-2])), default=0)
             if len(m.group(0)) - cut >= 4 and not given(m.group(0)[cut:]):
                 orgs.append((m.start() + cut, m.end()))
+        orgs = orgs or [sp for sp in _short_names(sentence) if not given(sentence[sp[0]:sp[1]])]
         if orgs:
             return orgs
     spans, pos = [], 0
@@ -75,6 +77,39 @@ def name_spans(kind: str, sentence: str, given: Callable[[str], bool]) -> list[t
             if start >= 0 and flag in NAME_KINDS[kind] and len(word) >= 2 and not given(word)
             and not (kind == "place" and i + 1 < len(spans) and _CJK_WORD.fullmatch(spans[i + 1][1])
                      and given(spans[i + 1][1]))]
+
+
+def _short_names(sentence: str) -> list[tuple[int, int]]:
+    """Companies named without a suffix, by where news writing puts them: right after the word for what they
+    are (龙头企业某某物联凭借…: up to the first verb or preposition of two characters), and before 等 + that
+    word (依托某为、某某等头部企业, 某某精密等8家企业: the items back to a verb or a break)."""
+    words, pos = [], 0
+    for word, flag in posseg(sentence):
+        start = sentence.find(word, pos)
+        pos = start + len(word)
+        words.append((start, word, flag))
+    out = []
+    for i, (start, word, flag) in enumerate(words):
+        if _KIND_WORD.search(word) and i + 1 < len(words) and words[i + 1][2][:1] in ("n", "e", "j"):
+            j = i + 1
+            while j < len(words) and not (len(words[j][1]) >= 2 and words[j][2][:1] in ("v", "p", "d", "a")) \
+                    and not _BREAK.fullmatch(words[j][1]) and words[j][1] not in "“”、的":
+                j += 1
+            end = words[j][0] if j < len(words) else len(sentence)
+            if 2 <= end - words[i + 1][0] <= 6:
+                out.append((words[i + 1][0], end))
+        if word == "等" and any(_KIND_WORD.search(w) for _, w, _ in words[i + 1:i + 4]):
+            j = i
+            while j > 0 and (words[j - 1][1] == "、" or words[j - 1][2][:1] in ("n", "e", "j", "a")) \
+                    and not _BREAK.fullmatch(words[j - 1][1]):
+                j -= 1
+            run = sentence[words[j][0]:start] if j < i else ""
+            cursor = words[j][0] if j < i else start
+            for item in run.split("、"):
+                if 2 <= len(item) <= 8:
+                    out.append((cursor, cursor + len(item)))
+                cursor += len(item) + 1
+    return sorted(set(out))
 
 
 def _people(spans: list[tuple[int, str, str]]) -> list[tuple[int, str, str]]:

@@ -261,3 +261,12 @@ def test_respectively_pairs_each_figure_with_its_item():
 def test_a_person_after_a_title_or_written_with_a_middle_dot(sentence, person):
     a = _question("person", ("表示",), text="谁说的")
     assert _phrase(a, sentence) == person
+
+
+def test_a_company_named_without_a_suffix_after_the_word_for_what_it_is_or_before_deng():
+    from rag.answer.phrase_names import _short_names
+
+    sentence = "新增规上企业云岭液压深耕差异化研发，依托华为、SAP等头部企业积极推进智能化改造。"
+    assert [sentence[s:e] for s, e in _short_names(sentence)] == ["云岭液压", "华为", "SAP"]
+    a = _question("org", ("垄断",), text="哪家企业打破了国外垄断")
+    assert _phrase(a, "新增规上企业云岭液压深耕差异化研发，自主研发产品打破国外垄断。") == "云岭液压"
