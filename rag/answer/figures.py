@@ -37,10 +37,13 @@ def zh_figures(sentence: str) -> list[tuple[int, int, str, str, str]]:
 
 
 def counted_noun(text: str) -> int:
-    """Length of the noun right after a measure word (智能吊机 in 7台智能吊机,实现…), 0 when none follows."""
+    """Length of the noun right after a measure word (智能吊机 in 7台智能吊机,实现…; 国家(商品)馆), 0 when none
+    follows."""
     length, end = 0, 0
     for word, flag in posseg(text):
-        if not (flag.startswith("n") or flag == "vn") or length + len(word) > NOUN_MAX:
+        # a noun phrase may hold a bracket (国家(商品)馆) or a bound morpheme jieba leaves alone (视联网)
+        inside = flag.startswith("n") or flag == "vn" or word in "()（）" or len(word) == 1 and flag in ("vg", "ng", "b")
+        if not inside or length + len(word) > NOUN_MAX:
             break
         length += len(word)
         if flag.startswith("n"):

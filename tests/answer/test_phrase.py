@@ -270,3 +270,8 @@ def test_a_company_named_without_a_suffix_after_the_word_for_what_it_is_or_befor
     assert [sentence[s:e] for s, e in _short_names(sentence)] == ["云岭液压", "华为", "SAP"]
     a = _question("org", ("垄断",), text="哪家企业打破了国外垄断")
     assert _phrase(a, "新增规上企业云岭液压深耕差异化研发，自主研发产品打破国外垄断。") == "云岭液压"
+
+
+def test_the_thing_counted_may_hold_a_bracket():
+    a = _question("number", ("建成",), unit=("个",), text="建成了几个国家馆")
+    assert _phrase(a, "建成投用贸易产业园、26个国家(商品)馆，加快建设展示中心。") == "26个国家(商品)馆"
