@@ -34,7 +34,7 @@ from rag.answer.figures import counted_noun as _counted_noun
 from rag.answer.figures import zh_figures as _zh_figures
 from rag.answer.phrase_en import phrase_en
 from rag.answer.phrase_names import NAME_KINDS, asked_kind, name_spans
-from rag.answer.slot import slot
+from rag.answer.slot import WHY, cause, slot
 from rag.answer.types import Citation
 from rag.search.analysis import QuestionAnalysis
 from rag.text.timeexpr import years_in
@@ -91,7 +91,8 @@ def answer_phrase(analysis: QuestionAnalysis, citations: list[Citation]) -> dict
         dates = [f for f in typed if _DATE.search(f[0].text, *f[1])]
         best = max((_anchored(analysis, c.text, sp) for c, sp in dates), default=0)
         typed = [f for f in dates if best and _anchored(analysis, f[0].text, f[1]) == best] + dates + typed
-    found = typed[0] if typed else _slot_span(analysis, citations) or _explained(analysis, citations)
+    found = typed[0] if typed else _caused(analysis, citations) or _slot_span(analysis, citations) \
+        or _explained(analysis, citations)
     if found is None:
         span = _find(analysis, citations[0].text)
         if span is None:
@@ -128,6 +129,11 @@ def _slot_span(a: QuestionAnalysis, citations: list[Citation]) -> tuple[Citation
     # max keeps the first of equals: citation order
     _, cite, span = max(found, key=lambda f: (f[0], _clause_score(a, _clause_around(f[1].text, f[2]))))
     return cite, span
+
+
+def _caused(a: QuestionAnalysis, citations: list[Citation]) -> tuple[Citation, tuple[int, int]] | None:
+    """For a question asking why: the first citation's cause (rag.answer.slot.cause: 受益于…, 源于…)."""
+    return next(((c, sp) for c in citations if (sp := cause(c.text))), None) if WHY.search(a.text) else None
 
 
 def _explained(a: QuestionAnalysis, citations: list[Citation]) -> tuple[Citation, tuple[int, int]] | None:

@@ -77,3 +77,21 @@ def _trimmed(sentence: str, start: int, end: int) -> tuple[int, int] | None:
     while start < end and sentence[start] in " 了的是为":
         start += 1
     return (start, end) if 2 <= end - start <= MAX_CHARS else None
+
+
+# a question asking why, and the words that introduce a cause in a Chinese sentence
+WHY = re.compile(r"为什么|为何|为啥|凭什么|原因|怎么会|\bwhy\b|\breasons?\b|what (?:made|helped|enabled|allowed|led)|"
+                 r"\bhow (?:was|were|did|could) .{0,60}\bable\b", re.I)
+_CAUSE = re.compile(r"(?:受益于|得益于|归功于|源于|源自|由于|因为|原因是|是因为|凭借|依托于?)\s*")
+
+
+def cause(sentence: str) -> tuple[int, int] | None:
+    """The span of the cause a sentence gives (受益于精准供地与优质服务 → 精准供地与优质服务): from the first word
+    introducing a cause to the end of its clause; None when there is none or it is too long."""
+    for m in _CAUSE.finditer(sentence):
+        stop = _CLAUSE.match(sentence, m.end())
+        if stop:
+            span = _trimmed(sentence, m.end(), stop.end())
+            if span:
+                return span
+    return None

@@ -26,3 +26,13 @@ def test_both_sides_met_outrank_one_and_a_copula_question_has_no_slot():
     assert slot("协会敦促会员加大什么力度？", "协会敦促会员进一步加大节能力度。")[0] == 2
     assert slot("协会敦促会员加大什么力度？", "协会表示将加大投入。")[0] == 1
     assert slot("这项政策的主要目标是什么？", "政策以稳就业为主要目标。") == (0, None)
+
+
+def test_a_why_question_is_answered_by_the_cause_the_sentence_gives():
+    from rag.answer.slot import WHY, cause
+
+    sentence = "公司负责人坦言，追加投资扩产，源于东湖优越的营商环境。"
+    span = cause(sentence)
+    assert sentence[span[0]:span[1]] == "东湖优越的营商环境"
+    assert WHY.search("为啥又在东湖加码投资？") and WHY.search("What made the project possible?")
+    assert cause("项目建成后将新增20万吨年产能。") is None
