@@ -34,7 +34,7 @@ from rag.answer.figures import counted_noun as _counted_noun
 from rag.answer.figures import zh_figures as _zh_figures
 from rag.answer.phrase_en import phrase_en
 from rag.answer.phrase_names import NAME_KINDS, asked_kind, name_spans
-from rag.answer.slot import WHY, cause, slot
+from rag.answer.slot import WHY, anchored, cause, clause_around, slot
 from rag.answer.types import Citation
 from rag.search.analysis import QuestionAnalysis
 from rag.text.timeexpr import years_in
@@ -89,8 +89,8 @@ def answer_phrase(analysis: QuestionAnalysis, citations: list[Citation]) -> dict
             typed.append((cite, span))
     if analysis.type == "date":  # a cited date, the one whose clause says what is asked first; a figure last
         dates = [f for f in typed if _DATE.search(f[0].text, *f[1])]
-        best = max((_anchored(analysis, c.text, sp) for c, sp in dates), default=0)
-        typed = [f for f in dates if best and _anchored(analysis, f[0].text, f[1]) == best] + dates + typed
+        best = max((anchored(analysis, c.text, sp) for c, sp in dates), default=0)
+        typed = [f for f in dates if best and anchored(analysis, f[0].text, f[1]) == best] + dates + typed
     found = typed[0] if typed else _caused(analysis, citations) or _slot_span(analysis, citations) \
         or _explained(analysis, citations)
     if found is None:
@@ -107,19 +107,6 @@ def answer_phrase(analysis: QuestionAnalysis, citations: list[Citation]) -> dict
             "end": cite.start + s + len(text), "en": phrase_en(analysis, text) if analysis.language == "en" else None}
 
 
-def _anchored(a: QuestionAnalysis, sentence: str, span: tuple[int, int]) -> int:
-    """How many words of what is asked stand in the span's clause, or in the next one when the span is all its
-    clause holds (a date heading: 2019年7月，某某班列开行)."""
-    words = [w for w in dict.fromkeys(list(a.measure) + [w for g in a.focus for w in g.words]) if len(w) > 1]
-    lo = max((m.end() for m in _BREAK.finditer(sentence, 0, span[0])), default=0)
-    stop = _BREAK.search(sentence, span[1])
-    hi = stop.start() if stop else len(sentence)
-    if stop and not re.search(r"[\u4e00-\u9fff\w]", sentence[lo:span[0]] + sentence[span[1]:hi]):
-        nxt = _BREAK.search(sentence, stop.end())
-        hi = nxt.start() if nxt else len(sentence)
-    return sum(w in sentence[lo:hi] for w in words)
-
-
 def _slot_span(a: QuestionAnalysis, citations: list[Citation]) -> tuple[Citation, tuple[int, int]] | None:
     """The filler of the question's slot (rag.answer.slot): one that meets the words on both sides of the
     interrogative before one that meets a side, then the one whose clause meets the most of the question."""
@@ -127,7 +114,7 @@ def _slot_span(a: QuestionAnalysis, citations: list[Citation]) -> tuple[Citation
     if not found:
         return None
     # max keeps the first of equals: citation order
-    _, cite, span = max(found, key=lambda f: (f[0], _clause_score(a, _clause_around(f[1].text, f[2]))))
+    _, cite, span = max(found, key=lambda f: (f[0], _clause_score(a, clause_around(f[1].text, f[2]))))
     return cite, span
 
 
@@ -139,13 +126,6 @@ def _caused(a: QuestionAnalysis, citations: list[Citation]) -> tuple[Citation, t
 def _explained(a: QuestionAnalysis, citations: list[Citation]) -> tuple[Citation, tuple[int, int]] | None:
     """The first citation's explanation of what the question asks to spell out (_explanation)."""
     return next(((c, sp) for c in citations if (sp := _explanation(a, c.text))), None)
-
-
-def _clause_around(sentence: str, span: tuple[int, int]) -> str:
-    """The clause (between breaks) that holds ``span``."""
-    lo = max((m.end() for m in _BREAK.finditer(sentence, 0, span[0])), default=0)
-    stop = _BREAK.search(sentence, span[1])
-    return sentence[lo:stop.start() if stop else len(sentence)]
 
 
 def _find(a: QuestionAnalysis, sentence: str) -> tuple[int, int] | None:

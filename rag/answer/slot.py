@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from rag.search.analysis import QuestionAnalysis
 from rag.text.tokenize import posseg
 
 MAX_CHARS = 60
@@ -20,6 +21,7 @@ _LIGHT = frozenset("了 的 是 为 会 要 将 能 可以 可能 都 也 还 �
 # one-character neighbours are prepositions (由谁, 向哪些): found only with the other side in the same clause
 _COPULA = frozenset("是 为 叫 指 即".split())
 _CLAUSE = re.compile(r"[^，,；;。！？!?：:\n]+")
+_BREAK = re.compile(r"[，,；;。！？!?]")
 _TRAIL = re.compile(r"的?(?:同时|时候|过程中|情况下|基础上)$")
 
 
@@ -95,3 +97,23 @@ def cause(sentence: str) -> tuple[int, int] | None:
             if span:
                 return span
     return None
+
+
+def anchored(a: QuestionAnalysis, sentence: str, span: tuple[int, int]) -> int:
+    """How many words of what is asked stand in the span's clause, or in the next one when the span is all its
+    clause holds (a date heading: 2019年7月，某某班列开行)."""
+    words = [w for w in dict.fromkeys(list(a.measure) + [w for g in a.focus for w in g.words]) if len(w) > 1]
+    lo = max((m.end() for m in _BREAK.finditer(sentence, 0, span[0])), default=0)
+    stop = _BREAK.search(sentence, span[1])
+    hi = stop.start() if stop else len(sentence)
+    if stop and not re.search(r"[\u4e00-\u9fff\w]", sentence[lo:span[0]] + sentence[span[1]:hi]):
+        nxt = _BREAK.search(sentence, stop.end())
+        hi = nxt.start() if nxt else len(sentence)
+    return sum(w in sentence[lo:hi] for w in words)
+
+
+def clause_around(sentence: str, span: tuple[int, int]) -> str:
+    """The clause (between breaks) that holds ``span``."""
+    lo = max((m.end() for m in _BREAK.finditer(sentence, 0, span[0])), default=0)
+    stop = _BREAK.search(sentence, span[1])
+    return sentence[lo:stop.start() if stop else len(sentence)]
