@@ -4,7 +4,8 @@ A Chinese question keeps the word order of its answer: 种植了什么作物 is 
 加大减排力度, 由谁开发建设 by 由某某集团开发建设. The words on the two sides of the interrogative are found in
 the sentence, and what lies between them, in one clause, is the answer. A determiner (什么, 哪些, 哪家 …)
 heads a noun that belongs to the answer (哪些措施 → 信用监管等措施); a pronoun (谁, 哪里) is followed by what
-happens, which does not.
+happens, which does not. Also here: the cause a sentence gives, for a question asking why (受益于…, 源于…), and
+the clause around a span, with how many words of what is asked it holds, to choose between citations.
 """
 from __future__ import annotations
 
