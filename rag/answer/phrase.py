@@ -320,7 +320,9 @@ def _figure(a: QuestionAnalysis, sentence: str) -> tuple[int, int] | None:
         规上工业企业); then the nearest to what is asked."""
         s, e, _, _, unit = f
         own = stretch[s]
-        return (not _unit_ok(a, unit), not unit, not any(w and w in own for w in a.measure),
+        measured = any(w and w in own for w in a.measure)
+        # with no unit asked, the measure beside a bare figure (出生人口数量为77.18万) outranks a unit elsewhere
+        return (not _unit_ok(a, unit), not (unit or (measured and not a.unit)), not measured,
                 not any(len(w) > 1 and w in own for w in asked), -sum(f in own for f in written),
                 -_clause_score(a, own, 2, _SUBJECT), gap(s, e), s)
 

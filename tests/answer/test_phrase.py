@@ -275,3 +275,8 @@ def test_a_company_named_without_a_suffix_after_the_word_for_what_it_is_or_befor
 def test_the_thing_counted_may_hold_a_bracket():
     a = _question("number", ("建成",), unit=("个",), text="建成了几个国家馆")
     assert _phrase(a, "建成投用贸易产业园、26个国家(商品)馆，加快建设展示中心。") == "26个国家(商品)馆"
+
+
+def test_with_no_unit_asked_the_bare_figure_beside_the_measure_wins():
+    a = _question("number", ("出生",), text="去年新出生人口数量是多少")
+    assert _phrase(a, "去年，某国新出生人口数量为57.18万，较前一年减少3.24万人。") == "57.18万"
