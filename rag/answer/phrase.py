@@ -56,6 +56,8 @@ _RANK_EN = re.compile(r"\brank(?:ed|s|ing)?\b|\bposition\b|\bplace[ds]?\b.{0,30}
 _QUANTITY = re.compile(r"多少|多久|多长时间|几[个家项台次天年倍成]|\bhow (?:much|many|long|fast)\b|\bby how much\b|"
                        r"哪个(?:多|高|大|快|长|短|少|低)|哪边.{0,6}(?:多|高|大|快)|更(?:多|高|大|快|短)|"  # an amount compared
                        r"\b(?:more|fewer|larger|bigger|higher|faster|shorter)\b.{0,80}\bor\b|\bcompare\b", re.I)
+_FROM = re.compile(r"从(?:之前的|原来的|原先的|此前的|过去的)?\s*$")
+_CHANGE_TO = re.compile(r"[^，,。；;]{0,6}?(?:上调|下调|提高|降低|增加|减少|增长|下降|压缩|缩短|延长|扩大|升|降|增|减)(?:了)?(?:至|到)")
 _SHARE = re.compile(r"比重|份额|所占|占[^，,。？?]{0,8}的?比例|\bshare of\b|\bproportion\b|\bpercentage\b", re.I)
 _TIME_ASKED = re.compile(r"时间|时效|用时|耗时|多久|多长|快了?多少|\btime\b|\bfaster\b|\bquicker\b|how long|how quickly",
                          re.I)
@@ -322,7 +324,9 @@ def _figure(a: QuestionAnalysis, sentence: str) -> tuple[int, int] | None:
         own = stretch[s]
         measured = any(w and w in own for w in a.measure)
         # with no unit asked, the measure beside a bare figure (出生人口数量为77.18万) outranks a unit elsewhere
-        return (not _unit_ok(a, unit), not (unit or (measured and not a.unit)), not measured,
+        # 从5%上调至5.25%: the figure a change starts from is not where it stands
+        start = bool(_FROM.search(sentence, 0, s)) and bool(_CHANGE_TO.match(sentence, e))
+        return (not _unit_ok(a, unit), start, not (unit or (measured and not a.unit)), not measured,
                 not any(len(w) > 1 and w in own for w in asked), -sum(f in own for f in written),
                 -_clause_score(a, own, 2, _SUBJECT), gap(s, e), s)
 

@@ -280,3 +280,8 @@ def test_the_thing_counted_may_hold_a_bracket():
 def test_with_no_unit_asked_the_bare_figure_beside_the_measure_wins():
     a = _question("number", ("出生",), text="去年新出生人口数量是多少")
     assert _phrase(a, "去年，某国新出生人口数量为57.18万，较前一年减少3.24万人。") == "57.18万"
+
+
+def test_the_figure_a_change_starts_from_is_not_where_it_stands():
+    a = _question("number", ("利率",), unit=("%", "个百分点", "倍"), text="央行把基准利率上调到了多少")
+    assert _phrase(a, "8月3日，某国央行宣布，将基准利率从4%上调至4.25%。") == "4.25%"
