@@ -331,6 +331,7 @@ def _figure(a: QuestionAnalysis, sentence: str) -> tuple[int, int] | None:
                 -_clause_score(a, own, 2, _SUBJECT), gap(s, e), s)
 
     s, e, _, _, unit = _respective(a, sentence, found, min(found, key=rank))
+    figure = s, e
     # a range written as two figures (10-15万辆) is one answer
     before = sentence[:s]
     m = _RANGE.search(before)
@@ -343,13 +344,14 @@ def _figure(a: QuestionAnalysis, sentence: str) -> tuple[int, int] | None:
         nxt = [f for f in every if f[0] == after.end()]
         if nxt:
             e = nxt[0][1]
+    ranged = (s, e) != figure
     if s and sentence[s - 1] == "第":  # an ordinal: 第18位
         s -= 1
     hedge = _HEDGE.search(sentence[:s])
     if hedge:  # 超过150家 is the claim, not 150家
         s = hedge.start()
-    tail = re.match(r"以上|以下|左右|以内", sentence[e:])
-    if tail:  # 200公里以上 is the claim
+    tail = re.match(r"以上|以下|左右|以内" + ("|之间" if ranged else ""), sentence[e:])
+    if tail:  # 200公里以上, 10万至15万辆之间 is the claim
         e += tail.end()
     elif unit in _COUNTERS:
         e += _counted_noun(sentence[e:e + _NOUN_MAX + 4])

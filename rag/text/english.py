@@ -33,7 +33,7 @@ QUALIFIERS = {"超过": "more than", "超": "more than", "逾": "over", "突破"
               "大约": "about", "不足": "less than", "不到": "less than", "不超过": "no more than",
               "不低于": "at least", "不少于": "at least", "至少": "at least", "最高": "up to", "高达": "as much as"}
 # after a figure: 70%以上 is "more than 70%", 100万元左右 "about 1 million yuan"
-SUFFIXES = {"以上": "more than", "左右": "about", "以下": "at most", "以内": "within"}
+SUFFIXES = {"以上": "more than", "左右": "about", "以下": "at most", "以内": "within", "之间": "between"}
 TIMES_OF_DAY = {"凌晨": "early morning", "早上": "morning", "上午": "morning", "中午": "noon", "下午": "afternoon",
                 "傍晚": "evening", "晚上": "evening", "晚间": "evening"}
 _PARTS_OF_MONTH = {"上旬": "early", "初": "early", "中旬": "mid-", "下旬": "late", "底": "late", "末": "late"}
@@ -126,6 +126,10 @@ def render_en(text: str) -> str | None:
     if m.group("suffix"):
         if m.group("qual") or m.group("more") or m.group("over"):
             return None
+        if m.group("suffix") == "之间":  # 10万至15万辆之间: between the two ends of a range
+            if not m.group("b"):
+                return None
+            return "between " + words.replace("–", " and ", 1)
         words = f"{SUFFIXES[m.group('suffix')]} {words}"
     return words
 

@@ -285,3 +285,8 @@ def test_with_no_unit_asked_the_bare_figure_beside_the_measure_wins():
 def test_the_figure_a_change_starts_from_is_not_where_it_stands():
     a = _question("number", ("利率",), unit=("%", "个百分点", "倍"), text="央行把基准利率上调到了多少")
     assert _phrase(a, "8月3日，某国央行宣布，将基准利率从4%上调至4.25%。") == "4.25%"
+
+
+def test_a_range_keeps_its_between():
+    a = _question("number", ("收入",), text="预计广告收入是多少")
+    assert _phrase(a, "根据预期，某网站广告预计收入在1300万美元至1600万美元之间。") == "1300万美元至1600万美元之间"
