@@ -15,7 +15,7 @@ from rag.text.tokenize import posseg
 _ITEM = r"[^、，,；;。！？!?：:（）()\s等]{1,24}"  # 等 closes a list: A、B等C和D、E is two lists
 _ITEM_MAX = 12  # characters of a name or term in a list that English renders
 _RUN = re.compile(rf"{_ITEM}(?:、{_ITEM})+")
-WHICH = re.compile(r"哪几|哪些|\bwhich (?:two|three|four|five|six|seven)\b|^list\b|what (?:are|were) the", re.I)
+WHICH = re.compile(r"哪[几两二三四五六七八九十]|哪些|\bwhich (?:two|three|four|five|six|seven)\b|^list\b|what (?:are|were) the", re.I)
 # questions asking what a name, a code or a plan consists of: the answer is its explanation
 DEFINE = re.compile(r"代表|指的?是?(?:什么|哪)|指什么|包括|包含|构成|组成|由哪|什么意思|分别是|哪几|哪些|"
                      r"consist|made up|make up|makes up|refer to|stand for|\bmean\b|\binclude|comprise|which (?:two|three|"

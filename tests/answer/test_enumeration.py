@@ -40,3 +40,10 @@ def test_a_list_is_rendered_only_for_a_question_that_asks_for_several_things():
 
     assert asked("What measures will the bureau take?") and asked("Which fighter jets took part?")
     assert not asked("What is the theme of the expo?") and not asked("Who signed the agreement?")
+
+
+def test_which_with_a_number_asks_for_several_things():
+    from rag.answer.enumeration import WHICH
+
+    assert WHICH.search("哪三项指标排第一") and WHICH.search("哪两条通道") and WHICH.search("哪几家医院")
+    assert not WHICH.search("哪一天开通")
