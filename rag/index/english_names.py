@@ -23,10 +23,14 @@ _COUNT_OR_RANK = re.compile(r"第?[零一二三四五六七八九十两\d]+[个�
 def name_en(name: str, kind: str) -> str | None:
     """An English name for a Chinese name: CC-CEDICT's when it lists ``name`` as a proper noun (秘鲁 → Peru),
     else pinyin, surname first for a person (孙建涛 → Sun Jiantao), word by word with the common name parts
-    translated for a place or an organisation (巨石集团 → Jushi Group). None for anything but Chinese."""
+    translated for a place or an organisation (巨石集团 → Jushi Group), part by part for a name written with a
+    middle dot (马尔科·维奇 → Maerke Weiqi). None for anything but Chinese."""
     from pypinyin import lazy_pinyin
 
     name = name.strip()
+    if kind == "person" and re.fullmatch(r"[\u4e00-\u9fff]{1,8}(?:·[\u4e00-\u9fff]{1,10})+", name):
+        # a name written with a middle dot is a transliteration: each part in pinyin, in its order
+        return " ".join("".join(lazy_pinyin(part)).title() for part in name.split("·"))
     if not re.fullmatch(r"[\u4e00-\u9fff]{2,16}", name):
         return None
     proper = _proper_en(name)

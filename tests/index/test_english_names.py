@@ -37,3 +37,7 @@ def test_a_count_or_a_rank_in_a_term_is_written_in_digits():
 
     assert gloss_en("五个街道").startswith("5 ")
     assert "2nd" in gloss_en("东湖市第二人民医院")
+
+
+def test_a_name_written_with_a_middle_dot_is_rendered_part_by_part():
+    assert name_en("马尔科·维奇", "person") == "Maerke Weiqi"
