@@ -19,8 +19,10 @@ HEDGE = re.compile(rf"(?:{'|'.join(sorted(QUALIFIERS, key=len, reverse=True))})\
 # measure words that count things: the thing counted follows them (56个国家, 7台智能吊机) and belongs to
 # the phrase; units of money, mass, rate or time name the quantity themselves
 COUNTERS = frozenset("个 家 项 台 种 名 位 套 座 所 条 处 款 只 件 艘 辆 批 场 类 架 部 笔 宗 例 张 份 支 根 块 本 首 篇 株 头 户 "
-                     "届 期 层 口".split())
+                     "届 期 层 口 枚 颗 粒 棵 匹 盏 间 栋 幢".split())
 NOUN_MAX = 10  # characters of the counted noun kept after the measure word
+# measure words the phrase reads beside the shared unit table (rag.text.units, which the analysis uses too)
+_MORE_UNITS = re.compile(r"\s*(?:多|余)?\s*(周年|枚|颗|粒|棵|匹|盏|间|所|栋|幢|艘次)")
 ZH_DIGITS = "零一二三四五六七八九十百千两"
 _ZH_FIGURE = re.compile(rf"(?<![\d.{ZH_DIGITS}])((?:数|几)?[{ZH_DIGITS}]+)(多|余)?"
                         rf"({'|'.join(map(re.escape, ZH_UNITS))})")
@@ -29,7 +31,13 @@ _ZH_FIGURE = re.compile(rf"(?<![\d.{ZH_DIGITS}])((?:数|几)?[{ZH_DIGITS}]+)(多
 def zh_figures(sentence: str) -> list[tuple[int, int, str, str, str]]:
     """(start, end, number, multiplier, unit) of every figure; numbers written in characters (两个, 三项) only
     with a unit after them."""
-    out = [(m.start(), m.end(), m.group(1), m.group(2) or "", m.group(3) or "") for m in FIGURE.finditer(sentence)]
+    out = []
+    for m in FIGURE.finditer(sentence):
+        unit, end = m.group(3) or "", m.end()
+        more = _MORE_UNITS.match(sentence, m.end(2) if m.group(2) is not None else m.end(1))
+        if more and len(more.group(1)) > len(unit):  # 96周年, not 96周; 53枚
+            unit, end = more.group(1), more.end()
+        out.append((m.start(), end, m.group(1), m.group(2) or "", unit))
     for m in _ZH_FIGURE.finditer(sentence):
         if not any(s <= m.start() < e for s, e, *_ in out):
             out.append((m.start(), m.end(), m.group(1), "", m.group(3)))

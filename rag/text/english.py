@@ -27,7 +27,8 @@ UNITS = {"元": "yuan", "美元": "US dollars", "欧元": "euros", "港元": "Ho
          "个月": "months", "年": "years", "周": "weeks", "秒": "seconds", "岁": "years old", "千瓦": "kW", "兆瓦": "MW",
          "GWh": "GWh", "MWh": "MWh", "kWh": "kWh", "GW": "GW", "MW": "MW", "吉瓦时": "GWh", "立方米": "cubic metres",
          "升": "litres", "公斤": "kg", "千克": "kg", "克": "grams", "英镑": "pounds sterling", "张": "sheets",
-         "套": "sets", "株": "plants", "头": "head", "期": "phases", "层": "storeys", "笔": "transactions"}
+         "套": "sets", "株": "plants", "头": "head", "期": "phases", "层": "storeys", "笔": "transactions",
+         "枚": "", "颗": "", "粒": "", "棵": "trees", "栋": "buildings", "幢": "buildings"}
 QUALIFIERS = {"超过": "more than", "超": "more than", "逾": "over", "突破": "over", "均超过": "all over",
               "均超": "all over", "近": "nearly", "接近": "nearly", "将近": "nearly", "约": "about",
               "大约": "about", "不足": "less than", "不到": "less than", "不超过": "no more than",

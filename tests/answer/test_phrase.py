@@ -290,3 +290,10 @@ def test_the_figure_a_change_starts_from_is_not_where_it_stands():
 def test_a_range_keeps_its_between():
     a = _question("number", ("收入",), text="预计广告收入是多少")
     assert _phrase(a, "根据预期，某网站广告预计收入在1300万美元至1600万美元之间。") == "1300万美元至1600万美元之间"
+
+
+def test_measure_words_beyond_the_shared_unit_table():
+    a = _question("number", ("投放",), text="无人机共投放了多少枚探空仪")
+    assert _phrase(a, "无人机连续多日完成飞行任务，共投放43枚探空仪，获取大量观测数据。") == "43枚探空仪"
+    b = _question("number", ("建校",), text="学校建校多少周年")
+    assert _phrase(b, "今年是某大学建校86周年。") == "86周年"
