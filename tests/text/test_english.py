@@ -27,7 +27,7 @@ def test_figures_and_dates_render_exactly(zh, en):
     assert render_en(zh) == en
 
 
-@pytest.mark.parametrize("zh", ["霍尔果斯口岸", "50余枚", "2025年13月", "约", "10亿元-15万吨",
+@pytest.mark.parametrize("zh", ["霍尔果斯口岸", "50余匹", "2025年13月", "约", "10亿元-15万吨",
                                 "2024年底6月", "5-3月", "15万辆之间", "2024年3月下旬5日", "第二十一点五", "约100万元左右"])
 def test_what_is_not_a_safe_figure_renders_as_none(zh):
     assert render_en(zh) is None
