@@ -1,21 +1,28 @@
 """The answer phrase: the exact span of a cited sentence that answers the question.
 
 Found by general means from the question analysis (rag.search.analysis), in the first citation that holds a
-span of the kind asked (for a name, only citations of the first one's article):
+span of the kind asked (for a name, only citations of the first one's article; for a date, the citation
+whose date clause says what is asked, and a figure only when no citation dates):
 - a rank (排第几, "where does it rank"): the ordinal (第18位, 第二大) nearest what is asked;
 - a date: the date expression the question does not give, nearest what is asked (a day for 哪一天);
-- a number: the figure (with its multiplier, unit, hedge 超过/约, range partner 10-15万辆 and 以上/左右) that
-  the question does not already write and that is not part of a date, ranked by: the unit asked; the measure,
-  then a focus word, in the figure's own stretch of text (from the previous figure or clause break to the
-  next); how much of the question that stretch meets (places and names counting double); the distance to
-  what is asked. A count keeps the thing counted (56个国家);
+- a number (also a quantity asked in a part, amounts compared, a share): the figure (with its multiplier,
+  unit, hedge 超过/约, range partner 10-15万辆 and 以上/左右/之间) that the question does not already write and
+  that is not part of a date, ranked by: the unit asked; not being where a change starts (从4%上调至4.25%);
+  the measure, then a focus word, in the figure's own stretch of text (from the previous figure or clause
+  break to the next); how much of the question that stretch meets (places and names counting double); the
+  distance to what is asked; with 分别, the figure in the place of the item asked. A count keeps the thing
+  counted (56个国家);
 - a person, an organisation or a place: rag.answer.phrase_names;
-- a fact asked by name (主题是什么): the quotation after the word asked (主题是“……”).
-Then, for a Chinese question, the slot of its interrogative (rag.answer.slot: 种植了什么作物 → 种植高品质水稻).
-Otherwise (reasons, lists, facts): for "what does it consist of / which ones" the explanation beside the
-clause naming it (after 即, or an enumerating bracket), else the clause that meets the most of the question,
-when it is short enough; else no phrase, and the quoted sentence is the answer. The phrase is a span of the
-source, so it is cited like any other text; ``en`` renders it (rag.text.english) for an English question.
+- a fact asked by name (主题是什么): the quotation after the word asked (主题是“……”); a name asked that is no
+  person, organisation or place: the quotation right after a word of the question (海轮“某某”号).
+Then, for a question asking why, the cause a citation gives (rag.answer.slot.cause); for a Chinese
+question, the slot of its interrogative (rag.answer.slot: 种植了什么作物 → 种植高品质水稻); for "what does it
+consist of / which ones", the explanation beside the clause naming it in any citation (after 即, an
+enumerating bracket, a quoted list). Otherwise the first citation's clause that meets the most of the
+question — the clauses it sums up (三项指标均…) for a which-ones question, the list it holds when it is too
+long — when it is short enough; else no phrase, and the quoted sentence is the answer. The phrase is a span of
+the source, so it is cited like any other text; ``en`` renders it (rag.answer.phrase_en) for an English
+question.
 """
 from __future__ import annotations
 
