@@ -147,3 +147,21 @@ def byline(sentence: str, start: int) -> bool:
     before = sentence[max(0, start - 12):start]
     opened = before.rfind("（") > before.rfind("）") or before.rfind("(") > before.rfind(")")
     return opened or bool(_BYLINE.search(sentence[max(0, start - 4):start]))
+
+
+_CREDIT_LABEL = re.compile(r"^[\s（(【\[]*(?:本版图文由|图文由|图片由|报告执笔[:：]|执笔[:：]|文[/／]图[:：]?|文[:：]|图[:：]|"
+                           r"记者|通讯员|摄影?[:：]?|编辑[:：]?|责编[:：]?|制图[:：]?)?\s*")
+_CREDIT_TAIL = re.compile(r"\s*(?:提供|供图|摄|报道|整理)?\s*[）)】\]]*\s*$")
+
+
+def credit_span(line: str) -> tuple[int, int] | None:
+    """The names of a credit line, without its label and brackets: （记者 某甲 某乙） → 某甲 某乙, 本版图文由某甲、某乙
+    提供 → 某甲、某乙, 某甲 某某研究院研究员 → 某甲 (a name before its title); None when nothing is left."""
+    start = _CREDIT_LABEL.match(line).end()
+    end = _CREDIT_TAIL.search(line, start).start()
+    text = line[start:end]
+    words = text.split()
+    if len(words) > 1 and len(words[0]) <= 4 and any(len(w) > 5 for w in words[1:]):
+        end = start + len(words[0])  # 某甲 中共某区委副书记: the name, not the title after it
+    return (start, end) if end - start >= 2 else None
+

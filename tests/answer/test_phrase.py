@@ -297,3 +297,23 @@ def test_measure_words_beyond_the_shared_unit_table():
     assert _phrase(a, "无人机连续多日完成飞行任务，共投放43枚探空仪，获取大量观测数据。") == "43枚探空仪"
     b = _question("number", ("建校",), text="学校建校多少周年")
     assert _phrase(b, "今年是某大学建校86周年。") == "86周年"
+
+
+@pytest.mark.parametrize("line, names", [
+    ("（记者 张伟 李明）", "张伟 李明"), ("本版图文由赵甲、钱乙提供", "赵甲、钱乙"), ("制图：孙丙", "孙丙"),
+    ("(东湖区委宣传部 供图)", "东湖区委宣传部"), ("周丁 某某研究院区域经济研究所研究员", "周丁"),
+])
+def test_a_credit_line_gives_its_names(line, names):
+    from rag.answer.phrase_names import credit_span
+
+    s, e = credit_span(line)
+    assert line[s:e] == names
+
+
+def test_a_credits_answer_has_the_names_of_the_line_that_meets_the_question_and_their_english():
+    from rag.answer.answerer import _credit_phrase
+
+    a = _question("person", ("研究院",), text="who wrote the expert column", language="en")
+    cites = [_cite(1, "吴戊 中共某区委副书记"), _cite(2, "周丁 某某研究院区域经济研究所研究员")]
+    short = _credit_phrase(a, cites)
+    assert short["text"] == "周丁" and short["citation"] == 2 and short["en"] == "Zhou Ding"
