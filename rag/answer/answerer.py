@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from rag.answer.phrase import answer_phrase
+from rag.answer.phrase import MAX_CHARS, answer_phrase
 from rag.answer.phrase_names import credit_span
 from rag.answer.types import Answer, Citation
 from rag.config import AnswerConfig
@@ -218,7 +218,7 @@ def _display(sentence: str) -> str:
 def _credit_phrase(analysis: QuestionAnalysis, citations: list[Citation]) -> dict | None:
     """The answer phrase of a credits answer: the names of the credit line that meets the most of the question
     (the first of equals), in the shape of rag.answer.phrase.answer_phrase."""
-    scored = [(c, sp) for c in citations if (sp := credit_span(c.text))]
+    scored = [(c, sp) for c in citations if (sp := credit_span(c.text)) and sp[1] - sp[0] <= MAX_CHARS]
     if not scored:
         return None
     cite, (s, e) = max(scored, key=lambda f: sum(g.weight for g in analysis.groups

@@ -156,9 +156,14 @@ _CREDIT_TAIL = re.compile(r"\s*(?:提供|供图|摄|报道|整理)?\s*[）)】\]
 
 def credit_span(line: str) -> tuple[int, int] | None:
     """The names of a credit line, without its label and brackets: （记者 某甲 某乙） → 某甲 某乙, 本版图文由某甲、某乙
-    提供 → 某甲、某乙, 某甲 某某研究院研究员 → 某甲 (a name before its title); None when nothing is left."""
+    提供 → 某甲、某乙, 某甲 某某研究院研究员 → 某甲 (a name before its title), 执笔：某甲；成员：… → 某甲 (the first of
+    several roles); None when nothing is left."""
     start = _CREDIT_LABEL.match(line).end()
     end = _CREDIT_TAIL.search(line, start).start()
+    end = min(end, *(i for i in (line.find("；", start), line.find(";", start)) if i > 0), end)  # 执笔：某甲；成员：…
+    reporter = line.rfind("记者", start, end)
+    if reporter >= 0:  # 某某日报记者某甲: the reporter, not the paper
+        start = reporter + 2 + len(line[reporter + 2:end]) - len(line[reporter + 2:end].lstrip())
     text = line[start:end]
     words = text.split()
     if len(words) > 1 and len(words[0]) <= 4 and any(len(w) > 5 for w in words[1:]):

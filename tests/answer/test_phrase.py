@@ -302,6 +302,7 @@ def test_measure_words_beyond_the_shared_unit_table():
 @pytest.mark.parametrize("line, names", [
     ("（记者 张伟 李明）", "张伟 李明"), ("本版图文由赵甲、钱乙提供", "赵甲、钱乙"), ("制图：孙丙", "孙丙"),
     ("(东湖区委宣传部 供图)", "东湖区委宣传部"), ("周丁 某某研究院区域经济研究所研究员", "周丁"),
+    ("【报告执笔：东湖日报记者郑己；调研组成员：某某室王庚】", "郑己"),
 ])
 def test_a_credit_line_gives_its_names(line, names):
     from rag.answer.phrase_names import credit_span
