@@ -11,9 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from rag.answer.phrase import answer_phrase
+from rag.answer.phrase import MAX_CHARS, answer_phrase
+from rag.answer.phrase_names import credit_span
 from rag.answer.types import Answer, Citation
 from rag.config import AnswerConfig
+from rag.index.english_names import name_en
 from rag.ingest.credits import asks_for_credits, find_credits
 from rag.search.analysis import QuestionAnalysis
 from rag.search.features import Candidate
@@ -179,7 +181,7 @@ class Answerer:
             what = "is credited to" if kind == "writer" else "credits its pictures to"
             text = f"The article “{doc.get('title', '')}” {what} (quoted in Chinese): {quoted}"
         return Answer(question, text, True, "extractive", citations, [], query, confidence=1.0,
-                      analysis=analysis.to_json())
+                      analysis=analysis.to_json(), short_answer=_credit_phrase(analysis, citations))
 
     def _refuse(self, question: str, query: str, hits: list[Hit], analysis: QuestionAnalysis, reason: str,
                 confidence: float = 0.0) -> Answer:
@@ -211,3 +213,22 @@ def _reason(candidates: list[Candidate]) -> str:
 def _display(sentence: str) -> str:
     """A sentence as shown in the answer: no list bullet, no stray markdown."""
     return re.sub(r"^[-*•]\s*", "", sentence.strip()).replace("**", "")
+
+
+def _credit_phrase(analysis: QuestionAnalysis, citations: list[Citation]) -> dict | None:
+    """The answer phrase of a credits answer: the names of the credit line that meets the most of the question
+    (the first of equals), in the shape of rag.answer.phrase.answer_phrase."""
+    scored = [(c, sp) for c in citations if (sp := credit_span(c.text)) and sp[1] - sp[0] <= MAX_CHARS]
+    if not scored:
+        return None
+    cite, (s, e) = max(scored, key=lambda f: sum(g.weight for g in analysis.groups
+                                                  if any(w in normalize(f[0].text) for w in g.words)))
+    text = cite.text[s:e]
+    en = None
+    if analysis.language == "en":  # each name in English: a person's (two to four characters) or a body's
+        names = [n for n in re.split(r"[\s、，,和]+", text) if n]
+        rendered = [name_en(n, "person" if len(n) <= 4 else "org") for n in names]
+        en = ", ".join(rendered) if rendered and all(rendered) else None
+    return {"text": text, "citation": cite.n, "doc_id": cite.doc_id, "start": cite.start + s,
+            "end": cite.start + e, "en": en}
+

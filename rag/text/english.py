@@ -27,18 +27,20 @@ UNITS = {"元": "yuan", "美元": "US dollars", "欧元": "euros", "港元": "Ho
          "个月": "months", "年": "years", "周": "weeks", "秒": "seconds", "岁": "years old", "千瓦": "kW", "兆瓦": "MW",
          "GWh": "GWh", "MWh": "MWh", "kWh": "kWh", "GW": "GW", "MW": "MW", "吉瓦时": "GWh", "立方米": "cubic metres",
          "升": "litres", "公斤": "kg", "千克": "kg", "克": "grams", "英镑": "pounds sterling", "张": "sheets",
-         "套": "sets", "株": "plants", "头": "head", "期": "phases", "层": "storeys", "笔": "transactions"}
+         "套": "sets", "株": "plants", "头": "head", "期": "phases", "层": "storeys", "笔": "transactions",
+         "枚": "", "颗": "", "粒": "", "棵": "trees", "栋": "buildings", "幢": "buildings"}
 QUALIFIERS = {"超过": "more than", "超": "more than", "逾": "over", "突破": "over", "均超过": "all over",
               "均超": "all over", "近": "nearly", "接近": "nearly", "将近": "nearly", "约": "about",
               "大约": "about", "不足": "less than", "不到": "less than", "不超过": "no more than",
               "不低于": "at least", "不少于": "at least", "至少": "at least", "最高": "up to", "高达": "as much as"}
 # after a figure: 70%以上 is "more than 70%", 100万元左右 "about 1 million yuan"
-SUFFIXES = {"以上": "more than", "左右": "about", "以下": "at most", "以内": "within"}
+SUFFIXES = {"以上": "more than", "左右": "about", "以下": "at most", "以内": "within", "之间": "between"}
 TIMES_OF_DAY = {"凌晨": "early morning", "早上": "morning", "上午": "morning", "中午": "noon", "下午": "afternoon",
                 "傍晚": "evening", "晚上": "evening", "晚间": "evening"}
 _PARTS_OF_MONTH = {"上旬": "early", "初": "early", "中旬": "mid-", "下旬": "late", "底": "late", "末": "late"}
 _PARTS_OF_YEAR = {"初": "early", "年初": "early", "底": "end of", "年底": "end of", "末": "end of", "年末": "end of",
                   "年中": "mid-"}
+RELATIVE_YEARS = {"今年": "this year", "去年": "last year", "明年": "next year", "当年": "that year"}
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
 
@@ -52,8 +54,9 @@ _FIGURE = re.compile(rf"^(?P<qual>{_QUAL})?(?P<ord>第)?(?P<a>{_NUM}|{_ZH_NUM})(
                      rf"(?:\s*{RANGE_DASH}\s*(?P<b>{_NUM})(?P<bm>{_MULT})?(?P<bu>{_UNIT})?)?"
                      rf"(?P<more>多|余)?(?P<suffix>{_SUFFIX})?$")
 _DAYTIME = "|".join(sorted(TIMES_OF_DAY, key=len, reverse=True))
-_DATE = re.compile(rf"^(?:(?P<y>(?:19|20)\d\d)年(?P<yp>年中|初|底|末)?)?(?:(?P<m>\d{{1,2}})月(?:(?P<d>\d{{1,2}})[日号])?"
-                   rf"(?P<mp>上旬|中旬|下旬|初|底|末)?)?(?P<t>{_DAYTIME})?$")
+_DATE = re.compile(rf"^(?:(?P<y>(?:19|20)\d\d)年(?P<yp>年中|初|底|末)?|(?P<rel>{'|'.join(RELATIVE_YEARS)}))?"
+                   rf"(?:(?P<m>\d{{1,2}})月(?:(?P<d>\d{{1,2}})[日号])?(?P<mp>上旬|中旬|下旬|初|底|末)?)?(?P<t>{_DAYTIME})?"
+                   rf"(?P<by>前|以前)?$")
 _MONTH_RANGE = re.compile(rf"^(?:(?P<y>(?:19|20)\d\d)年)?(?P<m1>\d{{1,2}})月?\s*{RANGE_DASH}\s*(?P<m2>\d{{1,2}})月$")
 
 
@@ -79,7 +82,8 @@ def render_en(text: str) -> str | None:
     """The English for a Chinese figure or date written as in the articles, or None."""
     text = text.strip()
     m = _DATE.match(text)
-    if m and (m.group("y") or m.group("m")) and not (m.group("yp") and m.group("m")):
+    if m and (m.group("y") or m.group("m")) and not (m.group("yp") and m.group("m")) \
+            and not (m.group("by") and m.group("t")):
         return _date_en(m)
     m = _MONTH_RANGE.match(text)
     if m:
@@ -123,6 +127,10 @@ def render_en(text: str) -> str | None:
     if m.group("suffix"):
         if m.group("qual") or m.group("more") or m.group("over"):
             return None
+        if m.group("suffix") == "之间":  # 10万至15万辆之间: between the two ends of a range
+            if not m.group("b"):
+                return None
+            return "between " + words.replace("–", " and ", 1)
         words = f"{SUFFIXES[m.group('suffix')]} {words}"
     return words
 
@@ -145,8 +153,15 @@ def _date_en(m: re.Match) -> str | None:
     if part:
         prefix = (_PARTS_OF_YEAR if m.group("yp") else _PARTS_OF_MONTH)[part]
         text = f"{prefix}{text}" if prefix.endswith("-") else f"{prefix} {text}"
+    if m.group("rel"):
+        text += f" {RELATIVE_YEARS[m.group('rel')]}"
     if m.group("t"):
         text += f", {TIMES_OF_DAY[m.group('t')]}"
+    if m.group("by"):  # 9月底前: by the end of September; 6月15日前: before 15 June
+        if m.group("mp") in ("底", "末") or m.group("yp") in ("底", "末", "年末"):
+            text = f"by the end of {text.removeprefix('late ').removeprefix('end of ')}"
+        else:
+            text = f"before {text}"
     return text
 
 

@@ -20,13 +20,15 @@ from rag.text.english import MULTIPLIERS, render_en
     ("100万元左右", "about 1 million yuan"), ("不超过60公里", "no more than 60 km"), ("14批次", "14 batches"),
     ("2024年底", "end of 2024"), ("2024年3月下旬", "late March 2024"), ("9月7日凌晨", "7 September, early morning"),
     ("2024年1-5月", "January–May 2024"), ("3至8月", "March–August"), ("16GWh", "16 GWh"), ("6个月", "6 months"),
+    ("今年9月底前", "by the end of September this year"), ("去年6月", "June last year"), ("6月15日前", "before 15 June"),
+    ("2025年底前", "by the end of 2025"), ("2300万美元至2600万美元之间", "between 23 million and 26 million US dollars"),
 ])
 def test_figures_and_dates_render_exactly(zh, en):
     assert render_en(zh) == en
 
 
-@pytest.mark.parametrize("zh", ["霍尔果斯口岸", "50余枚", "2025年13月", "约", "10亿元-15万吨",
-                                "2024年底6月", "5-3月", "2024年3月下旬5日", "第二十一点五", "约100万元左右"])
+@pytest.mark.parametrize("zh", ["霍尔果斯口岸", "50余匹", "2025年13月", "约", "10亿元-15万吨",
+                                "2024年底6月", "5-3月", "15万辆之间", "2024年3月下旬5日", "第二十一点五", "约100万元左右"])
 def test_what_is_not_a_safe_figure_renders_as_none(zh):
     assert render_en(zh) is None
 
