@@ -78,9 +78,10 @@ def _proper_en(word: str) -> str | None:
 
 def gloss_en(term: str, name: bool = False) -> str | None:
     """A word-by-word English gloss of a short Chinese name or term (装备制造 → equipment manufacture): each
-    jieba word as CC-CEDICT's proper name or first gloss (without "to" and bracketed notes), pinyin for a word
+    jieba word as CC-CEDICT's proper name or first gloss (without "to" and bracketed notes), pinyin for a name
     it does not list; latin letters and digits kept; with ``name``, every word as a name (远航7 → Yuanhang 7).
-    None for text longer than 24 characters or without Chinese."""
+    None for text longer than 24 characters, without Chinese, or holding a common word CC-CEDICT does not
+    render (its pinyin would pass for a name)."""
     from pypinyin import lazy_pinyin
 
     term = term.strip()
@@ -105,12 +106,20 @@ def gloss_en(term: str, name: bool = False) -> str | None:
             parts.append(figure)  # 五个 → 5, 第二 → 2nd: a figure is written in digits
         elif parts and word in _NAME_PARTS:
             parts.append(_NAME_PARTS[word])
-        elif name or flag.startswith(("nr", "ns", "nt")):
+        elif name or (flag.startswith(("nr", "ns", "nt")) and not _common_only(word)):
             parts.append(_proper_en(word) or "".join(lazy_pinyin(word)).title())
         else:
-            parts.append(_common_en(word) or _proper_en(word) or _pieces_en(word)
-                         or "".join(lazy_pinyin(word)).title())
+            common = _common_en(word) or _proper_en(word) or _pieces_en(word)
+            if common is None:
+                return None  # a common word no dictionary renders: pinyin would read as a name, so no gloss
+            parts.append(common)
     return " ".join(p for p in parts if p) or None
+
+
+def _common_only(word: str) -> bool:
+    """CC-CEDICT lists ``word`` with lower-case readings only (都市): jieba's name tag on it is a slip."""
+    entries = cedict().get(word)
+    return bool(entries) and all(not p[:1].isupper() for p, _ in entries)
 
 
 def _pieces_en(word: str) -> str | None:

@@ -41,3 +41,12 @@ def test_a_count_or_a_rank_in_a_term_is_written_in_digits():
 
 def test_a_name_written_with_a_middle_dot_is_rendered_part_by_part():
     assert name_en("马尔科·维奇", "person") == "Maerke Weiqi"
+
+
+def test_a_gloss_never_passes_a_common_word_off_as_a_name():
+    from rag.index.english_names import gloss_en
+
+    assert gloss_en("装备制造") == "equipment manufacture"
+    assert gloss_en("图们口岸") == "Tumen Port"  # a place name in pinyin is fine
+    assert gloss_en("都市农业") == "city agriculture"  # 都市 is a word, whatever jieba tags it
+    assert gloss_en("嗯嗯啊啊式发展") is None  # no dictionary renders 嗯嗯啊啊式: no pinyin pretending to be English
