@@ -294,7 +294,9 @@ def test_byline_question_cites_the_byline_line(page):
     turn = page.locator('[data-testid="bot"]').count() - 1
     card = page.locator(f'#sources [data-cite="{turn}-1-c"]')
     assert card.locator("mark.lg-hl").inner_text() == "张立 刘海燕 陈明"
-    page.locator(f'#chat a[href^="#cite-{turn}-1"]').click()
+    links = page.locator(f'#chat a[href^="#cite-{turn}-1"]')
+    assert links.count() == 2  # the answer phrase (the names) and the quoted credit line cite the same line
+    links.first.click()
     page.wait_for_function("() => document.querySelector('#article mark.lg-hl')?.innerText === '张立 刘海燕 陈明'")
     assert mark_in_view(page)
     shot(page, "09-byline-answer")
