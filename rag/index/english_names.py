@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from rag.index.lexicon import cedict
+from rag.index.lexicon import cedict, is_common_word
 from rag.text.english import render_en
 from rag.text.tokenize import posseg
 
@@ -106,7 +106,7 @@ def gloss_en(term: str, name: bool = False) -> str | None:
             parts.append(figure)  # 五个 → 5, 第二 → 2nd: a figure is written in digits
         elif parts and word in _NAME_PARTS:
             parts.append(_NAME_PARTS[word])
-        elif name or (flag.startswith(("nr", "ns", "nt")) and not _common_only(word)):
+        elif name or (flag.startswith(("nr", "ns", "nt")) and not is_common_word(word)):
             parts.append(_proper_en(word) or "".join(lazy_pinyin(word)).title())
         else:
             common = _common_en(word) or _proper_en(word) or _pieces_en(word)
@@ -114,12 +114,6 @@ def gloss_en(term: str, name: bool = False) -> str | None:
                 return None  # a common word no dictionary renders: pinyin would read as a name, so no gloss
             parts.append(common)
     return " ".join(p for p in parts if p) or None
-
-
-def _common_only(word: str) -> bool:
-    """CC-CEDICT lists ``word`` with lower-case readings only (都市): jieba's name tag on it is a slip."""
-    entries = cedict().get(word)
-    return bool(entries) and all(not p[:1].isupper() for p, _ in entries)
 
 
 def _pieces_en(word: str) -> str | None:

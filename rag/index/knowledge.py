@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.index.lexicon import PLACE_GLOSS, build_lexicon, cedict, glossary, pinyin_key, with_subwords
+from rag.index.lexicon import PLACE_GLOSS, build_lexicon, cedict, glossary, is_common_word, pinyin_key, with_subwords
 from rag.text.tokenize import normalize, posseg
 
 log = logging.getLogger(__name__)
@@ -57,12 +57,6 @@ def dictionary_kind(word: str) -> str | None:
         if pinyin[:1].isupper() and glosses and PLACE_GLOSS.search(glosses[0]):
             return "place"
     return None
-
-
-def is_common_word(word: str) -> bool:
-    """CC-CEDICT lists ``word`` with a lower-case reading only (城市, 企业): a word, not a name."""
-    entries = cedict().get(word)
-    return bool(entries) and all(not p[:1].isupper() for p, _ in entries)
 
 
 def article_date(text: str, meta_date: str = "") -> str:

@@ -99,6 +99,12 @@ def _demonym(word: str, dictionary: dict[str, list[tuple[str, list[str]]]]) -> s
     return min(found)[1] if found else None
 
 
+def is_common_word(word: str) -> bool:
+    """CC-CEDICT lists ``word`` with a lower-case reading only (城市, 企业, 都市): a word, not a name."""
+    entries = cedict().get(word)
+    return bool(entries) and all(not p[:1].isupper() for p, _ in entries)
+
+
 @lru_cache(maxsize=65536)
 def made_of_words(text: str) -> bool:
     """Whether ``text`` is a common word of CC-CEDICT (lower-case readings only) or a run of them, the first of two
@@ -106,17 +112,13 @@ def made_of_words(text: str) -> bool:
     names; 万科, 宇通, 中国区, 阿里巴巴 are not runs of common words."""
     dictionary = cedict()
 
-    def common(w: str) -> bool:
-        entries = dictionary.get(w)
-        return bool(entries) and all(not p[:1].isupper() for p, _ in entries)
-
     @lru_cache(maxsize=None)
     def split(i: int, singles: int) -> bool:
         if i == len(text):
             return True
         for j in range(min(len(text), i + 8), i, -1):
             one = j - i == 1
-            if (not one or (i > 0 and singles < 1)) and common(text[i:j]) and split(j, singles + one):
+            if (not one or (i > 0 and singles < 1)) and is_common_word(text[i:j]) and split(j, singles + one):
                 return True
         return False
 
@@ -201,8 +203,7 @@ def build_lexicon(vocabulary: dict[str, int], names: dict[str, str]) -> tuple[di
     candidates = dict(names)
     for word in sorted(vocabulary):
         if word not in candidates and re.fullmatch(r"[\u4e00-\u9fff]{2,4}", word):
-            entries = dictionary.get(word)
-            if not entries or any(p[:1].isupper() for p, _ in entries):
+            if not is_common_word(word):
                 candidates[word] = "name"
     for name, kind in sorted(candidates.items()):
         if not re.fullmatch(r"[\u4e00-\u9fff]{2,8}", name):
